@@ -1,0 +1,222 @@
+"""The landing contract: one definition of every event type, used by landing, the
+generator, the dbt sources and the quality gates alike (DESIGN.md, "Event types").
+
+Each event type lands into its own append-only table ``raw.<event_type>`` whose columns are
+the bookkeeping columns below, then every field of the contract in declaration order, typed,
+then ``extra`` (unknown fields, as JSON). Fields marked ``pii`` hold pseudonyms, never
+clear text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# DuckDB column types used by the contract. Money is DECIMAL so that sums are exact.
+VARCHAR = "VARCHAR"
+BIGINT = "BIGINT"
+DOUBLE = "DOUBLE"
+MONEY = "DECIMAL(18,2)"
+TIMESTAMP = "TIMESTAMPTZ"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str = VARCHAR
+    required: bool = False
+    pii: bool = False
+    email: bool = False  # normalized (trimmed, lower-cased) before it is pseudonymized
+    allowed: tuple[str, ...] = ()  # enumeration; empty means any value
+    upper: bool = False  # normalized to upper case (currency codes)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]  # identifies one event; two rows with one key and one content are duplicates
+    description: str = ""
+    extra_fields: tuple[Field, ...] = field(default=())
+
+    @property
+    def required(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.required)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def get(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+
+def _req(name: str, type_: str = VARCHAR, **kw) -> Field:
+    return Field(name, type_, required=True, **kw)
+
+
+NETWORKS = ("linkedin", "twitter", "facebook", "xing", "instagram", "other")
+ENGAGEMENT_TYPES = ("reaction", "comment", "reshare")
+DEAL_EVENTS = (
+    "created",
+    "stage_changed",
+    "amount_changed",
+    "contact_added",
+    "closed_won",
+    "closed_lost",
+)
+
+EVENT_TYPES: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType(
+            "employee",
+            (
+                _req("employee_id"),
+                _req("observed_at", TIMESTAMP),
+                _req("network", allowed=NETWORKS),
+                _req("network_size", BIGINT),
+                Field("member_id", pii=True),
+                Field("department"),
+                Field("title"),
+                Field("email", pii=True, email=True),
+            ),
+            key=("employee_id", "network", "observed_at"),
+            description="Roster and network-size snapshot of one employee on one network.",
+        ),
+        EventType(
+            "content",
+            (
+                _req("content_id"),
+                _req("url"),
+                _req("published_at", TIMESTAMP),
+                Field("title"),
+                Field("topic"),
+                Field("campaign"),
+            ),
+            key=("content_id",),
+            description="A piece of company content that employees and the page can share.",
+        ),
+        EventType(
+            "share",
+            (
+                _req("share_id"),
+                _req("author_type", allowed=("employee", "page")),
+                _req("author_id"),
+                _req("network", allowed=NETWORKS),
+                _req("posted_at", TIMESTAMP),
+                _req("tracking_token"),
+                Field("content_id"),
+            ),
+            key=("share_id",),
+            description="A post by an employee or the company page, with its tracking token.",
+        ),
+        EventType(
+            "share_metrics",
+            (
+                _req("share_id"),
+                _req("observed_at", TIMESTAMP),
+                _req("impressions", BIGINT),
+                _req("reactions", BIGINT),
+                _req("comments", BIGINT),
+                _req("reshares", BIGINT),
+                _req("clicks", BIGINT),
+                Field("unique_impressions", BIGINT),
+            ),
+            key=("share_id", "observed_at"),
+            description="Cumulative metrics snapshot of one share.",
+        ),
+        EventType(
+            "engagement",
+            (
+                _req("engagement_id"),
+                _req("share_id"),
+                _req("actor_id", pii=True),
+                _req("engagement_type", allowed=ENGAGEMENT_TYPES),
+                _req("occurred_at", TIMESTAMP),
+            ),
+            key=("engagement_id",),
+            description="One reaction, comment or reshare by a member on a share.",
+        ),
+        EventType(
+            "audience",
+            (
+                _req("employee_id"),
+                _req("member_id", pii=True),
+                _req("observed_at", TIMESTAMP),
+            ),
+            key=("employee_id", "member_id", "observed_at"),
+            description="A member of an employee's network, as observed at a moment.",
+        ),
+        EventType(
+            "page_followers",
+            (
+                _req("page_id"),
+                _req("observed_at", TIMESTAMP),
+                _req("followers", BIGINT),
+            ),
+            key=("page_id", "observed_at"),
+            description="Follower count snapshot of a company page.",
+        ),
+        EventType(
+            "click",
+            (
+                _req("click_id"),
+                _req("tracking_token"),
+                _req("visitor_id"),
+                _req("occurred_at", TIMESTAMP),
+                Field("user_agent"),
+                Field("landing_url"),
+                Field("utm_source"),
+                Field("utm_medium"),
+                Field("utm_campaign"),
+                Field("utm_content"),
+            ),
+            key=("click_id",),
+            description="A click on a tracked link; bots are flagged downstream, never deleted.",
+        ),
+        EventType(
+            "form_fill",
+            (
+                _req("submission_id"),
+                _req("visitor_id"),
+                _req("email", pii=True, email=True),
+                _req("form_id"),
+                _req("occurred_at", TIMESTAMP),
+            ),
+            key=("submission_id",),
+            description="A form submission (a lead) by a visitor.",
+        ),
+        EventType(
+            "deal",
+            (
+                _req("deal_event_id"),
+                _req("deal_id"),
+                _req("event", allowed=DEAL_EVENTS),
+                _req("occurred_at", TIMESTAMP),
+                Field("amount", MONEY),
+                Field("currency", upper=True),
+                Field("stage"),
+                Field("contact_email", pii=True, email=True),
+            ),
+            key=("deal_event_id",),
+            description="One event in a CRM deal's life; deal state is folded from these.",
+        ),
+    )
+}
+
+# Bookkeeping columns every raw table starts with.
+BOOKKEEPING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("batch_id", VARCHAR),  # the landed file (meta.batches)
+    ("source_line", BIGINT),  # line (CSV, JSON Lines) or row number (Parquet) in that file
+    ("ingested_at", TIMESTAMP),  # when the batch landed; builds "as of" filter on it
+    ("event_key", VARCHAR),  # the key fields joined: one event
+    ("content_hash", VARCHAR),  # hash of every field and extra: one version of the event
+)
+
+
+def event_type_of(name: str) -> EventType:
+    try:
+        return EVENT_TYPES[name]
+    except KeyError:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise KeyError(f"unknown event type {name!r} (known: {known})") from None

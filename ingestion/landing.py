@@ -1,0 +1,169 @@
+"""Land files into the event log: read, check, pseudonymize, append — one transaction per file.
+
+A file is identified by its checksum: landing it again is a no-op. Within a file and against
+the log, a record whose event key and content were already landed is an exact duplicate,
+counted and skipped. A record that breaks the contract goes to ``meta.quarantine`` with its
+line, masked raw text and reason, while the good records beside it land. Each file's ledger
+row reconciles: rows_read = rows_landed + rows_duplicate + rows_quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType
+from ingestion.pseudonymize import install_macro
+from ingestion.readers import file_format, read_into_temp
+from ingestion.validation import check_into_temp
+from reachloop.settings import ReachloopError
+from reachloop.sql import quote_ident, quote_str
+from reachloop.warehouse import raw_table
+
+
+@dataclass
+class FileResult:
+    path: str
+    event_type: str | None
+    status: str  # landed | skipped (already landed) | unknown_type (not landed)
+    batch_id: str | None = None
+    rows_read: int = 0
+    rows_landed: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def event_type_for(path: Path, root: Path) -> str:
+    """``click.csv``, ``share_metrics-2026-03.jsonl`` → the name up to its first - or .;
+    a file whose own name is no event type takes the name of the folder holding it."""
+    from_name = re.split(r"[-.]", path.name, maxsplit=1)[0].lower()
+    if from_name in EVENT_TYPES:
+        return from_name
+    if path.parent != root or path.parent.name.lower() in EVENT_TYPES:
+        return path.parent.name.lower()
+    return from_name
+
+
+def landing_files(root: Path) -> Iterator[Path]:
+    """Landable files under root, in a stable order. Names starting with ``_`` or ``.``
+    (``_SUCCESS``, ``.part`` files, ``_ground_truth/``) are not data, as in Hive and Spark."""
+    if root.is_file():
+        yield root
+        return
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).parts
+        if any(p.startswith(("_", ".")) for p in rel) or not path.is_file():
+            continue
+        if file_format(path):
+            yield path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def land_path(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    key: bytes,
+    *,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Land every file under root (or root itself, if it is a file)."""
+    if not root.exists():
+        raise ReachloopError(f"nothing to land: {root} does not exist")
+    install_macro(con, key)
+    results = []
+    base = root if root.is_dir() else root.parent
+    for path in landing_files(root):
+        et_name = event_type_for(path, base)
+        if et_name not in EVENT_TYPES:
+            result = FileResult(
+                str(path), et_name, "unknown_type",
+                message=f"unknown event type {et_name!r}: name the file or its folder after one",
+            )
+        else:
+            result = land_file(con, path, EVENT_TYPES[et_name])
+        results.append(result)
+        if on_file:
+            on_file(result)
+    return results
+
+
+def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> FileResult:
+    """Land one file in one transaction; the pseudonym macro must be installed."""
+    sha = file_sha256(path)
+    batch_id = f"{et.name}-{sha[:16]}"
+    previous = con.execute(
+        "select batch_id from meta.batches where event_type = ? and file_sha256 = ?", [et.name, sha]
+    ).fetchone()
+    if previous:
+        return FileResult(
+            str(path), et.name, "skipped", previous[0], message="already landed (same checksum)"
+        )
+    fmt = file_format(path)
+    con.execute("begin transaction")
+    try:
+        started_at = con.execute("select now()").fetchone()[0]
+        read_into_temp(con, path, fmt, et)
+        check_into_temp(con, et)
+        counts = _append(con, path, et, batch_id)
+        con.execute(
+            "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [batch_id, et.name, str(path), sha, path.stat().st_size, fmt, *counts, started_at],
+        )
+        con.execute("commit")
+    except BaseException as exc:
+        con.execute("rollback")
+        if isinstance(exc, duckdb.Error):
+            raise ReachloopError(f"could not land {path}: {exc}".splitlines()[0]) from exc
+        raise
+    finally:
+        con.execute("drop table if exists _in; drop table if exists _checked")
+    read, landed, duplicate, quarantined = counts
+    return FileResult(str(path), et.name, "landed", batch_id, read, landed, duplicate, quarantined)
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection, path: Path, et: EventType, batch_id: str
+) -> tuple[int, int, int, int]:
+    table = raw_table(et.name)
+    columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
+    selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
+    # Exact duplicates: the first occurrence in the file lands unless the log already has it.
+    landed = con.execute(
+        f"""
+        insert into {table} ({", ".join(quote_ident(c) for c in columns)})
+        select {quote_str(batch_id)}, source_line, now(), event_key, content_hash, {selected}
+        from _checked c
+        where reason is null
+          and not exists (
+              select 1 from {table} r
+              where r.event_key = c.event_key and r.content_hash = c.content_hash
+          )
+        qualify row_number() over (partition by event_key, content_hash order by source_line) = 1
+        """
+    ).fetchone()[0]
+    quarantined = con.execute(
+        """
+        insert into meta.quarantine
+        select ?, ?, ?, source_line, masked_raw, reason, detail, now()
+        from _checked where reason is not null
+        """,
+        [batch_id, et.name, str(path)],
+    ).fetchone()[0]
+    read = con.execute("select count(*) from _checked").fetchone()[0]
+    return read, landed, read - landed - quarantined, quarantined

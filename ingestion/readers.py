@@ -1,0 +1,168 @@
+"""Read one landing file into a uniform temporary table, set-based in DuckDB.
+
+Every reader creates the temp table ``_in`` with:
+  source_line  BIGINT   line (CSV, JSON Lines) or row number (Parquet), 1-based
+  raw          VARCHAR  the record as read, for quarantine (PII is masked later)
+  parse_error  VARCHAR  why the record could not be read at all, else NULL
+  <field>      VARCHAR  one column per contract field, NULL when absent
+  extra        VARCHAR  unknown fields as a JSON object, NULL when there are none
+
+Values stay text here; typing and checks happen once, in ``validation``, whatever the format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import EventType
+from reachloop.sql import quote_ident, quote_str
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
+PARQUET_SUFFIXES = (".parquet",)
+
+
+def file_format(path: Path) -> str | None:
+    name = path.name.lower()
+    for fmt, suffixes in (
+        ("csv", CSV_SUFFIXES),
+        ("jsonl", JSON_SUFFIXES),
+        ("parquet", PARQUET_SUFFIXES),
+    ):
+        if name.endswith(suffixes):
+            return fmt
+    return None
+
+
+def read_into_temp(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType) -> None:
+    readers = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
+    con.execute("drop table if exists _in")
+    readers[fmt](con, path, et)
+
+
+def _field_columns(present: dict[str, str], et: EventType) -> str:
+    """Select list mapping the file's columns (by case-insensitive name) onto the contract."""
+    cols = []
+    for name in et.names:
+        source = present.get(name)
+        expr = f"cast({quote_ident(source)} as varchar)" if source else "null::varchar"
+        cols.append(f"{expr} as {quote_ident(name)}")
+    return ", ".join(cols)
+
+
+def _extra_column(present: dict[str, str], et: EventType) -> str:
+    """Unknown columns packed into one JSON object, so they are kept, not dropped."""
+    unknown = [src for key, src in present.items() if key not in et.names]
+    if not unknown:
+        return "null::varchar as extra"
+    pairs = ", ".join(f"{quote_str(c)}, {quote_ident(c)}" for c in unknown)
+    return f"json_object({pairs})::varchar as extra"
+
+
+def _raw_column(present: dict[str, str]) -> str:
+    # Keys are the normalized names, so that validation can mask PII fields in it by name.
+    pairs = ", ".join(f"{quote_str(key)}, {quote_ident(src)}" for key, src in present.items())
+    return f"json_object({pairs})::varchar as raw"
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None:
+    delim = "\t" if path.name.lower().endswith(".tsv") else ","
+    source = (
+        f"read_csv({quote_str(str(path))}, all_varchar=true, header=true, delim={quote_str(delim)},"
+        " quote='\"', escape='\"', store_rejects=true, rejects_table='_rej',"
+        " rejects_scan='_rej_scan')"
+    )
+    con.execute("drop table if exists _rej; drop table if exists _rej_scan")
+    con.execute(f"create or replace temp table _csv as select * from {source}")
+    columns = [row[0] for row in con.execute("select name from pragma_table_info('_csv')").fetchall()]
+    present = {c.strip().lower(): c for c in columns}
+    rejected = _rejected_lines(con)
+    # The CSV reader reports exact lines only for rejected records; good records are numbered
+    # over the remaining lines (exact unless a record spans lines or the file has blank lines).
+    con.execute(
+        f"""
+        create temp table _in as
+        with good as (
+            select row_number() over () as k, * from _csv
+        ),
+        lines as (
+            select range as line from range(2, 2 + (select count(*) from _csv) + {len(rejected)})
+            where range not in (select line from _rej_lines)
+        ),
+        numbered as (select line, row_number() over (order by line) as k from lines)
+        select numbered.line as source_line, {_raw_column(present)}, null::varchar as parse_error,
+               {_field_columns(present, et)}, {_extra_column(present, et)}
+        from good join numbered using (k)
+        union all
+        select line, csv_line, error, {", ".join(f"null::varchar as {quote_ident(n)}" for n in et.names)},
+               null::varchar
+        from _rej_lines
+        """
+    )
+
+
+def _rejected_lines(con: duckdb.DuckDBPyConnection) -> list[int]:
+    con.execute(
+        """
+        create or replace temp table _rej_lines as
+        select line, any_value(csv_line) as csv_line,
+               -- the CSV reader can report one broken line once per column: keep the first
+               arg_min(error_type || ': ' || error_message, column_idx) as error
+        from _rej group by line
+        """
+    )
+    return [r[0] for r in con.execute("select line from _rej_lines").fetchall()]
+
+
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None:
+    # Read lines as text so that one broken line is quarantined, not the whole file, and
+    # every record keeps its exact line number.
+    lines = (
+        f"read_csv({quote_str(str(path))}, columns={{'raw': 'VARCHAR'}}, header=false,"
+        " delim=E'\\x01', quote='', escape='', auto_detect=false)"
+    )
+    known = "{" + ", ".join(f'"{n}": null' for n in et.names) + "}"
+    fields = ", ".join(
+        f"obj->>{quote_str('$.' + quote_ident(n))} as {quote_ident(n)}"
+        for n in et.names
+    )
+    con.execute(
+        f"""
+        create temp table _in as
+        with lines as (
+            select row_number() over () as source_line, raw from {lines}
+        ),
+        checked as (
+            select *, coalesce(json_valid(raw) and ltrim(raw) like '{{%', false) as ok
+            from lines where trim(raw) <> ''
+        ),
+        -- Extract only from valid objects: JSON functions raise on malformed text.
+        objects as (select *, case when ok then raw end as obj from checked)
+        select source_line, raw,
+               case when not ok then 'not a JSON object' end as parse_error,
+               {fields},
+               nullif(json_merge_patch(obj, {quote_str(known)})::varchar, '{{}}') as extra
+        from objects
+        """
+    )
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None:
+    source = f"read_parquet({quote_str(str(path))}, file_row_number=true)"
+    columns = [
+        row[0]
+        for row in con.execute(f"select column_name from (describe select * from {source})").fetchall()
+        if row[0] != "file_row_number"
+    ]
+    present = {c.strip().lower(): c for c in columns}
+    con.execute(
+        f"""
+        create temp table _in as
+        select file_row_number + 1 as source_line, {_raw_column(present)},
+               null::varchar as parse_error,
+               {_field_columns(present, et)}, {_extra_column(present, et)}
+        from {source}
+        """
+    )

@@ -1,0 +1,1 @@
+"""One module per ``reachloop`` sub-command; each defines ``register(subparsers)``."""

@@ -1,0 +1,66 @@
+"""``reachloop land DIR``: append every file under DIR to the event log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from ingestion.landing import FileResult, land_path
+from reachloop.settings import ReachloopError, Settings, pii_key
+from reachloop.warehouse import warehouse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "land",
+        help="land every file under DIR into the event log",
+        description="Land CSV, JSON Lines and Parquet files. The event type is the file name up "
+        "to its first '-' or '.' (click.csv, share_metrics-2026-03.jsonl) or the folder "
+        "holding it (deal/part-7.parquet). Files already landed are skipped; records that "
+        "break the contract are quarantined with a reason. Needs REACHLOOP_PII_KEY.",
+    )
+    p.add_argument("path", type=Path, metavar="DIR", help="a landing folder or a single file")
+    p.add_argument("--json", action="store_true", help="print one JSON object per file")
+    p.set_defaults(func=run)
+
+
+def _print_file(result: FileResult) -> None:
+    if result.status == "landed":
+        print(
+            f"landed   {result.path}: {result.rows_landed:,} of {result.rows_read:,} rows"
+            f" ({result.rows_duplicate:,} duplicate, {result.rows_quarantined:,} quarantined)"
+        )
+    elif result.status == "skipped":
+        print(f"skipped  {result.path}: {result.message} as {result.batch_id}")
+    else:
+        print(f"refused  {result.path}: {result.message}")
+
+
+def run(args: argparse.Namespace) -> int:
+    key = pii_key()
+    settings = Settings.from_env(args.home)
+    started = time.perf_counter()
+    with warehouse(settings) as con:
+        results = land_path(con, args.path, key, on_file=None if args.json else _print_file)
+    if args.json:
+        for r in results:
+            print(json.dumps(r.as_dict()))
+    landed = [r for r in results if r.status == "landed"]
+    rows = sum(r.rows_read for r in landed)
+    summary = (
+        f"{len(landed)} files landed ({rows:,} rows: {sum(r.rows_landed for r in landed):,} new, "
+        f"{sum(r.rows_duplicate for r in landed):,} duplicate, "
+        f"{sum(r.rows_quarantined for r in landed):,} quarantined), "
+        f"{sum(r.status == 'skipped' for r in results)} skipped, "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    print(summary, file=sys.stderr if args.json else sys.stdout)
+    if not results:
+        raise ReachloopError(f"no landing files (.csv, .jsonl, .parquet) under {args.path}")
+    refused = [r for r in results if r.status == "unknown_type"]
+    if refused:
+        raise ReachloopError(f"{len(refused)} file(s) not landed: {refused[0].message} ({refused[0].path})")
+    return 0

@@ -1,0 +1,98 @@
+"""The DuckDB warehouse: the append-only event log (``raw``) and its bookkeeping (``meta``).
+
+dbt builds its models into other schemas of the same file; nothing in ``raw`` is ever
+updated or deleted by the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES
+from reachloop.settings import ReachloopError, Settings
+from reachloop.sql import quote_ident
+
+META_TABLES = {
+    # The batch ledger: one row per landed file; rows_read = landed + duplicate + quarantined.
+    "batches": """
+        batch_id varchar primary key,
+        event_type varchar not null,
+        file_path varchar not null,
+        file_sha256 varchar not null,
+        file_bytes bigint not null,
+        format varchar not null,
+        rows_read bigint not null,
+        rows_landed bigint not null,
+        rows_duplicate bigint not null,
+        rows_quarantined bigint not null,
+        started_at timestamptz not null,
+        ingested_at timestamptz not null
+    """,
+    # Records that broke the contract, with enough to find and fix them. PII is masked.
+    "quarantine": """
+        batch_id varchar not null,
+        event_type varchar not null,
+        file_path varchar not null,
+        source_line bigint,
+        raw varchar,
+        reason varchar not null,
+        detail varchar,
+        quarantined_at timestamptz not null
+    """,
+    # Operator decisions about batches (reject / restore), kept as events, never edited.
+    "batch_events": """
+        batch_id varchar not null,
+        action varchar not null,
+        reason varchar,
+        recorded_at timestamptz not null
+    """,
+}
+
+
+def raw_table(event_type: str) -> str:
+    return f"raw.{quote_ident(event_type)}"
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw; create schema if not exists meta")
+    for name, columns in META_TABLES.items():
+        con.execute(f"create table if not exists meta.{name} ({columns})")
+    for et in EVENT_TYPES.values():
+        cols = [*BOOKKEEPING_COLUMNS, *((f.name, f.type) for f in et.fields), ("extra", "VARCHAR")]
+        ddl = ", ".join(f"{quote_ident(n)} {t}" for n, t in cols)
+        con.execute(f"create table if not exists {raw_table(et.name)} ({ddl})")
+        # A field added to the contract later becomes a new, nullable column of the log.
+        for n, t in cols:
+            con.execute(f"alter table {raw_table(et.name)} add column if not exists {quote_ident(n)} {t}")
+
+
+def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise ReachloopError(f"no warehouse at {path}: land some data first (reachloop land DIR)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise ReachloopError(
+                f"the warehouse {path} is in use by another writer (DuckDB allows one writer at "
+                "a time); wait for it to finish"
+            ) from exc
+        raise
+    con.execute("set timezone = 'UTC'")
+    if not read_only:
+        _ensure_schema(con)
+    return con
+
+
+@contextmanager
+def warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_warehouse(settings.warehouse, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
