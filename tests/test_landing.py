@@ -1,0 +1,301 @@
+"""Landing into the event log: contract checks, quarantine, idempotency, reconciliation, PII."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ingestion import landing
+from ingestion.landing import event_type_for, land_path
+from ingestion.pseudonymize import pseudonym
+from reachloop.cli import main
+from reachloop.settings import Settings
+from reachloop.warehouse import warehouse
+from tests.conftest import query
+
+SHARE_HEADER = "share_id,author_type,author_id,network,posted_at,tracking_token,content_id,platform_urn\n"
+GOOD_SHARE = "s1,employee,e1,linkedin,2026-03-01T10:00:00Z,tok1,c1,urn:x:1\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def land(settings: Settings, path: Path, key: bytes) -> list[landing.FileResult]:
+    with warehouse(settings) as con:
+        return land_path(con, path, key)
+
+
+def quarantine(settings: Settings) -> list[tuple]:
+    return query(
+        settings.warehouse,
+        "select event_type, source_line, reason, detail, raw from meta.quarantine order by event_type, source_line",
+    )
+
+
+def test_event_type_comes_from_file_name_or_folder(tmp_path: Path) -> None:
+    assert event_type_for(tmp_path / "click.csv", tmp_path) == "click"
+    assert event_type_for(tmp_path / "share_metrics-2026-03-01.jsonl", tmp_path) == "share_metrics"
+    assert event_type_for(tmp_path / "deal" / "part-7.parquet", tmp_path) == "deal"
+    assert event_type_for(tmp_path / "form_fill.2026.csv", tmp_path) == "form_fill"
+
+
+def test_each_csv_violation_is_quarantined_while_neighbours_land(settings, pii_key, tmp_path) -> None:
+    path = write(
+        tmp_path / "in" / "share.csv",
+        SHARE_HEADER
+        + GOOD_SHARE
+        + "s2,robot,e1,linkedin,2026-03-01T10:00:00Z,tok2,c1,u\n"  # line 3: enum
+        + "s3,employee,e1,linkedin,yesterday,tok3,c1,u\n"  # line 4: timestamp
+        + "s4,employee,e1,linkedin\n"  # line 5: structure
+        + ",employee,e1,linkedin,2026-03-01T10:00:00Z,tok5,c1,u\n"  # line 6: missing id
+        + "s6,page,page:acme,LinkedIn,2026-03-01T12:00:00+02:00,tok6,,u\n"  # line 7: good
+        + "s7,employee,e1,linkedin,1970-01-01T00:00:00Z,tok7,c1,u\n",  # line 8: implausible time
+    )
+    [result] = land(settings, path, pii_key)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined) == (7, 2, 5)
+    reasons = [(line, reason) for _, line, reason, _, _ in quarantine(settings)]
+    assert reasons == [
+        (3, "invalid_enum"),
+        (4, "invalid_timestamp"),
+        (5, "malformed_record"),
+        (6, "missing_field"),
+        (8, "invalid_timestamp"),
+    ]
+    landed = query(settings.warehouse, "select share_id, network, posted_at, source_line from raw.share order by 1")
+    # enum values are normalized; an offset timestamp is stored as the same instant in UTC
+    assert [(r[0], r[1], r[2].isoformat(), r[3]) for r in landed] == [
+        ("s1", "linkedin", "2026-03-01T10:00:00+00:00", 2),
+        ("s6", "linkedin", "2026-03-01T10:00:00+00:00", 7),
+    ]
+
+
+def test_numbers_money_and_json_violations(settings, pii_key, tmp_path) -> None:
+    write(
+        tmp_path / "in" / "share_metrics.jsonl",
+        """
+        {"share_id": "s1", "observed_at": "2026-03-02T00:00:00Z", "impressions": 100, "reactions": 3, "comments": 1, "reshares": 0, "clicks": 4}
+        {"share_id": "s1", "observed_at": "2026-03-03T00:00:00Z", "impressions": "lots", "reactions": 3, "comments": 1, "reshares": 0, "clicks": 4}
+        {"share_id": "s1", "observed_at": "2026-03-04T00:00:00Z", "impressions": 120
+        ["not", "an", "object"]
+
+        {"share_id": "s1", "observed_at": "2026-03-05T00:00:00Z", "impressions": 130, "reactions": 3, "comments": 1, "reshares": 0, "clicks": 5, "unique_impressions": 90, "source": "api"}
+        """,
+    )
+    write(
+        tmp_path / "in" / "deal.csv",
+        """
+        deal_event_id,deal_id,event,occurred_at,amount,currency
+        x1,d1,created,2026-03-01T00:00:00Z,1000.50,usd
+        x2,d1,amount_changed,2026-03-02T00:00:00Z,"1,200",usd
+        """,
+    )
+    results = land(settings, tmp_path / "in", pii_key)
+    assert {r.event_type: (r.rows_read, r.rows_landed, r.rows_quarantined) for r in results} == {
+        "deal": (2, 1, 1),
+        "share_metrics": (5, 2, 3),  # the blank line is no record
+    }
+    q = [(et, line, reason, detail) for et, line, reason, detail, _ in quarantine(settings)]
+    assert q == [
+        ("deal", 3, "invalid_number", "amount = 1,200"),
+        ("share_metrics", 2, "invalid_number", "impressions = lots"),
+        ("share_metrics", 3, "malformed_record", "not a JSON object"),
+        ("share_metrics", 4, "malformed_record", "not a JSON object"),
+    ]
+    [(currency, amount)] = query(settings.warehouse, "select currency, amount from raw.deal")
+    assert (currency, str(amount)) == ("USD", "1000.50")
+    # unknown fields are kept, not dropped
+    extras = query(settings.warehouse, "select extra from raw.share_metrics where extra is not null")
+    assert [json.loads(e) for (e,) in extras] == [{"source": "api"}]
+
+
+def test_parquet_rows_are_checked_like_any_other(settings, pii_key, tmp_path) -> None:
+    path = tmp_path / "in" / "engagement" / "part-1.parquet"
+    path.parent.mkdir(parents=True)
+    table = pa.table(
+        {
+            "engagement_id": ["g1", "g2", "g3"],
+            "share_id": ["s1", "s1", None],
+            "actor_id": ["urn:li:person:abc", "urn:li:person:def", "urn:li:person:ghi"],
+            "engagement_type": ["reaction", "like", "comment"],
+            "occurred_at": pa.array(["2026-03-01T10:00:00Z"] * 3),
+            "client": ["web", "ios", "web"],
+        }
+    )
+    pq.write_table(table, path)
+    [result] = land(settings, tmp_path / "in", pii_key)
+    assert (result.event_type, result.rows_landed, result.rows_quarantined) == ("engagement", 1, 2)
+    q = quarantine(settings)
+    assert [(line, reason) for _, line, reason, _, _ in q] == [(2, "invalid_enum"), (3, "missing_field")]
+    # quarantined raw text carries the pseudonym, never the member id
+    assert all("urn:li:person" not in raw for *_, raw in q)
+    [(actor, extra)] = query(settings.warehouse, "select actor_id, extra from raw.engagement")
+    assert actor == pseudonym("urn:li:person:abc", pii_key)
+    assert json.loads(extra) == {"client": "web"}
+
+
+def test_same_file_twice_is_a_no_op(settings, pii_key, tmp_path) -> None:
+    path = write(tmp_path / "in" / "share.csv", SHARE_HEADER + GOOD_SHARE)
+    [first] = land(settings, path, pii_key)
+    before = query(settings.warehouse, "select count(*) from raw.share")
+    [again] = land(settings, path, pii_key)
+    assert first.status == "landed" and again.status == "skipped"
+    assert again.batch_id == first.batch_id
+    assert query(settings.warehouse, "select count(*) from raw.share") == before
+    assert query(settings.warehouse, "select count(*) from meta.batches") == [(1,)]
+
+
+def test_same_events_in_two_files_land_once(settings, pii_key, tmp_path) -> None:
+    write(tmp_path / "a" / "share-1.csv", SHARE_HEADER + GOOD_SHARE + GOOD_SHARE)
+    # the same event in another format, with the same instant written in another offset
+    write(
+        tmp_path / "b" / "share-2.jsonl",
+        '{"share_id":"s1","author_type":"employee","author_id":"e1","network":"LinkedIn",'
+        '"posted_at":"2026-03-01T12:00:00+02:00","tracking_token":"tok1","content_id":"c1",'
+        '"platform_urn":"urn:x:1"}\n'
+        '{"share_id":"s1","author_type":"employee","author_id":"e1","network":"linkedin",'
+        '"posted_at":"2026-03-01T10:00:00Z","tracking_token":"tok1","content_id":"c9",'
+        '"platform_urn":"urn:x:1"}\n',
+    )
+    [a] = land(settings, tmp_path / "a", pii_key)
+    [b] = land(settings, tmp_path / "b", pii_key)
+    assert (a.rows_landed, a.rows_duplicate) == (1, 1)
+    # a changed content is a new version of the event, not a duplicate
+    assert (b.rows_landed, b.rows_duplicate) == (1, 1)
+    assert query(settings.warehouse, "select count(distinct event_key), count(*) from raw.share") == [(1, 2)]
+
+
+def test_every_ledger_row_reconciles_and_status_reports_it(settings, pii_key, tmp_path, capsys) -> None:
+    write(
+        tmp_path / "in" / "share.csv",
+        SHARE_HEADER + GOOD_SHARE + GOOD_SHARE + "s2,robot,e1,linkedin,2026-03-01T10:00:00Z,t,c,u\n",
+    )
+    write(tmp_path / "in" / "click.csv", "click_id,tracking_token,visitor_id,occurred_at\nk1,tok1,v1,2026-03-02T00:00:00Z\n")
+    assert main(["land", str(tmp_path / "in")]) == 0
+    rows = query(
+        settings.warehouse,
+        "select rows_read, rows_landed + rows_duplicate + rows_quarantined from meta.batches",
+    )
+    assert all(read == parts for read, parts in rows)
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["event_types"]["share"] == {
+        "landed": 1, "duplicates": 1, "quarantined": 1, "rows_read": 3, "batches": 1,
+    }
+    assert status["event_types"]["click"]["landed"] == 1
+    assert status["quarantine_reasons"] == {"invalid_enum": 1}
+
+
+def test_one_person_one_pseudonym_across_forms_crm_and_roster(settings, pii_key, tmp_path) -> None:
+    write(
+        tmp_path / "in" / "form_fill.csv",
+        """
+        submission_id,visitor_id,email,form_id,occurred_at
+        f1,v1, Jane.Doe@Example.com ,demo,2026-03-01T10:00:00Z
+        f2,v2,jane.doe@example.com,demo,2026-03-02T10:00:00Z
+        """,
+    )
+    write(
+        tmp_path / "in" / "deal.jsonl",
+        '{"deal_event_id":"x1","deal_id":"d1","event":"created","occurred_at":"2026-03-03T00:00:00Z",'
+        '"amount":"10","currency":"EUR","contact_email":"JANE.DOE@EXAMPLE.COM  "}\n',
+    )
+    write(
+        tmp_path / "in" / "employee.csv",
+        """
+        employee_id,observed_at,network,network_size,member_id,email
+        e1,2026-01-01T00:00:00Z,linkedin,150,urn:li:person:jd,jane.doe@example.COM
+        """,
+    )
+    land(settings, tmp_path / "in", pii_key)
+    emails = query(
+        settings.warehouse,
+        """
+        select email from raw.form_fill union all select contact_email from raw.deal
+        union all select email from raw.employee
+        """,
+    )
+    assert {e for (e,) in emails} == {pseudonym("jane.doe@example.com", pii_key, email=True)}
+    assert len(emails) == 4
+
+
+def test_landing_refuses_to_run_without_a_key(settings, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("REACHLOOP_PII_KEY")
+    write(tmp_path / "in" / "share.csv", SHARE_HEADER + GOOD_SHARE)
+    assert main(["land", str(tmp_path / "in")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("reachloop land: REACHLOOP_PII_KEY is not set") and "\n" not in err
+
+
+def test_unknown_event_type_is_reported_and_fails(settings, tmp_path, capsys) -> None:
+    write(tmp_path / "in" / "share.csv", SHARE_HEADER + GOOD_SHARE)
+    write(tmp_path / "in" / "notes.csv", "a,b\n1,2\n")
+    write(tmp_path / "in" / "_ground_truth" / "deals.csv", "a\n1\n")  # underscore: not data
+    assert main(["land", str(tmp_path / "in")]) == 1
+    captured = capsys.readouterr()
+    assert "unknown event type 'notes'" in captured.err
+    assert "_ground_truth" not in captured.out + captured.err
+    assert query(settings.warehouse, "select count(*) from raw.share") == [(1,)]
+
+
+def test_an_error_mid_file_leaves_nothing_half_landed(settings, pii_key, tmp_path, monkeypatch) -> None:
+    path = write(
+        tmp_path / "in" / "share.csv", SHARE_HEADER + GOOD_SHARE + "s2,robot,e1,linkedin,2026-03-01,t,c,u\n"
+    )
+    real_append = landing._append
+
+    def append_then_fail(*args, **kwargs):
+        real_append(*args, **kwargs)
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(landing, "_append", append_then_fail)
+    with pytest.raises(RuntimeError):
+        land(settings, path, pii_key)
+    counts = query(
+        settings.warehouse,
+        "select (select count(*) from raw.share), (select count(*) from meta.quarantine),"
+        " (select count(*) from meta.batches)",
+    )
+    assert counts == [(0, 0, 0)]
+    monkeypatch.setattr(landing, "_append", real_append)
+    [result] = land(settings, path, pii_key)  # and the file lands whole afterwards
+    assert (result.rows_landed, result.rows_quarantined) == (1, 1)
+
+
+def test_a_crashed_process_leaves_nothing_half_landed(settings, tmp_path) -> None:
+    """The process dies (no rollback, no clean close) after the rows were inserted."""
+    path = write(tmp_path / "in" / "share.csv", SHARE_HEADER + GOOD_SHARE)
+    script = textwrap.dedent(
+        f"""
+        import os
+        from pathlib import Path
+        from ingestion import landing
+        from reachloop.settings import Settings
+        from reachloop.warehouse import warehouse
+
+        real_append = landing._append
+        def append_then_die(*args, **kwargs):
+            real_append(*args, **kwargs)
+            os._exit(9)
+        landing._append = append_then_die
+        with warehouse(Settings.from_env()) as con:
+            landing.land_path(con, Path({str(path)!r}), b"k")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    counts = query(
+        settings.warehouse,
+        "select (select count(*) from raw.share), (select count(*) from meta.batches)",
+    )
+    assert counts == [(0, 0)]
