@@ -1,0 +1,40 @@
+-- Grain: one snapshot of one employee on one network (employee_id, network, observed_at).
+-- The latest version of each event from accepted batches, as of the build (event_log_events).
+
+with
+
+source as (
+
+    {{ reachloop.event_log_events('employee') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        cast(employee_id as {{ dbt.type_string() }}) as employee_id,
+        cast(member_id as {{ dbt.type_string() }}) as member_id,
+        cast(email as {{ dbt.type_string() }}) as email,
+
+        ---------- strings
+        cast(network as {{ dbt.type_string() }}) as network,
+        cast(department as {{ dbt.type_string() }}) as department,
+        cast(title as {{ dbt.type_string() }}) as title,
+
+        ---------- numerics
+        cast(network_size as {{ dbt.type_bigint() }}) as network_size,
+
+        ---------- timestamps
+        cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,
+
+        ---------- bookkeeping
+        cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
+        cast(extra as {{ dbt.type_string() }}) as extra
+
+    from source
+
+)
+
+select * from renamed

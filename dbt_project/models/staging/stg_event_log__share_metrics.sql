@@ -1,0 +1,38 @@
+-- Grain: one cumulative metrics snapshot of a share (share_id, observed_at).
+-- The latest version of each event from accepted batches, as of the build (event_log_events).
+
+with
+
+source as (
+
+    {{ reachloop.event_log_events('share_metrics') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        cast(share_id as {{ dbt.type_string() }}) as share_id,
+
+        ---------- numerics
+        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
+        cast(reactions as {{ dbt.type_bigint() }}) as reactions,
+        cast(comments as {{ dbt.type_bigint() }}) as comments,
+        cast(reshares as {{ dbt.type_bigint() }}) as reshares,
+        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
+        cast(unique_impressions as {{ dbt.type_bigint() }}) as unique_impressions,
+
+        ---------- timestamps
+        cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,
+
+        ---------- bookkeeping
+        cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
+        cast(extra as {{ dbt.type_string() }}) as extra
+
+    from source
+
+)
+
+select * from renamed
