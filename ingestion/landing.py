@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -106,25 +108,40 @@ def land_path(
 def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> FileResult:
     """Land one file in one transaction; the pseudonym macro must be installed."""
     sha = file_sha256(path)
-    batch_id = f"{et.name}-{sha[:16]}"
-    previous = con.execute(
-        "select batch_id from meta.batches where event_type = ? and file_sha256 = ?", [et.name, sha]
-    ).fetchone()
+    previous = already_landed(con, sha, (et.name,))
     if previous:
         return FileResult(
-            str(path), et.name, "skipped", previous[0], message="already landed (same checksum)"
+            str(path), et.name, "skipped", previous, message="already landed (same checksum)"
         )
     fmt = file_format(path)
+    with landing_transaction(con, path) as started_at:
+        read_into_temp(con, path, fmt, et)
+        result = check_and_append(
+            con, path, et, batch_id=f"{et.name}-{sha[:16]}", sha=sha, size=path.stat().st_size,
+            fmt=fmt, started_at=started_at,
+        )
+    return result
+
+
+def already_landed(con: duckdb.DuckDBPyConnection, sha: str, event_types: tuple[str, ...]) -> str | None:
+    """The batch that already landed this checksum as one of these event types, if any."""
+    row = con.execute(
+        "select min(batch_id) from meta.batches where file_sha256 = ? and list_contains(?, event_type)",
+        [sha, list(event_types)],
+    ).fetchone()
+    return row[0]
+
+
+@contextmanager
+def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[datetime]:
+    """One transaction for everything one file produces: all of it lands, or none of it.
+
+    Yields the transaction's start time (the ledger's started_at). Source adapters use it to
+    land the several event types one vendor file produces as a unit.
+    """
     con.execute("begin transaction")
     try:
-        started_at = con.execute("select now()").fetchone()[0]
-        read_into_temp(con, path, fmt, et)
-        check_into_temp(con, et)
-        counts = _append(con, path, et, batch_id)
-        con.execute(
-            "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [batch_id, et.name, str(path), sha, path.stat().st_size, fmt, *counts, started_at],
-        )
+        yield con.execute("select now()").fetchone()[0]
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")
@@ -133,6 +150,28 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> File
         raise
     finally:
         con.execute("drop table if exists _in; drop table if exists _checked")
+
+
+def check_and_append(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    et: EventType,
+    *,
+    batch_id: str,
+    sha: str,
+    size: int,
+    fmt: str,
+    started_at: datetime,
+) -> FileResult:
+    """Check the uniform table ``_in`` (made by a reader or a source adapter) against the
+    contract, append its good records, quarantine the rest and write the ledger row.
+    Runs inside ``landing_transaction``."""
+    check_into_temp(con, et)
+    counts = _append(con, path, et, batch_id)
+    con.execute(
+        "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [batch_id, et.name, str(path), sha, size, fmt, *counts, started_at],
+    )
     read, landed, duplicate, quarantined = counts
     return FileResult(str(path), et.name, "landed", batch_id, read, landed, duplicate, quarantined)
 
