@@ -149,7 +149,7 @@ def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[
             raise ReachloopError(f"could not land {path}: {exc}".splitlines()[0]) from exc
         raise
     finally:
-        con.execute("drop table if exists _in; drop table if exists _checked")
+        con.execute("drop view if exists _in; drop table if exists _checked; drop table if exists _csv")
 
 
 def check_and_append(
@@ -182,18 +182,26 @@ def _append(
     table = raw_table(et.name)
     columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
     selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
-    # Exact duplicates: the first occurrence in the file lands unless the log already has it.
+    # Exact duplicates (same key, same content): only the first occurrence in the file can
+    # land, and only if the log does not hold it yet. Both lookups probe from the file's side
+    # so that their cost follows the file, not the size of the log.
     landed = con.execute(
         f"""
         insert into {table} ({", ".join(quote_ident(c) for c in columns)})
+        with good as (select * from _checked where reason is null),
+        repeated as (
+            select event_key, content_hash, min(source_line) as first_line
+            from good group by all having count(*) > 1
+        ),
+        logged as (
+            select event_key, content_hash from {table}
+            where event_key in (select event_key from good)
+        )
         select {quote_str(batch_id)}, source_line, now(), event_key, content_hash, {selected}
-        from _checked c
-        where reason is null
-          and not exists (
-              select 1 from {table} r
-              where r.event_key = c.event_key and r.content_hash = c.content_hash
-          )
-        qualify row_number() over (partition by event_key, content_hash order by source_line) = 1
+        from good
+        left join repeated using (event_key, content_hash)
+        anti join logged using (event_key, content_hash)
+        where repeated.first_line is null or source_line = repeated.first_line
         """
     ).fetchone()[0]
     quarantined = con.execute(

@@ -38,7 +38,7 @@ def file_format(path: Path) -> str | None:
 
 def read_into_temp(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType) -> None:
     readers = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
-    con.execute("drop table if exists _in")
+    con.execute("drop view if exists _in")
     readers[fmt](con, path, et)
 
 
@@ -79,11 +79,21 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None
     columns = [row[0] for row in con.execute("select name from pragma_table_info('_csv')").fetchall()]
     present = {c.strip().lower(): c for c in columns}
     rejected = _rejected_lines(con)
+    if not rejected:
+        con.execute(
+            f"""
+            create temp view _in as
+            select row_number() over () + 1 as source_line, {_raw_column(present)},
+                   null::varchar as parse_error, {_field_columns(present, et)}, {_extra_column(present, et)}
+            from _csv
+            """
+        )
+        return
     # The CSV reader reports exact lines only for rejected records; good records are numbered
     # over the remaining lines (exact unless a record spans lines or the file has blank lines).
     con.execute(
         f"""
-        create temp table _in as
+        create temp view _in as
         with good as (
             select row_number() over () as k, * from _csv
         ),
@@ -130,7 +140,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> No
     )
     con.execute(
         f"""
-        create temp table _in as
+        create temp view _in as
         with lines as (
             select row_number() over () as source_line, raw from {lines}
         ),
@@ -159,7 +169,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> 
     present = {c.strip().lower(): c for c in columns}
     con.execute(
         f"""
-        create temp table _in as
+        create temp view _in as
         select file_row_number + 1 as source_line, {_raw_column(present)},
                null::varchar as parse_error,
                {_field_columns(present, et)}, {_extra_column(present, et)}

@@ -31,50 +31,70 @@ def _text(f: Field) -> str:
     return f"nullif(trim({quote_ident(f.name)}), '')"
 
 
-def _typed(f: Field) -> str:
-    v = _text(f)
+def _t(f: Field) -> str:
+    return quote_ident(f"t__{f.name}")
+
+
+def _p(f: Field) -> str:
+    return quote_ident(f"p__{f.name}")
+
+
+def _parsed(f: Field) -> str:
+    """The value typed, from its trimmed text; NULL if it does not parse."""
+    t = _t(f)
     if f.type == BIGINT:
-        return f"try_cast({v} as bigint)"
+        return f"try_cast({t} as bigint)"
     if f.type == MONEY:
-        return f"try_cast({v} as {MONEY})"
+        return f"try_cast({t} as {MONEY})"
     if f.type == TIMESTAMP:
-        return f"try_cast({v} as timestamptz)"
-    if f.email:
-        return f"pseudonym(lower({v}))"
-    if f.pii:
-        return f"pseudonym({v})"
+        return f"try_cast({t} as timestamptz)"
     if f.allowed:
-        return f"lower({v})"
+        return f"lower({t})"
     if f.upper:
-        return f"upper({v})"
-    return v
+        return f"upper({t})"
+    return t
+
+
+def _stored(f: Field) -> str:
+    """What lands: the parsed value, pseudonymized when it is PII."""
+    p = _p(f)
+    if f.email:
+        return f"pseudonym(lower({p}))"
+    if f.pii:
+        return f"pseudonym({p})"
+    return p
 
 
 def _checks(et: EventType) -> list[tuple[str, str, str]]:
-    """(condition on the text columns, reason, detail) in the order they are tried."""
+    """(condition on the text and parsed values, reason, detail), in the order tried."""
     checks = [("parse_error is not null", MALFORMED, "parse_error")]
     for f in et.fields:
-        v, name = _text(f), quote_str(f.name)
+        t, p, name = _t(f), _p(f), quote_str(f.name)
         if f.required:
-            checks.append((f"{v} is null", MISSING, name))
-        shown = f"{name} || ' = ' || {v}"
-        if f.type == BIGINT:
-            checks.append((f"{v} is not null and try_cast({v} as bigint) is null", BAD_NUMBER, shown))
-        elif f.type == MONEY:
-            checks.append((f"{v} is not null and try_cast({v} as {MONEY}) is null", BAD_NUMBER, shown))
+            checks.append((f"{t} is null", MISSING, name))
+        shown = f"{name} || ' = ' || {t}"
+        if f.type in (BIGINT, MONEY):
+            checks.append((f"{t} is not null and {p} is null", BAD_NUMBER, shown))
         elif f.type == TIMESTAMP:
-            ts = f"try_cast({v} as timestamptz)"
             checks.append(
                 (
-                    f"{v} is not null and ({ts} is null or {ts} < '{EARLIEST}' or {ts} >= '{LATEST}')",
+                    f"{t} is not null and ({p} is null or {p} < '{EARLIEST}' or {p} >= '{LATEST}')",
                     BAD_TIMESTAMP,
                     shown,
                 )
             )
         elif f.allowed:
             allowed = ", ".join(quote_str(a) for a in f.allowed)
-            checks.append((f"{v} is not null and lower({v}) not in ({allowed})", BAD_ENUM, shown))
+            checks.append((f"{t} is not null and {p} not in ({allowed})", BAD_ENUM, shown))
     return checks
+
+
+def _canonical(f: Field) -> str:
+    """Text of a stored value for keys and hashes; epoch micros are much cheaper than
+    formatting a timestamp, and the same instant in any offset gives the same text."""
+    if f.type == TIMESTAMP:
+        return f"cast(epoch_us({quote_ident(f.name)}) as varchar)"
+    return f"cast({quote_ident(f.name)} as varchar)"
 
 
 def _masked_raw(et: EventType) -> str:
@@ -95,23 +115,33 @@ def _masked_raw(et: EventType) -> str:
 
 def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType) -> None:
     checks = _checks(et)
-    reason = "case " + " ".join(f"when {c} then '{r}'" for c, r, _ in checks) + " end"
-    detail = "case " + " ".join(f"when {c} then {d}" for c, _, d in checks) + " end"
-    typed = ", ".join(f"{_typed(f)} as {quote_ident(f.name)}" for f in et.fields)
-    key = "concat_ws('|', " + ", ".join(f"cast({quote_ident(k)} as varchar)" for k in et.key) + ")"
-    hashed = ", ".join(f"coalesce(cast({quote_ident(n)} as varchar), chr(0))" for n in et.names)
+    # Each condition is evaluated once: the first failing check's number picks reason and detail.
+    failed = "case " + " ".join(f"when {c} then {i}" for i, (c, _, _) in enumerate(checks)) + " end"
+    reason = "case failed " + " ".join(f"when {i} then '{r}'" for i, (_, r, _) in enumerate(checks)) + " end"
+    detail = "case failed " + " ".join(f"when {i} then {d}" for i, (_, _, d) in enumerate(checks)) + " end"
+    texts = ", ".join(f"{_text(f)} as {_t(f)}" for f in et.fields)
+    parsed = ", ".join(f"{_parsed(f)} as {_p(f)}" for f in et.fields)
+    stored = ", ".join(f"{_stored(f)} as {quote_ident(f.name)}" for f in et.fields)
+    by_name = {f.name: f for f in et.fields}
+    key = "concat_ws('|', " + ", ".join(_canonical(by_name[k]) for k in et.key) + ")"
+    hashed = ", ".join(f"coalesce({_canonical(f)}, chr(0))" for f in et.fields)
     con.execute("drop table if exists _checked")
     con.execute(
         f"""
         create temp table _checked as
-        with judged as (
-            select source_line, raw, parse_error, extra, {reason} as reason, {detail} as detail,
-                   {typed}
-            from _in
+        with texts as (select source_line, raw, parse_error, extra, {texts} from _in),
+        parsed as (select *, {parsed} from texts),
+        judged as (select *, {failed} as failed from parsed),
+        stored as (
+            select source_line, raw, parse_error, extra, failed,
+                   {reason} as reason, {detail} as detail, {stored}
+            from judged
         )
-        select *, {key} as event_key,
+        select source_line, parse_error, extra, reason, detail, {", ".join(quote_ident(n) for n in et.names)},
+               {key} as event_key,
                md5(concat_ws(chr(31), {hashed}, coalesce(extra, ''))) as content_hash,
-               {_masked_raw(et)} as masked_raw
-        from judged
+               -- only quarantined records keep their raw text: building it is not free
+               case when reason is not null then {_masked_raw(et)} end as masked_raw
+        from stored
         """
     )
