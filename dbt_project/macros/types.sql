@@ -16,3 +16,16 @@
 {% macro type_money() -%}
     {{ return('decimal(18,2)') }}
 {%- endmacro %}
+
+{#- A double-precision float for ratios. dbt.type_float() is single precision (REAL) on DuckDB. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'reachloop')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    {{ return('double precision') }}
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    {{ return('double') }}
+{%- endmacro %}

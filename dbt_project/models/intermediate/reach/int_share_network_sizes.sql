@@ -1,0 +1,70 @@
+-- Grain: share. The audience a share was posted to: for an employee, their latest `employee`
+-- snapshot on the share's network at or before posted_at; for the company page, its latest
+-- `page_followers` snapshot at or before posted_at. A snapshot taken after posting is never
+-- used: it would credit the post with connections made later.
+
+with
+
+shares as (
+
+    select share_id, author_type, author_id, network, posted_at
+    from {{ ref('stg_event_log__shares') }}
+
+),
+
+employee_snapshots as (
+
+    select
+        shares.share_id,
+        snapshots.network_size,
+        snapshots.observed_at
+    from shares
+    inner join {{ ref('stg_event_log__employees') }} as snapshots
+        on shares.author_type = 'employee'
+        and snapshots.employee_id = shares.author_id
+        and snapshots.network = shares.network
+        and snapshots.observed_at <= shares.posted_at
+
+),
+
+page_snapshots as (
+
+    select
+        shares.share_id,
+        snapshots.followers as network_size,
+        snapshots.observed_at
+    from shares
+    inner join {{ ref('stg_event_log__page_followers') }} as snapshots
+        on shares.author_type = 'page'
+        and snapshots.page_id = shares.author_id
+        and snapshots.observed_at <= shares.posted_at
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by share_id order by observed_at desc) as snapshot_rank
+    from (
+        select * from employee_snapshots
+        union all
+        select * from page_snapshots
+    ) as snapshots
+
+),
+
+sized as (
+
+    select
+        shares.share_id,
+        ranked.network_size,
+        ranked.observed_at as network_size_observed_at
+    from shares
+    left join ranked
+        on shares.share_id = ranked.share_id
+        and ranked.snapshot_rank = 1
+
+)
+
+select * from sized

@@ -1,0 +1,89 @@
+-- Grain: employee. Each employee's latest known department and title (from their newest
+-- snapshot that carries one) and their latest network size on each network they use.
+
+with
+
+snapshots as (
+
+    select * from {{ ref('stg_event_log__employees') }}
+
+),
+
+latest_profile as (
+
+    select employee_id, department, title
+    from (
+        select
+            employee_id,
+            department,
+            title,
+            row_number() over (
+                partition by employee_id order by observed_at desc, network
+            ) as profile_rank
+        from snapshots
+        where department is not null or title is not null
+    ) as ranked
+    where profile_rank = 1
+
+),
+
+latest_network_sizes as (
+
+    select employee_id, network, network_size
+    from (
+        select
+            employee_id,
+            network,
+            network_size,
+            row_number() over (
+                partition by employee_id, network order by observed_at desc
+            ) as snapshot_rank
+        from snapshots
+    ) as ranked
+    where snapshot_rank = 1
+
+),
+
+networks as (
+
+    select
+        employee_id,
+        count(*) as networks,
+        cast(sum(network_size) as {{ dbt.type_bigint() }}) as total_network_size,
+        cast(sum(case when network = 'linkedin' then network_size end) as {{ dbt.type_bigint() }}) as linkedin_network_size
+    from latest_network_sizes
+    group by employee_id
+
+),
+
+observed as (
+
+    select
+        employee_id,
+        min(observed_at) as first_observed_at,
+        max(observed_at) as last_observed_at,
+        max(case when member_id is not null then 1 else 0 end) = 1 as has_member_id
+    from snapshots
+    group by employee_id
+
+),
+
+employees as (
+
+    select
+        observed.employee_id,
+        latest_profile.department,
+        latest_profile.title,
+        networks.networks,
+        networks.total_network_size,
+        networks.linkedin_network_size,
+        observed.has_member_id,
+        observed.first_observed_at,
+        observed.last_observed_at
+    from observed
+    left join latest_profile on observed.employee_id = latest_profile.employee_id
+    left join networks on observed.employee_id = networks.employee_id
+
+)
+
+select * from employees

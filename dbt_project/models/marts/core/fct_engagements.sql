@@ -1,0 +1,59 @@
+-- Grain: engagement (reaction, comment or reshare). Flags engagements by colleagues: an actor
+-- whose member id belongs to an employee.
+-- Incremental: a run recomputes engagements ingested since the watermark, engagements by
+-- members who became known colleagues since, and engagements flagged as colleague ones whose
+-- actor is no longer a colleague (a corrected employee snapshot).
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='engagement_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+engagements as (
+
+    select * from {{ ref('stg_event_log__engagements') }}
+    {% if is_incremental() %}
+    where ingested_at > {{ reachloop.incremental_watermark() }}
+        or actor_id in (
+            select member_id from {{ ref('stg_event_log__employees') }}
+            where ingested_at > {{ reachloop.incremental_watermark() }}
+        )
+        or engagement_id in (
+            select engagement_id from {{ this }}
+            where is_colleague_actor
+                and actor_id not in (select member_id from {{ ref('int_colleague_members') }})
+        )
+    {% endif %}
+
+),
+
+colleagues as (
+
+    select member_id from {{ ref('int_colleague_members') }}
+
+),
+
+classified as (
+
+    select
+        engagements.engagement_id,
+        engagements.share_id,
+        engagements.actor_id,
+        engagements.engagement_type,
+        engagements.occurred_at,
+        engagements.actor_id is not null as is_known_actor,
+        colleagues.member_id is not null as is_colleague_actor,
+        engagements.ingested_at,
+        {{ reachloop.log_position() }} as ingested_through
+    from engagements
+    left join colleagues on engagements.actor_id = colleagues.member_id
+
+)
+
+select * from classified
