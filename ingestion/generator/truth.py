@@ -24,7 +24,8 @@ def _norm(email: pd.Series) -> pd.Series:
 
 
 def lead_truth(form_fills: Events, clicks: Events, shares: Events) -> pd.DataFrame:
-    """Per submission: the share of the submitting visitor's last human click before it."""
+    """Per submission: the share of the submitting visitor's last human click before it
+    (none for organic leads)."""
     ff = _frame(form_fills, ["submission_id", "visitor_id", "email", "form_id", "occurred_at"])
     ck = human_clicks(clicks, shares)
     ff = ff.sort_values("occurred_at", kind="stable")
@@ -88,6 +89,7 @@ def deal_truth(
     window = paths["created_at"] - pd.Timedelta(days=LOOKBACK_DAYS)
     paths = paths[(paths["occurred_at"] >= window) & (paths["occurred_at"] <= paths["created_at"])]
     touch_count = paths.groupby("deal_id")["click_id"].nunique()
+    last_touch = paths.sort_values(["occurred_at", "click_id"]).groupby("deal_id")["share_id"].last()
     n_contacts = contacts.groupby("deal_id")["email_normalized"].nunique()
 
     deal_ids = deals.deal_id.to_numpy(zero_copy_only=False)
@@ -103,6 +105,12 @@ def deal_truth(
             "status": deals.status,
         }
     )
+    out["true_share_source"] = np.where(share_idx >= 0, "primary_conversion", None)
+    # When the primary contact came in without a social touch but a second contact did, the
+    # share that brought that contact is the one behind the deal.
+    other = out["true_share_id"].isna() & out["deal_id"].isin(last_touch.index)
+    out.loc[other, "true_share_id"] = out.loc[other, "deal_id"].map(last_touch)
+    out.loc[other, "true_share_source"] = "other_contact"
     out["touch_count"] = out["deal_id"].map(touch_count).fillna(0).astype(int)
     out["contacts"] = out["deal_id"].map(n_contacts).fillna(0).astype(int)
     return out
