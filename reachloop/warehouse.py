@@ -50,6 +50,53 @@ META_TABLES = {
         reason varchar,
         recorded_at timestamptz not null
     """,
+    # One row per build (reachloop build, the Airflow build DAG): its steps update it.
+    "builds": """
+        build_id varchar primary key,
+        status varchar not null,
+        as_of varchar,
+        full_refresh boolean not null,
+        fingerprint varchar,
+        step varchar,
+        error varchar,
+        models bigint,
+        tests bigint,
+        published_to varchar,
+        published_version varchar,
+        started_at timestamptz not null,
+        finished_at timestamptz
+    """,
+    # Every expectation a quality gate evaluated, per build; failures name their batch.
+    "gate_results": """
+        build_id varchar not null,
+        gate varchar not null,
+        suite varchar not null,
+        target varchar not null,
+        batch_id varchar,
+        expectation varchar not null,
+        column_name varchar,
+        severity varchar not null,
+        success boolean not null,
+        element_count bigint,
+        unexpected_count bigint,
+        observed varchar,
+        examples varchar,
+        checked_at timestamptz not null
+    """,
+    # What each publish contained: one row per mart, for status and gate 2's volume check.
+    "published_marts": """
+        build_id varchar not null,
+        mart varchar not null,
+        rows bigint not null,
+        published_at timestamptz not null
+    """,
+    # Gate 1's verdict on each landed batch: passed, warned or failed (latest row wins).
+    "batch_gates": """
+        batch_id varchar not null,
+        build_id varchar not null,
+        outcome varchar not null,
+        checked_at timestamptz not null
+    """,
 }
 
 

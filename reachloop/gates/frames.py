@@ -1,0 +1,242 @@
+"""The dataframes the gates validate, computed in DuckDB.
+
+SQL does what SQL is good at (joins against the whole log, per-batch aggregates, medians of
+recent batches); pandas receives only the rows of the batches being gated, the marts'
+checked columns, or one summary row per batch. Every frame carries ``batch_id`` (gate 1) or
+the mart's grain (gate 2) so that GX's unexpected rows name what failed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from ingestion.contract import EVENT_TYPES, TIMESTAMP, EventType
+from reachloop.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
+from reachloop.gates import suites
+from reachloop.sql import quote_ident, quote_str
+from reachloop.warehouse import raw_table
+
+MARTS_SCHEMA = "marts"
+
+# information_schema spells some contract types differently.
+_TYPE_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
+
+
+@dataclass
+class Frame:
+    """One dataframe and the rules GX checks it against."""
+
+    suite: str  # e.g. gate_1.share_metrics.rows
+    target: str  # the event type or mart
+    df: pd.DataFrame
+    rules: list[suites.Rule]
+    id_columns: tuple[str, ...]  # identify a row in failure reports
+
+
+def _event_time(et: EventType) -> str:
+    return next(f.name for f in et.fields if f.type == TIMESTAMP)
+
+
+def ungated_batches(con: duckdb.DuckDBPyConnection, as_of: str | None = None) -> dict[str, list[str]]:
+    """Batches gate 1 has not passed yet, by event type; rejected batches are not checked."""
+    rows = con.execute(
+        f"""
+        select b.event_type, b.batch_id
+        from meta.batches b
+        left join ({LATEST_GATE_SQL}) g using (batch_id)
+        left join ({LATEST_DECISION_SQL}) d using (batch_id)
+        where coalesce(g.outcome, 'pending') not in ('passed', 'warned')
+          and coalesce(d.action, '') <> 'reject'
+          and ($1::timestamptz is null or b.ingested_at <= $1::timestamptz)
+        order by b.event_type, b.ingested_at, b.batch_id
+        """,
+        [as_of],
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for et, batch_id in rows:
+        out.setdefault(et, []).append(batch_id)
+    return out
+
+
+def _accepted_batches(alias: str) -> str:
+    """A predicate: the row's batch is not rejected (references resolve against these only)."""
+    return f"""{alias}.batch_id not in (
+        select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject')"""
+
+
+def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]]) -> list[Frame]:
+    """For the pending batches: one schema frame, one summary frame (a row per batch) and one
+    rows frame per event type. Few frames on purpose: GX's fixed cost is per validation."""
+    con.execute("create or replace temp table _gate_batches (batch_id varchar)")
+    con.executemany("insert into _gate_batches values (?)", [[b] for ids in pending.values() for b in ids])
+    newest = _newest_events(con)
+    schemas, summaries, frames = [], [], []
+    for event_type in pending:
+        et = EVENT_TYPES[event_type]
+        schemas.append(_schema(con, et))
+        summaries.append(_batch_summary(con, et, max(newest.values(), default=None)))
+        fields = ", ".join(quote_ident(n) for n in et.names)
+        rows = con.execute(
+            f"""
+            select batch_id, source_line, event_key, {fields}
+            from {raw_table(et.name)} where batch_id in (select batch_id from _gate_batches)
+            """
+        ).df()
+        frames.append(Frame(f"gate_1.{et.name}.rows", et.name, rows, suites.event_rows_rules(et),
+                            ("batch_id", "source_line")))
+    return [
+        Frame("gate_1.schema", "raw", pd.concat(schemas, ignore_index=True), suites.schema_rules(),
+              ("event_type", "column_name")),
+        Frame("gate_1.batches", "batches", pd.concat(summaries, ignore_index=True),
+              suites.batch_summary_rules(), ("batch_id", "event_type")),
+        *frames,
+    ]
+
+
+def _schema(con: duckdb.DuckDBPyConnection, et: EventType) -> pd.DataFrame:
+    """The raw table's columns against the contract's: column, expected and actual type."""
+    expected = pd.DataFrame(
+        [(et.name, n, _TYPE_NAMES.get(t, t)) for n, t in
+         [("batch_id", "VARCHAR"), ("source_line", "BIGINT"), ("event_key", "VARCHAR"),
+          *((f.name, f.type) for f in et.fields)]],
+        columns=["event_type", "column_name", "expected_type"],
+    )
+    actual = con.execute(
+        "select column_name, data_type as actual_type from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ?",
+        [et.name],
+    ).df()
+    return expected.merge(actual, on="column_name", how="left")
+
+
+def _newest_events(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The newest event time per event type in the log (rejected batches included: cheap)."""
+    parts = " union all ".join(
+        f"select {quote_str(et.name)}, max({quote_ident(_event_time(et))}) from {raw_table(et.name)}"
+        for et in EVENT_TYPES.values()
+    )
+    return {k: v for k, v in con.execute(parts).fetchall() if v is not None}
+
+
+def _batch_summary(con: duckdb.DuckDBPyConnection, et: EventType, newest_overall) -> pd.DataFrame:
+    """One row per pending batch of the type: reconciliation, volume, freshness, references."""
+    table = raw_table(et.name)
+    ts = quote_ident(_event_time(et))
+    orphan = "null::double"
+    if et.name in suites.REFERENCES:
+        column, ref_type, _ = suites.REFERENCES[et.name]
+        ref = quote_ident(column)
+        orphan = f"""(
+            select avg(case when s.{ref} is null then 1.0 else 0.0 end)
+            from {table} r
+            left join (select distinct {ref} from {raw_table(ref_type)} s
+                       where {_accepted_batches("s")}) s on s.{ref} = r.{ref}
+            where r.batch_id = b.batch_id)"""
+    return con.execute(
+        f"""
+        with recent as (
+            select median(rows_landed) as median_rows
+            from (
+                select b.rows_landed from meta.batches b
+                join ({LATEST_GATE_SQL}) g using (batch_id)
+                where b.event_type = {quote_str(et.name)} and g.outcome in ('passed', 'warned')
+                order by b.ingested_at desc limit {suites.RECENT_BATCHES}
+            )
+        ),
+        newest as (select max({ts}) as at from {table} where {_accepted_batches(table)})
+        select b.batch_id, b.event_type, b.rows_read, b.rows_landed,
+               b.rows_quarantined / nullif(b.rows_read, 0) as quarantine_ratio,
+               b.rows_landed / nullif(recent.median_rows, 0) as volume_ratio,
+               (select count(*) from {table} r where r.batch_id = b.batch_id
+                  and r.{ts} > b.ingested_at + interval {suites.FUTURE_SLACK_HOURS} hour) as future_rows,
+               date_diff('day', newest.at, $1::timestamptz) as source_lag_days,
+               {orphan} as orphan_ratio
+        from meta.batches b cross join recent cross join newest
+        where b.batch_id in (select batch_id from _gate_batches) and b.event_type = {quote_str(et.name)}
+        order by b.batch_id
+        """,
+        [newest_overall],
+    ).df()
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "and table_type = 'BASE TABLE' order by table_name",
+            [MARTS_SCHEMA],
+        ).fetchall()
+    ]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? "
+            "and table_name = ? order by ordinal_position",
+            [MARTS_SCHEMA, table],
+        ).fetchall()
+    ]
+
+
+def gate_2_frames(
+    con: duckdb.DuckDBPyConnection, previous_sizes: dict[str, int]
+) -> list[Frame]:
+    frames = []
+    tables = mart_tables(con)
+    sizes = []
+    for name in tables:
+        qualified = f"{MARTS_SCHEMA}.{quote_ident(name)}"
+        sizes.append((name, con.execute(f"select count(*) from {qualified}").fetchone()[0]))
+        spec = suites.MARTS.get(name)
+        if spec is None:
+            continue
+        # Only the checked columns travel to pandas; a missing one fails the column-set rule.
+        present = _columns(con, name)
+        wanted = [c for c in spec.columns if c in present]
+        df = con.execute(f"select {', '.join(quote_ident(c) for c in wanted)} from {qualified}").df()
+        # The column-set rule sees the mart's real columns, not just the fetched ones.
+        for c in present:
+            if c not in df.columns:
+                df[c] = pd.Series(dtype="object")
+        frames.append(Frame(f"gate_2.{name}", name, df, suites.mart_rules(name, spec),
+                            spec.grain or spec.columns[:1]))
+        if name == "mart_lead_to_deal_attribution" and {"credit", "deal_id", "model"} <= set(present):
+            credits = con.execute(
+                f"""
+                select deal_id, model, sum(credit) as credit_sum
+                from {qualified} where credit is not null
+                group by deal_id, model order by deal_id, model
+                """
+            ).df()
+            frames.append(Frame("gate_2.attribution_credits", name, credits, suites.credit_sum_rules(),
+                                ("deal_id", "model")))
+    volume = pd.DataFrame(sizes, columns=["mart", "rows"])
+    volume["previous_rows"] = volume["mart"].map(previous_sizes)
+    volume["size_ratio"] = volume["rows"] / volume["previous_rows"].where(volume["previous_rows"] > 0)
+    frames.append(Frame("gate_2.mart_volume", "marts", volume, suites.mart_volume_rules(), ("mart",)))
+    return frames
+
+
+def example_rows(
+    con: duckdb.DuckDBPyConnection, event_type: str, keys: list[tuple[str, int]], limit: int = 5
+) -> list[dict]:
+    """The full raw records behind failing (batch_id, source_line) pairs, for the report."""
+    if not keys:
+        return []
+    match = " or ".join(
+        f"(batch_id = {quote_str(b)} and source_line = {int(n)})" for b, n in keys[:limit]
+    )
+    df = con.execute(
+        f"""
+        select * exclude (content_hash, event_key) from {raw_table(event_type)}
+        where {match} order by batch_id, source_line
+        """
+    ).df()
+    return json.loads(df.to_json(orient="records", date_format="iso"))
