@@ -58,7 +58,13 @@ def _extra_column(present: dict[str, str], et: EventType) -> str:
     if not unknown:
         return "null::varchar as extra"
     pairs = ", ".join(f"{quote_str(c)}, {quote_ident(c)}" for c in unknown)
-    return f"json_object({pairs})::varchar as extra"
+    return f"{_without_nulls(f'json_object({pairs})')} as extra"
+
+
+def _without_nulls(json_object: str) -> str:
+    """A null field and an absent one are the same fact, whatever the format wrote: drop
+    null members (merging into an empty object does) and keep no empty object."""
+    return f"nullif(json_merge_patch('{{}}', {json_object})::varchar, '{{}}')"
 
 
 def _raw_column(present: dict[str, str]) -> str:
@@ -106,11 +112,39 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None
                {_field_columns(present, et)}, {_extra_column(present, et)}
         from good join numbered using (k)
         union all
-        select line, csv_line, error, {", ".join(f"null::varchar as {quote_ident(n)}" for n in et.names)},
+        select line, {_masked_csv_line(columns, et, delim)}, error,
+               {", ".join(f"null::varchar as {quote_ident(n)}" for n in et.names)},
                null::varchar
         from _rej_lines
         """
     )
+
+
+def _pii_names(et: EventType) -> list[str]:
+    return [f.name for f in et.fields if f.pii]
+
+
+def _masked_csv_line(columns: list[str], et: EventType, delim: str) -> str:
+    """A broken CSV line has no reliable fields, but PII columns are masked by their position
+    in the header (quoting aside), so that no clear-text PII reaches the quarantine."""
+    pii = [i + 1 for i, c in enumerate(columns) if c.strip().lower() in _pii_names(et)]
+    if not pii:
+        return "csv_line"
+    positions = ", ".join(map(str, pii))
+    return (
+        f"array_to_string(list_transform(string_split(csv_line, {quote_str(delim)}),"
+        f" lambda x, i: case when i in ({positions}) then '<pii>' else x end), {quote_str(delim)})"
+    )
+
+
+def _masked_json_text(et: EventType) -> str:
+    """A line that is not valid JSON: mask the values of PII keys where they can be seen."""
+    pii = _pii_names(et)
+    if not pii:
+        return "raw"
+    # the value may be cut short by the break itself: mask up to its closing quote or the end
+    pattern = '"(' + "|".join(pii) + ')"\\s*:\\s*"[^"]*"?'
+    return f"regexp_replace(raw, {quote_str(pattern)}, '\"\\1\": \"<pii>\"', 'g')"
 
 
 def _rejected_lines(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -150,10 +184,10 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> No
         ),
         -- Extract only from valid objects: JSON functions raise on malformed text.
         objects as (select *, case when ok then raw end as obj from checked)
-        select source_line, raw,
+        select source_line, case when ok then raw else {_masked_json_text(et)} end as raw,
                case when not ok then 'not a JSON object' end as parse_error,
                {fields},
-               nullif(json_merge_patch(obj, {quote_str(known)})::varchar, '{{}}') as extra
+               {_without_nulls(f"json_merge_patch(obj, {quote_str(known)})")} as extra
         from objects
         """
     )
