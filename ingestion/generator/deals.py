@@ -51,11 +51,16 @@ def build_deals(people: People, scale: Scale, seed: int) -> tuple[Deals, Events]
     primary, created = primary[order], created[order]
     n = len(primary)
 
-    # A second contact for some deals: another lead that did not become a deal itself.
-    pool = np.setdiff1d(np.flatnonzero(kind != CRM_ONLY), primary)
-    wants = np.flatnonzero(rng.random(n) < scale.second_contact_share)[: len(pool)]
+    # A second contact for some deals: another lead, not a deal of its own, whose form fills
+    # all came before the deal was created (so its journey can count towards the deal).
+    pool = np.setdiff1d(np.flatnonzero((kind != CRM_ONLY) & (people.last_fill >= 0)), primary)
+    pool = pool[np.argsort(people.last_fill[pool], kind="stable")]
+    before = np.searchsorted(people.last_fill[pool], created)
+    wants = np.flatnonzero((rng.random(n) < scale.second_contact_share) & (before > 0))
+    pick = pool[(rng.random(len(wants)) * before[wants]).astype(np.int64)]
+    _, first = np.unique(pick, return_index=True)  # one deal per second contact
     second = np.full(n, -1)
-    second[wants] = rng.choice(pool, len(wants), replace=False)
+    second[wants[first]] = pick[first]
 
     # Slot times: cumulative gaps of days to weeks.
     gaps = np.stack(

@@ -112,10 +112,15 @@ def _write_file(landing: Path, ev: Events, p: FilePlan) -> dict:
             table = pa.concat_tables([rows, bad]).take(pa.array(order))
         write_parquet(path, table)
     else:
-        render, one = (csv_lines, _csv_bad) if p.fmt == "csv" else (json_lines, _json_bad)
-        lines = render(rows, offset)
+        extras = tuple(c for c in rows.column_names if c not in EVENT_TYPES[p.event_type].names)
+        if p.fmt == "csv":
+            lines = csv_lines(rows, offset)
+            bad_lines = [_csv_bad(b.row, b.kind) for b in p.bad]
+        else:
+            lines = json_lines(rows, offset, keep_null=extras)
+            bad_lines = [_json_bad(b.row, b.kind, extras) for b in p.bad]
         if p.bad:
-            lines = splice(lines, pa.array([one(b.row, b.kind) for b in p.bad], pa.string()), p.bad_pos)
+            lines = splice(lines, pa.array(bad_lines, pa.string()), p.bad_pos)
         header = ",".join(rows.column_names) if p.fmt == "csv" else None
         write_text(path, header, lines)
     bad_kinds: dict[str, int] = {}
@@ -139,8 +144,8 @@ def _csv_bad(row: dict, kind: str) -> str:
     return line + ",EXTRA,unexpected" if kind == "broken_row" else line
 
 
-def _json_bad(row: dict, kind: str) -> str:
-    line = json_line(row)
+def _json_bad(row: dict, kind: str, extras: tuple[str, ...]) -> str:
+    line = json_line(row, keep_null=extras)
     # A structurally broken record: the export was cut off mid-object.
     return line[: max(2, len(line) // 2)] if kind == "broken_row" else line
 

@@ -76,6 +76,10 @@ def deal_truth(
     clicks: Events,
     shares: Events,
 ) -> pd.DataFrame:
+    """One row per deal: true_share_id (the primary contact's converting share; for a primary
+    without a social touch, the latest touch of another contact; else empty), its source,
+    touch_count (distinct human clicks by all contacts' visitors in the 90 days up to
+    creation), contacts, status at the end of the window."""
     de = _frame(deal_events, ["deal_id", "event", "occurred_at", "contact_email", "amount", "currency"])
     created = de[de["event"] == "created"].set_index("deal_id")
     contacts = de[de["event"].isin(["created", "contact_added"])][["deal_id", "contact_email"]].copy()

@@ -51,8 +51,10 @@ def csv_lines(table: pa.Table, offset: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*fields, ",")
 
 
-def json_lines(table: pa.Table, offset: np.ndarray) -> pa.Array:
-    """One JSON object per row; absent (null) optional fields are left out, as exporters do."""
+def json_lines(table: pa.Table, offset: np.ndarray, keep_null: tuple[str, ...] = ()) -> pa.Array:
+    """One JSON object per row. Null contract fields are left out, as exporters do; fields in
+    `keep_null` (the extra fields) print an explicit null, so that a row reads the same as in
+    CSV or Parquet, where the column is always there."""
     pieces = []
     for name, col in zip(table.column_names, table.columns, strict=True):
         col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
@@ -60,6 +62,8 @@ def json_lines(table: pa.Table, offset: np.ndarray) -> pa.Array:
         if pa.types.is_string(col.type) or pa.types.is_timestamp(col.type):
             escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
             text = pc.binary_join_element_wise('"', escaped, '"', "")
+        if name in keep_null:
+            text = pc.fill_null(text, "null")
         pieces.append(pc.binary_join_element_wise(json.dumps(name) + ":", text, ""))
     body = pc.binary_join_element_wise(*pieces, ",", null_handling="skip")
     return pc.binary_join_element_wise("{", body, "}", "")
@@ -90,10 +94,9 @@ def csv_line(values: list[object]) -> str:
     return buf.getvalue()
 
 
-def json_line(row: dict[str, object]) -> str:
-    return json.dumps(
-        {k: v for k, v in row.items() if v is not None}, ensure_ascii=False, separators=(",", ":")
-    )
+def json_line(row: dict[str, object], keep_null: tuple[str, ...] = ()) -> str:
+    kept = {k: v for k, v in row.items() if v is not None or k in keep_null}
+    return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
 
 def splice(main: pa.Array, extra: pa.Array, positions: np.ndarray) -> pa.Array:
