@@ -32,7 +32,7 @@ from reachloop.warehouse import raw_table
 class FileResult:
     path: str
     event_type: str | None
-    status: str  # landed | skipped (already landed) | unknown_type (not landed)
+    status: str  # landed | skipped (already landed) | unknown_type, rejected (shape): not landed
     batch_id: str | None = None
     rows_read: int = 0
     rows_landed: int = 0

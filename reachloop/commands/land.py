@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from ingestion.landing import FileResult, land_path
+from ingestion.adapters import ADAPTERS, land_any
+from ingestion.landing import FileResult
 from reachloop.settings import ReachloopError, Settings, pii_key
 from reachloop.warehouse import warehouse
 
@@ -19,10 +20,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="land every file under DIR into the event log",
         description="Land CSV, JSON Lines and Parquet files. The event type is the file name up "
         "to its first '-' or '.' (click.csv, share_metrics-2026-03.jsonl) or the folder "
-        "holding it (deal/part-7.parquet). Files already landed are skipped; records that "
-        "break the contract are quarantined with a reason. Needs REACHLOOP_PII_KEY.",
+        "holding it (deal/part-7.parquet). Vendor exports (LinkedIn API pulls, advocacy "
+        "platform shares, HubSpot and Salesforce export folders, web hit logs) land through "
+        "source adapters: their format is detected from their columns or keys, or given with "
+        "--format. Files already landed are skipped; records that break the contract are "
+        "quarantined with a reason. Needs REACHLOOP_PII_KEY.",
     )
     p.add_argument("path", type=Path, metavar="DIR", help="a landing folder or a single file")
+    p.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help=f"source format of PATH: {', '.join(sorted(ADAPTERS))}; options after a colon, e.g. "
+        "hubspot:tz=America/New_York or salesforce:decimal=comma (see docs/sources.md)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.set_defaults(func=run)
 
@@ -30,8 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _print_file(result: FileResult) -> None:
     if result.status == "landed":
         print(
-            f"landed   {result.path}: {result.rows_landed:,} of {result.rows_read:,} rows"
-            f" ({result.rows_duplicate:,} duplicate, {result.rows_quarantined:,} quarantined)"
+            f"landed   {result.path} → {result.event_type}: {result.rows_landed:,} of"
+            f" {result.rows_read:,} rows ({result.rows_duplicate:,} duplicate,"
+            f" {result.rows_quarantined:,} quarantined)"
+            + (f"; {result.message}" if result.message else "")
         )
     elif result.status == "skipped":
         print(f"skipped  {result.path}: {result.message} as {result.batch_id}")
@@ -44,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(args.home)
     started = time.perf_counter()
     with warehouse(settings) as con:
-        results = land_path(con, args.path, key, on_file=None if args.json else _print_file)
+        results = land_any(
+            con, args.path, key, spec=getattr(args, "format", None),
+            on_file=None if args.json else _print_file,
+        )
     if args.json:
         for r in results:
             print(json.dumps(r.as_dict()))
@@ -60,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     print(summary, file=sys.stderr if args.json else sys.stdout)
     if not results:
         raise ReachloopError(f"no landing files (.csv, .jsonl, .parquet) under {args.path}")
-    refused = [r for r in results if r.status == "unknown_type"]
+    refused = [r for r in results if r.status not in ("landed", "skipped")]
     if refused:
         raise ReachloopError(f"{len(refused)} file(s) not landed: {refused[0].message} ({refused[0].path})")
     return 0

@@ -1,0 +1,233 @@
+"""Source adapters: vendor exports and API pulls mapped onto the landing contract.
+
+The registry, format specs (``NAME[:option=value,...]``), auto-detection, and the landing of
+vendor files through the shared machinery of ``ingestion.landing`` (checks, pseudonyms,
+ledger, quarantine, dedup). Every field mapping is documented in docs/sources.md.
+
+    >>> land_source(con, Path("exports/hubspot"), "hubspot:tz=America/New_York")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+
+from ingestion.adapters import advocacy, hubspot, linkedin, salesforce, web
+from ingestion.adapters.base import Adapter, Options, SourceShapeError, install_cleaning_macros, stage_in
+from ingestion.contract import EVENT_TYPES
+from ingestion.landing import (
+    FileResult,
+    already_landed,
+    check_and_append,
+    event_type_for,
+    file_sha256,
+    land_file,
+    landing_files,
+    landing_transaction,
+)
+from ingestion.pseudonymize import install_macro
+from reachloop.settings import ReachloopError
+
+ADAPTERS: dict[str, Adapter] = {
+    a.name: a for a in (linkedin.ADAPTER, advocacy.ADAPTER, hubspot.ADAPTER, salesforce.ADAPTER, web.ADAPTER)
+}
+
+# Airflow Variable / environment variable mapping a source family to its format spec.
+FORMATS_VARIABLE = "reachloop_source_formats"
+FORMATS_ENV = "REACHLOOP_SOURCE_FORMATS"
+DEFAULT_FORMATS = {
+    "linkedin": "linkedin",
+    "advocacy": "advocacy_shares",
+    "crm": "hubspot",
+    "web": "web_clicks",
+}
+
+__all__ = [
+    "ADAPTERS",
+    "SourceShapeError",
+    "adapter_for",
+    "detect_format",
+    "formats_from_config",
+    "land_any",
+    "land_source",
+]
+
+
+def adapter_for(spec: str) -> tuple[Adapter, Options]:
+    """``salesforce:tz=Europe/Berlin,decimal=comma`` → the adapter and its options."""
+    name, _, options = spec.partition(":")
+    adapter = ADAPTERS.get(name.strip().lower())
+    if adapter is None:
+        raise ReachloopError(f"unknown format {name!r} (known: {', '.join(sorted(ADAPTERS))})")
+    return adapter, Options.parse(options)
+
+
+def detect_format(path: Path) -> str | None:
+    """The one format whose shape (columns, keys) this file has; None if none or several."""
+    matches = [a.name for a in ADAPTERS.values() if a.detect(path)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def formats_from_config(
+    raw: str | dict | None = None, *, get_variable: Callable[[str], str | None] | None = None
+) -> dict[str, str]:
+    """Source family → format spec, for the landing DAGs.
+
+    Read from, in order: ``raw`` (a JSON object or a dict), the Airflow Variable
+    ``reachloop_source_formats`` (pass ``get_variable``, e.g. ``lambda k: Variable.get(k,
+    default=None)``: this module never imports Airflow), the environment variable
+    ``REACHLOOP_SOURCE_FORMATS``; families not configured keep ``DEFAULT_FORMATS``. Every spec
+    is validated here, so a typo fails when the DAG is parsed, not in the middle of a run.
+    """
+    if raw is None and get_variable is not None:
+        raw = get_variable(FORMATS_VARIABLE)
+    if raw is None:
+        raw = os.environ.get(FORMATS_ENV)
+    configured = json.loads(raw) if isinstance(raw, str) and raw.strip() else (raw or {})
+    if not isinstance(configured, dict):
+        raise ReachloopError(f"{FORMATS_ENV} must be a JSON object of source family → format")
+    formats = {**DEFAULT_FORMATS, **{str(k): str(v) for k, v in configured.items()}}
+    for spec in formats.values():
+        adapter_for(spec)
+    return formats
+
+
+def land_source(con: duckdb.DuckDBPyConnection, path: Path, spec: str) -> list[FileResult]:
+    """Land one vendor file, or one CRM export folder, in one transaction across every event
+    type it produces. The pseudonym macro must be installed (``land_any`` does it)."""
+    adapter, options = adapter_for(spec)
+    files = _members(path) if adapter.bundle else [path]
+    if not files:
+        raise ReachloopError(f"nothing to land: no .csv files in {path}")
+    sha = files_sha256(path, files)
+    previous = already_landed(con, sha, adapter.produces)
+    if previous:
+        return [
+            FileResult(str(path), None, "skipped", previous, message="already landed (same checksum)")
+        ]
+    size = sum(f.stat().st_size for f in files)
+    results = []
+    try:
+        with landing_transaction(con, path) as started_at:
+            install_cleaning_macros(con)
+            staged = adapter.stage(con, files, options)
+            if not staged.selects:
+                raise SourceShapeError(f"{path.name}: no records for any of {', '.join(adapter.produces)}")
+            for et_name in adapter.produces:
+                if et_name in staged.selects:
+                    stage_in(con, et_name, staged.selects[et_name])
+                    results.append(
+                        check_and_append(
+                            con, path, EVENT_TYPES[et_name], batch_id=f"{et_name}-{sha[:16]}",
+                            sha=sha, size=size, fmt=adapter.name, started_at=started_at,
+                        )
+                    )
+    finally:
+        _drop_source_tables(con)
+    results[0].message = "; ".join(staged.notes)
+    return results
+
+
+def land_any(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    key: bytes,
+    *,
+    spec: str | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """``reachloop land [--format SPEC] PATH``.
+
+    With a format: PATH is a file or a folder of files in that format (a CRM folder lands as
+    one export). Without: contract files (named after their event type) land as before, and
+    other files land in the format their columns or keys show; files of one CRM export
+    folder land together. A file in no recognizable shape is reported, not guessed at.
+    A vendor file in an unexpected shape is reported and lands nothing; the others go on.
+    """
+    if not root.exists():
+        raise ReachloopError(f"nothing to land: {root} does not exist")
+    install_macro(con, key)
+    results: list[FileResult] = []
+    for unit, unit_spec in _units(root, spec):
+        if unit_spec is None:
+            unit_results = [_land_contract_file(con, unit, root)]
+        elif unit_spec == UNKNOWN:
+            et_name = event_type_for(unit, root if root.is_dir() else root.parent)
+            message = (
+                f"unknown event type {et_name!r}: name the file or its folder after one, or give"
+                f" its source format (--format; known: {', '.join(sorted(ADAPTERS))})"
+            )
+            unit_results = [FileResult(str(unit), et_name, "unknown_type", message=message)]
+        else:
+            try:
+                unit_results = land_source(con, unit, unit_spec)
+            except SourceShapeError as exc:
+                unit_results = [FileResult(str(unit), None, "rejected", message=str(exc))]
+        for result in unit_results:
+            results.append(result)
+            if on_file:
+                on_file(result)
+    return results
+
+
+UNKNOWN = "?"
+
+
+def _units(root: Path, spec: str | None) -> Iterator[tuple[Path, str | None]]:
+    """What lands as one unit, and in which format (None: a contract file; UNKNOWN: neither)."""
+    if spec is not None:
+        adapter, _ = adapter_for(spec)
+        if adapter.bundle:
+            yield root, spec
+        else:
+            for path in landing_files(root):
+                yield path, spec
+        return
+    base = root if root.is_dir() else root.parent
+    bundles: set[Path] = set()
+    for path in landing_files(root):
+        if event_type_for(path, base) in EVENT_TYPES:
+            yield path, None
+            continue
+        detected = detect_format(path)
+        if detected and ADAPTERS[detected].bundle:
+            # a CRM export folder is one unit: land it when its first file comes up
+            if path.parent not in bundles:
+                bundles.add(path.parent)
+                yield (path.parent if root.is_dir() else path), detected
+        else:
+            yield path, detected or UNKNOWN
+
+
+def _land_contract_file(con: duckdb.DuckDBPyConnection, path: Path, root: Path) -> FileResult:
+    et_name = event_type_for(path, root if root.is_dir() else root.parent)
+    return land_file(con, path, EVENT_TYPES[et_name])
+
+
+def _members(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return [p for p in landing_files(path) if p.name.lower().endswith((".csv", ".tsv"))]
+
+
+def files_sha256(path: Path, files: list[Path]) -> str:
+    """A file's checksum; for an export folder, the checksum of its files' names and checksums."""
+    if files == [path]:
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for f in sorted(files):
+        digest.update(f"{f.relative_to(path)}\0{file_sha256(f)}\n".encode())
+    return digest.hexdigest()
+
+
+def _drop_source_tables(con: duckdb.DuckDBPyConnection) -> None:
+    names = con.execute(
+        "select table_name from duckdb_tables() where temporary and table_name like '\\_src\\_%' escape '\\'"
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f'drop table if exists "{name}"')
