@@ -1,30 +1,176 @@
-"""The build: gate 1 on landed batches → dbt build → gate 2 on marts → publish.
+"""The pipeline's steps, defined once for ``reachloop build``/``run`` and the Airflow DAGs.
 
-One definition of the sequence, used by ``reachloop build``/``run`` and the Airflow build DAG.
+Landing by delivery (one Airflow DAG per source family)::
+
+    $REACHLOOP_LANDING/<family>/<YYYY-MM-DD>/<files>     e.g. landing/web/2026-03-01/click-1.csv
+
+A source drops each delivery into a folder named for its delivery date; the family's DAG
+run for the data interval [start, end) lands every folder dated in it. Landing is
+idempotent (the ledger knows every file's checksum), so re-running or backfilling an
+interval lands nothing twice.
+
+The build, write-audit-publish::
+
+    start → gate 1 (pending batches) → dbt build → gate 2 (marts) → publish (atomic swap)
+
+Each step is a function of (settings, build_id): the CLI calls them in a row, the build DAG
+runs one per task. ``meta.builds`` carries the build's state between them, so a step can run
+in another process, or again after a retry. A critical gate failure stops the build before
+publish: readers keep the last good publication, byte for byte.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import shutil
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
-from reachloop.settings import Settings
+from ingestion.contract import EVENT_TYPES
+from ingestion.landing import FileResult, event_type_for, land_file, landing_files
+from reachloop.settings import ReachloopError, Settings, pii_key
+from reachloop.warehouse import warehouse
+
+LANDING_ENV = "REACHLOOP_LANDING"
+
+# Which event types each source system delivers: one landing DAG (and one Asset) per family.
+SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "advocacy": ("share", "share_metrics", "engagement", "content"),  # the advocacy platform
+    "web": ("click",),  # web analytics: clicks on tracked links
+    "marketing": ("form_fill",),  # marketing automation
+    "crm": ("deal",),
+    "people": ("employee", "audience", "page_followers"),  # roster, networks, page followers
+}
+FAMILY_OF = {et: family for family, types in SOURCE_FAMILIES.items() for et in types}
+assert set(FAMILY_OF) == set(EVENT_TYPES), "every event type belongs to exactly one source family"
+
+GATE_1, DBT, GATE_2, PUBLISH = "gate 1", "dbt build", "gate 2", "publish"
+STEPS = (GATE_1, DBT, GATE_2, PUBLISH)
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH_IN_NAME = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+
+
+# --- landing ----------------------------------------------------------------------------------
+
+
+def landing_root(settings: Settings, configured: str | Path | None = None) -> Path:
+    """Where deliveries arrive: explicit value, else $REACHLOOP_LANDING, else $REACHLOOP_HOME/landing."""
+    value = configured or os.environ.get(LANDING_ENV)
+    return Path(value).resolve() if value else settings.home / "landing"
+
+
+def delivery_folders(root: Path, family: str, start: date, end: date) -> list[Path]:
+    """The family's delivery folders dated in [start, end), oldest first."""
+    if family not in SOURCE_FAMILIES:
+        raise ReachloopError(f"unknown source family {family!r} (known: {', '.join(SOURCE_FAMILIES)})")
+    base = root / family
+    if not base.is_dir():
+        return []
+    return sorted(
+        p for p in base.iterdir()
+        if p.is_dir() and _DATE_DIR.match(p.name) and start <= date.fromisoformat(p.name) < end
+    )
+
+
+def land_interval(
+    settings: Settings, family: str, start: date, end: date, *, landing: Path | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Land the family's deliveries dated in [start, end). A file of an event type that is not
+    the family's is refused before anything lands: a misrouted delivery is an operator error."""
+    from ingestion.pseudonymize import install_macro
+
+    root = landing or landing_root(settings)
+    plan = []
+    for folder in delivery_folders(root, family, start, end):
+        for path in landing_files(folder):
+            et = event_type_for(path, folder)
+            if et not in SOURCE_FAMILIES[family]:
+                raise ReachloopError(
+                    f"{path} is a {et!r} file in the {family!r} deliveries "
+                    f"(expected {', '.join(SOURCE_FAMILIES[family])}): nothing landed"
+                )
+            plan.append((path, EVENT_TYPES[et]))
+    if not plan:
+        return []
+    key = pii_key()
+    results = []
+    with warehouse(settings) as con:
+        install_macro(con, key)
+        for path, et in plan:
+            result = land_file(con, path, et)
+            results.append(result)
+            if on_file:
+                on_file(result)
+    return results
+
+
+def route_deliveries(source: Path, root: Path, day: date | None = None) -> list[Path]:
+    """Copy a flat export folder (``reachloop generate``'s landing/) into the delivery layout:
+    each file goes to ``<root>/<family>/<date>/``, dated ``day`` or else by the month in its
+    name (``click-2025-03.csv`` → 2025-03-01). For demos, tests and one-off backfills."""
+    copied = []
+    for path in landing_files(source):
+        et = event_type_for(path, source)
+        if et not in FAMILY_OF:
+            continue
+        when = day
+        if when is None:
+            m = _MONTH_IN_NAME.search(path.name)
+            if not m:
+                raise ReachloopError(f"no date in {path.name}: pass a delivery day")
+            when = date(int(m[1]), int(m[2]), int(m[3] or 1))
+        rel = path.relative_to(source)
+        # Keep the event type findable: a file named for its folder (engagement/part-3.csv)
+        # gets the folder's name as a prefix.
+        name = path.name if len(rel.parts) == 1 else f"{et}-{path.name}"
+        target = root / FAMILY_OF[et] / when.isoformat() / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        copied.append(target)
+    return copied
+
+
+# --- the build --------------------------------------------------------------------------------
 
 
 @dataclass
 class BuildOutcome:
     as_of: str | None
     full_refresh: bool
+    build_id: str = ""
+    status: str = "running"  # running | succeeded | failed | skipped
     models: int = 0
     tests: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    gates: dict[str, str] = field(default_factory=dict)  # gate → one-line summary
     published_to: Path | None = None
+    version: str | None = None
+    note: str = ""
 
     def summary(self) -> str:
+        if self.status == "skipped":
+            return f"build skipped: {self.note}" + (f"; published output in {self.published_to}"
+                                                    if self.published_to else "")
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
-        where = f"; published to {self.published_to}" if self.published_to else ""
-        return f"built {self.models} models, {self.tests} tests passed ({steps}){where}"
+        lines = [f"build {self.build_id}: {self.models} models, {self.tests} tests passed ({steps})"]
+        lines += [f"  {text}" for text in self.gates.values()]
+        if self.note:
+            lines.append(f"  {self.note}")
+        if self.published_to:
+            lines += [
+                f"published version {self.version} to {self.published_to}:",
+                f"  DuckDB   {self.published_to / 'reachloop.duckdb'}",
+                f"  Parquet  {self.published_to / 'parquet'}/<mart>/",
+            ]
+        return "\n".join(lines)
 
 
 def publish_destination(settings: Settings, as_of: str | None) -> Path:
@@ -35,20 +181,182 @@ def publish_destination(settings: Settings, as_of: str | None) -> Path:
     return settings.home / "as_of" / stamp
 
 
-def build(settings: Settings, as_of: str | None = None, full_refresh: bool = False) -> BuildOutcome:
-    from reachloop.dbt_build import run_dbt_build
-    from reachloop.publish import publish
+def _dbt_project_digest() -> str:
+    """Changes to models or macros must rebuild even when no data changed."""
+    project = Path(__file__).resolve().parent.parent / "dbt_project"
+    digest = hashlib.sha256()
+    for sub in ("dbt_project.yml", "models", "macros", "seeds", "snapshots"):
+        base = project / sub
+        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        for f in files:
+            if f.is_file():
+                digest.update(str(f.relative_to(project)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
 
+
+def _fingerprint(con, as_of: str | None) -> str:
+    """What a build's result depends on: the ledger, operator decisions, as_of, the models."""
+    state = con.execute(
+        """
+        select (select count(*) || '/' || coalesce(max(ingested_at)::varchar, '') from meta.batches),
+               (select count(*) || '/' || coalesce(max(recorded_at)::varchar, '') from meta.batch_events)
+        """
+    ).fetchone()
+    return hashlib.sha256(f"{state}|{as_of}|{_dbt_project_digest()}".encode()).hexdigest()[:24]
+
+
+def start_build(
+    settings: Settings,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    *,
+    skip_if_unchanged: bool = False,
+) -> BuildOutcome:
+    """Register a build. With skip_if_unchanged (the DAG), a build whose inputs equal those of
+    the last successful one is skipped: re-running the DAG for an interval is a no-op."""
     # Reproducing the past rebuilds everything from the log: incremental state is of no use.
     full_refresh = full_refresh or as_of is not None
     outcome = BuildOutcome(as_of=as_of, full_refresh=full_refresh)
+    destination = publish_destination(settings, as_of)
+    with warehouse(settings) as con:
+        fingerprint = _fingerprint(con, as_of)
+        last = con.execute(
+            """
+            select build_id, fingerprint, started_at from meta.builds
+            where status = 'succeeded' and as_of is not distinct from ?
+            order by started_at desc limit 1
+            """,
+            [as_of],
+        ).fetchone()
+        published = (destination / "reachloop.duckdb").exists()
+        if skip_if_unchanged and last and last[1] == fingerprint and published:
+            outcome.status, outcome.published_to = "skipped", destination
+            outcome.note = f"nothing changed since build {last[0]} (same batches, decisions and models)"
+            return outcome
+        # A batch rejected or restored since the last good build: incremental models may hold
+        # its rows (or lack them), so this build starts from scratch.
+        if not full_refresh and last:
+            changed = con.execute(
+                "select count(*) from meta.batch_events where recorded_at > ?", [last[2]]
+            ).fetchone()[0]
+            if changed:
+                outcome.full_refresh = True
+                outcome.note = "full refresh: batches were rejected or restored since the last build"
+        outcome.build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        con.execute(
+            "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at) "
+            "values (?, 'running', ?, ?, ?, now())",
+            [outcome.build_id, as_of, outcome.full_refresh, fingerprint],
+        )
+    return outcome
 
-    started = time.perf_counter()
-    result = run_dbt_build(settings, as_of=as_of, full_refresh=full_refresh)
-    outcome.seconds["dbt build"] = time.perf_counter() - started
-    outcome.models, outcome.tests = result.models, result.tests
 
-    started = time.perf_counter()
-    outcome.published_to = publish(settings, publish_destination(settings, as_of))
-    outcome.seconds["publish"] = time.perf_counter() - started
+def _load(settings: Settings, build_id: str) -> tuple[str | None, bool, str]:
+    with warehouse(settings) as con:
+        row = con.execute(
+            "select as_of, full_refresh, status from meta.builds where build_id = ?", [build_id]
+        ).fetchone()
+    if not row:
+        raise ReachloopError(f"no build {build_id!r} in meta.builds")
+    return row
+
+
+@contextmanager
+def _step(settings: Settings, build_id: str, step: str) -> Iterator[None]:
+    """Record which step runs; a failure marks the build failed with its one-line reason."""
+    with warehouse(settings) as con:
+        con.execute("update meta.builds set step = ? where build_id = ?", [step, build_id])
+    try:
+        yield
+    except BaseException as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:1000]
+        try:
+            with warehouse(settings) as con:
+                con.execute(
+                    "update meta.builds set status = 'failed', error = ?, finished_at = now() "
+                    "where build_id = ?",
+                    [f"{step}: {reason}", build_id],
+                )
+        except Exception:  # noqa: BLE001 — never hide the original failure behind this one
+            pass
+        raise
+
+
+def run_gate_1(settings: Settings, build_id: str) -> str:
+    from reachloop.gates import run_gate_1 as gate
+
+    as_of, _, _ = _load(settings, build_id)
+    with _step(settings, build_id, GATE_1), warehouse(settings) as con:
+        return gate(con, settings, build_id, as_of).summary()
+
+
+def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
+    from reachloop.dbt_build import run_dbt_build
+
+    as_of, full_refresh, _ = _load(settings, build_id)
+    with _step(settings, build_id, DBT):
+        # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
+        result = run_dbt_build(settings, as_of=as_of, full_refresh=full_refresh)
+    with warehouse(settings) as con:
+        con.execute(
+            "update meta.builds set models = ?, tests = ? where build_id = ?",
+            [result.models, result.tests, build_id],
+        )
+    return result.models, result.tests
+
+
+def run_gate_2(settings: Settings, build_id: str) -> str:
+    from reachloop.gates import run_gate_2 as gate
+
+    with _step(settings, build_id, GATE_2), warehouse(settings) as con:
+        return gate(con, settings, build_id).summary()
+
+
+def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
+    from reachloop.publish import current_version, publish, published_marts
+
+    as_of, _, _ = _load(settings, build_id)
+    destination = publish_destination(settings, as_of)
+    with _step(settings, build_id, PUBLISH):
+        publish(settings, destination, build_id=build_id, as_of=as_of)
+    version = current_version(destination)
+    with warehouse(settings) as con:
+        con.execute(
+            "update meta.builds set status = 'succeeded', step = null, published_to = ?, "
+            "published_version = ?, finished_at = now() where build_id = ?",
+            [str(destination), version, build_id],
+        )
+        sizes = published_marts(destination)
+        if sizes:
+            con.executemany(
+                "insert into meta.published_marts values (?, ?, ?, now())",
+                [[build_id, mart, rows] for mart, rows in sizes.items()],
+            )
+    return destination, version
+
+
+def build(
+    settings: Settings,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    *,
+    skip_if_unchanged: bool = False,
+) -> BuildOutcome:
+    """The whole build in this process: the sequence the build DAG runs task by task."""
+    outcome = start_build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged)
+    if outcome.status == "skipped":
+        return outcome
+
+    def timed(name: str, fn):
+        started = time.perf_counter()
+        try:
+            return fn(settings, outcome.build_id)
+        finally:
+            outcome.seconds[name] = time.perf_counter() - started
+
+    outcome.gates["gate 1"] = timed(GATE_1, run_gate_1)
+    outcome.models, outcome.tests = timed(DBT, run_dbt)
+    outcome.gates["gate 2"] = timed(GATE_2, run_gate_2)
+    outcome.published_to, outcome.version = timed(PUBLISH, run_publish)
+    outcome.status = "succeeded"
     return outcome

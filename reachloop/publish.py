@@ -1,0 +1,190 @@
+"""Write-audit-publish, last step: swap the checked marts in for readers, atomically.
+
+Layout of a destination (``$REACHLOOP_HOME/published`` or an ``as_of/<stamp>`` folder)::
+
+    reachloop.duckdb            the current snapshot (a hard link to a version's file)
+    parquet -> versions/<v>/parquet
+    versions/<v>/reachloop.duckdb, versions/<v>/parquet/<mart>/…, versions/<v>/publication.json
+
+A publish writes a complete new version beside the current one (the warehouse is attached
+read-only: readers never see the build's own file), then makes it current with two atomic
+renames: ``os.replace`` of the DuckDB file (a reader holding the old file open keeps reading
+the old inode) and of the ``parquet`` symlink. Until those renames nothing a reader can see
+has changed, and a failure removes the half-written version: the last good publication stays
+byte-for-byte as it was. Old versions are pruned, keeping the last few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from reachloop.settings import ReachloopError, Settings
+from reachloop.sql import quote_ident, quote_str
+
+MARTS_SCHEMA = "marts"
+DUCKDB_NAME = "reachloop.duckdb"
+PARQUET_NAME = "parquet"
+VERSIONS = "versions"
+KEEP_VERSIONS = 3
+# Big facts are split into one Parquet folder per month (hive style, month=YYYY-MM) so that
+# readers filtering on time open only the files they need; small marts stay one file.
+PARTITION_MIN_ROWS = 1_000_000
+ROW_GROUP_SIZE = 122_880
+
+
+def _new_version() -> str:
+    # Sortable, unique enough for one writer (publishes are serialized with the warehouse).
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[str, str]]]]:
+    rows = con.execute(
+        """
+        select table_name, list(column_name order by column_index), list(data_type order by column_index)
+        from duckdb_columns()
+        where database_name = 'wh' and schema_name = ?
+          and table_name in (select table_name from duckdb_tables()
+                             where database_name = 'wh' and schema_name = ?)
+        group by table_name order by table_name
+        """,
+        [MARTS_SCHEMA, MARTS_SCHEMA],
+    ).fetchall()
+    return [(name, list(zip(cols, types, strict=True))) for name, cols, types in rows]
+
+
+def _partition_column(columns: list[tuple[str, str]]) -> str | None:
+    """The first timestamp-like column: facts are partitioned by its month."""
+    for name, dtype in columns:
+        if dtype.upper().startswith(("TIMESTAMP", "DATE")):
+            return name
+    return None
+
+
+def _write_version(
+    settings: Settings, staging: Path, *, build_id: str | None, as_of: str | None, partition_min_rows: int
+) -> dict:
+    staging.mkdir(parents=True)
+    parquet = staging / PARQUET_NAME
+    parquet.mkdir()
+    con = duckdb.connect(str(staging / DUCKDB_NAME))
+    try:
+        con.execute("set timezone = 'UTC'")
+        con.execute(f"attach {quote_str(str(settings.warehouse))} as wh (read_only)")
+        marts = _mart_tables(con)
+        if not marts:
+            raise ReachloopError(f"nothing to publish: the warehouse has no tables in schema {MARTS_SCHEMA}")
+        manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
+        for name, columns in marts:
+            source = f"wh.{MARTS_SCHEMA}.{quote_ident(name)}"
+            con.execute(f"create table main.{quote_ident(name)} as select * from {source}")
+            rows = con.execute(f"select count(*) from main.{quote_ident(name)}").fetchone()[0]
+            target = parquet / name
+            month_of = _partition_column(columns) if rows >= partition_min_rows else None
+            if month_of:
+                con.execute(
+                    f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month
+                              from main.{quote_ident(name)})
+                        to {quote_str(str(target))}
+                        (format parquet, compression zstd, partition_by (month),
+                         row_group_size {ROW_GROUP_SIZE})"""
+                )
+            else:
+                target.mkdir()
+                con.execute(
+                    f"""copy main.{quote_ident(name)} to {quote_str(str(target / 'data.parquet'))}
+                        (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE})"""
+                )
+            manifest["marts"][name] = {"rows": rows, "partitioned_by_month_of": month_of}
+        manifest["published_at"] = datetime.now(UTC).isoformat()
+        con.execute(
+            "create table main._publication as select ? as version, ? as build_id, ? as as_of, "
+            "?::timestamptz as published_at",
+            [staging.name.removeprefix(".tmp-"), build_id, as_of, manifest["published_at"]],
+        )
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return manifest
+
+
+def _swap_link(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.swap")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    os.replace(tmp, link)  # rename(2): atomic; readers see the old or the new tree, never none
+
+
+def current_version(destination: Path) -> str | None:
+    link = destination / PARQUET_NAME
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).parent.name
+
+
+def publish(
+    settings: Settings,
+    destination: Path,
+    *,
+    build_id: str | None = None,
+    as_of: str | None = None,
+    keep: int = KEEP_VERSIONS,
+    partition_min_rows: int = PARTITION_MIN_ROWS,
+) -> Path:
+    """Publish the warehouse's marts to destination; returns the destination."""
+    destination.mkdir(parents=True, exist_ok=True)
+    versions = destination / VERSIONS
+    versions.mkdir(exist_ok=True)
+    _remove_leftovers(versions)
+    version = _new_version()
+    staging = versions / f".tmp-{version}"
+    try:
+        manifest = _write_version(
+            settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows
+        )
+        (staging / "publication.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        final = versions / version
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # The swap: from here on readers see the new version.
+    tmp_db = destination / f".{DUCKDB_NAME}.swap"
+    tmp_db.unlink(missing_ok=True)
+    os.link(final / DUCKDB_NAME, tmp_db)
+    os.replace(tmp_db, destination / DUCKDB_NAME)
+    _swap_link(destination / PARQUET_NAME, f"{VERSIONS}/{version}/{PARQUET_NAME}")
+    prune(destination, keep)
+    return destination
+
+
+def _remove_leftovers(versions: Path) -> None:
+    """A publish killed half-way leaves a .tmp- folder nobody reads: clear it."""
+    for p in versions.glob(".tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def prune(destination: Path, keep: int = KEEP_VERSIONS) -> list[str]:
+    """Remove all but the newest ``keep`` versions (never the current one). Readers that
+    opened an old DuckDB file keep their open inode; the directory entry is what goes."""
+    current = current_version(destination)
+    names = sorted(p.name for p in (destination / VERSIONS).iterdir() if not p.name.startswith("."))
+    doomed = [n for n in names[: max(len(names) - max(keep, 1), 0)] if n != current]
+    for name in doomed:
+        shutil.rmtree(destination / VERSIONS / name, ignore_errors=True)
+    return doomed
+
+
+def published_marts(destination: Path) -> dict[str, int]:
+    """Mart → rows of the current publication (from its manifest)."""
+    version = current_version(destination)
+    if not version:
+        return {}
+    manifest = json.loads((destination / VERSIONS / version / "publication.json").read_text())
+    return {k: v["rows"] for k, v in manifest["marts"].items()}
