@@ -51,6 +51,13 @@ SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
 FAMILY_OF = {et: family for family, types in SOURCE_FAMILIES.items() for et in types}
 assert set(FAMILY_OF) == set(EVENT_TYPES), "every event type belongs to exactly one source family"
 
+
+
+def landed_asset(family: str) -> dict[str, str]:
+    """The Airflow Asset a family's landing publishes and the build DAG is scheduled on."""
+    return {"name": f"reachloop_landed_{family}", "uri": f"reachloop://warehouse/raw/{family}"}
+
+
 GATE_1, DBT, GATE_2, PUBLISH = "gate 1", "dbt build", "gate 2", "publish"
 STEPS = (GATE_1, DBT, GATE_2, PUBLISH)
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -80,14 +87,14 @@ def delivery_folders(root: Path, family: str, start: date, end: date) -> list[Pa
 
 
 def land_interval(
-    settings: Settings, family: str, start: date, end: date, *, landing: Path | None = None,
+    settings: Settings, family: str, start: date, end: date, *, landing: str | Path | None = None,
     on_file: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
     """Land the family's deliveries dated in [start, end). A file of an event type that is not
     the family's is refused before anything lands: a misrouted delivery is an operator error."""
     from ingestion.pseudonymize import install_macro
 
-    root = landing or landing_root(settings)
+    root = landing_root(settings, landing)
     plan = []
     for folder in delivery_folders(root, family, start, end):
         for path in landing_files(folder):

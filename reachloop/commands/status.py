@@ -37,4 +37,28 @@ def run(args: argparse.Namespace) -> int:
         for reason, n in status["quarantine_reasons"].items():
             print(f"  {reason:<20} {n:>8,}")
     print(f"last landed: {status['last_landed_at'] or 'never'}")
+    _print_builds(status)
     return 0
+
+
+def _print_builds(status: dict) -> None:
+    build, published = status.get("last_build"), status.get("last_publish")
+    if build:
+        failed = f" at {build['step']}: {build['error']}" if build["status"] == "failed" else ""
+        print(f"last build: {build['build_id']} {build['status']}{failed} (started {build['started_at']})")
+    else:
+        print("last build: never")
+    if published:
+        print(f"last publish: version {published['published_version']} to {published['published_to']} "
+              f"(build {published['build_id']}, {published['finished_at']})")
+    else:
+        print("last publish: never")
+    for gate, g in status.get("gates", {}).items():
+        print(f"{gate.replace('_', ' ')}: {g['outcome']} ({g['checks']} checks, build {g['build_id']})")
+        for f in g["failures"][:10]:
+            where = f"{f['target']} {f['batch_id']}" if f["batch_id"] else f["target"]
+            col = f"({f['column']})" if f["column"] else ""
+            n = f", {f['unexpected_count']:,} rows" if f["unexpected_count"] is not None else ""
+            print(f"  {f['severity']:<8} {f['expectation']}{col} on {where}{n}")
+        if len(g["failures"]) > 10:
+            print(f"  … {len(g['failures']) - 10} more (reachloop status --json)")

@@ -1,0 +1,97 @@
+"""Landing DAGs, one per source family: ``reachloop_land_<family>``.
+
+Each daily run lands the family's deliveries for its data interval and publishes the
+family's Asset, which schedules the build DAG (``reachloop_build``).
+
+Where deliveries come from::
+
+    $REACHLOOP_LANDING/<family>/<YYYY-MM-DD>/<files>
+
+A source system (or the job pulling from it) drops each delivery into a folder named for its
+delivery date; the run for the interval [start, end) lands every folder dated in it. Files are
+CSV, JSON Lines or Parquet named for their event type (``share_metrics-7.csv``) or kept in a
+folder named for it. A file of another family's event type fails the run before anything
+lands (a misrouted delivery is for an operator to look at).
+
+Idempotent: the batch ledger knows every landed file's checksum, so a re-run or a backfill
+(``airflow backfill create --dag-id reachloop_land_web --from-date … --to-date …``) lands
+nothing twice; a run that lands nothing new is *skipped*, which emits no Asset event and so
+triggers no build.
+
+Settings, read when a task runs (never at parse time): Variables ``reachloop_home`` and
+``reachloop_landing`` (or ``AIRFLOW_VAR_*``), else the environment's ``REACHLOOP_HOME`` and
+``REACHLOOP_LANDING``; the pseudonymization key only from ``REACHLOOP_PII_KEY`` (a secret: put
+it in the environment from your secrets manager, not in a Variable).
+
+All tasks touching the warehouse share the pool ``reachloop_warehouse`` (1 slot): DuckDB allows
+one writer process per file.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset, Variable, dag, task
+
+from reachloop.pipeline import SOURCE_FAMILIES, landed_asset
+
+WAREHOUSE_POOL = "reachloop_warehouse"
+DEFAULT_ARGS = {
+    "owner": "reachloop",
+    # Transient failures (the warehouse busy with a writer outside Airflow, a file still
+    # being copied) heal by waiting: retry with exponential backoff.
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def landing_dag(family: str, event_types: tuple[str, ...]):
+    @dag(
+        dag_id=f"reachloop_land_{family}",
+        description=f"Land {family} deliveries ({', '.join(event_types)}) into the event log",
+        schedule="@daily",
+        start_date=datetime(2025, 1, 1, tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["reachloop", "landing", family],
+        doc_md=__doc__,
+    )
+    def land_family():
+        @task(task_id="land", outlets=[Asset(**landed_asset(family))], pool=WAREHOUSE_POOL)
+        def land(data_interval_start=None, data_interval_end=None) -> dict:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from reachloop.pipeline import land_interval
+            from reachloop.settings import Settings
+
+            settings = Settings.from_env(Variable.get("reachloop_home", default=None))
+            results = land_interval(
+                settings, family, data_interval_start.date(), data_interval_end.date(),
+                landing=Variable.get("reachloop_landing", default=None),
+                on_file=lambda r: print(f"{r.status:<8} {r.path}: {r.rows_landed} rows landed, "
+                                        f"{r.rows_quarantined} quarantined"),
+            )
+            landed = [r for r in results if r.status == "landed"]
+            if not landed:
+                # No Asset event: a build is only worth running for new data.
+                raise AirflowSkipException(
+                    f"nothing new for {family} in [{data_interval_start:%Y-%m-%d}, "
+                    f"{data_interval_end:%Y-%m-%d}) ({len(results)} files already landed)"
+                )
+            return {
+                "files": len(landed),
+                "rows_landed": sum(r.rows_landed for r in landed),
+                "rows_quarantined": sum(r.rows_quarantined for r in landed),
+                "batches": [r.batch_id for r in landed],
+            }
+
+        land()
+
+    return land_family()
+
+
+for _family, _types in SOURCE_FAMILIES.items():
+    globals()[f"reachloop_land_{_family}"] = landing_dag(_family, _types)
