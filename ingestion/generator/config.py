@@ -96,5 +96,7 @@ def scale_for(sf: float) -> Scale:
         sf=sf,
         employees=max(10, round(1000 * sf)),
         contents=max(12, round(300 * sf)),
-        page_posts=max(12, round(260 * sf)),
+        # A page posts about daily whatever the company's size; its followers grow with SF,
+        # so page posts must not (page impressions would grow as SF squared).
+        page_posts=max(24, round(260 * min(sf, 1.0) ** 0.5)),
     )

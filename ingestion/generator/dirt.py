@@ -94,13 +94,14 @@ def plan_files(ev: Events, scale: Scale, seed: int, type_index: int) -> tuple[li
     dup_rows = rng.choice(n, n_dup, replace=False) if n_dup else np.zeros(0, dtype=np.int64)
     across = np.arange(n_dup) % 2 == 1 if k >= 2 else np.zeros(n_dup, dtype=bool)
     within_n, across_n = int((~across).sum()), int(across.sum())
-    for r, a in zip(dup_rows, across, strict=True):  # a handful per type
-        src = arrival[r]
-        dst = (src + 1 if src + 1 < k else src - 1) if a else src
-        p = plans[dst]
-        pos = int(rng.integers(0, len(p.rows) + 1))
-        p.rows = np.insert(p.rows, pos, r)
-        p.duplicates += 1
+    src = arrival[dup_rows]
+    dst = np.where(across, np.where(src + 1 < k, src + 1, src - 1), src)
+    for f in np.unique(dst):  # one insert per file: inserting row by row is quadratic
+        p = plans[f]
+        rows = dup_rows[dst == f]
+        pos = np.sort(rng.integers(0, len(p.rows) + 1, len(rows)))
+        p.rows = np.insert(p.rows, pos, rows)
+        p.duplicates += len(rows)
 
     malformed = _inject_malformed(ev, plans, scale, rng)
     stats = {
