@@ -3,6 +3,7 @@
 -- Incremental: a run recomputes engagements ingested since the watermark, engagements by
 -- members who became known colleagues since, and engagements flagged as colleague ones whose
 -- actor is no longer a colleague (a corrected employee snapshot).
+-- depends_on: {{ ref('stg_event_log__employees') }} (read only by incremental runs)
 
 {{
     config(
