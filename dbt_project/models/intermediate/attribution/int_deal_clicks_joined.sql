@@ -1,0 +1,96 @@
+-- Grain: deal × click. Every click by any visitor of any of the deal's contacts — the raw
+-- material of both the deal journey (all of them) and attribution (the touches):
+--   is_in_window  clicked between lookback_days before the deal's creation and its creation;
+--   is_touch      a human click on a known share, in the window (DESIGN.md, "Lead-to-deal
+--                 attribution"). Later clicks stay here for the journey but earn no credit.
+--   touch_number  1…n over the deal's touches in time order (click_id breaks ties), so that
+--                 the path is the time-ordered union of all its contacts' touches.
+-- A click reaching a deal through two contacts (a shared visitor) is one row.
+
+with
+
+deals as (
+
+    select * from {{ ref('int_deals_folded') }}
+
+),
+
+deal_contacts as (
+
+    select * from {{ ref('int_deal_contacts_collected') }}
+
+),
+
+visitors as (
+
+    select * from {{ ref('int_visitors_stitched') }}
+
+),
+
+clicks as (
+
+    select * from {{ ref('int_clicks_classified') }}
+
+),
+
+shares as (
+
+    select * from {{ ref('stg_event_log__shares') }}
+
+),
+
+deal_clicks as (
+
+    select
+        deal_contacts.deal_id,
+        clicks.click_id,
+        min(deal_contacts.contact_id) as contact_id
+    from deal_contacts
+    inner join visitors
+        on deal_contacts.contact_id = visitors.contact_id
+    inner join clicks
+        on visitors.visitor_id = clicks.visitor_id
+    group by deal_contacts.deal_id, clicks.click_id
+
+),
+
+flagged as (
+
+    select
+        deal_clicks.deal_id,
+        deal_clicks.click_id,
+        deal_clicks.contact_id,
+        clicks.visitor_id,
+        clicks.share_id,
+        shares.content_id,
+        shares.author_type,
+        shares.author_id,
+        clicks.clicked_at,
+        clicks.is_bot,
+        clicks.bot_category,
+        deals.created_at as deal_created_at,
+        clicks.clicked_at <= deals.created_at
+            and clicks.clicked_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'deals.created_at') }}
+            as is_in_window
+    from deal_clicks
+    inner join clicks on deal_clicks.click_id = clicks.click_id
+    inner join deals on deal_clicks.deal_id = deals.deal_id
+    left join shares on clicks.share_id = shares.share_id
+
+),
+
+touches as (
+
+    select
+        *,
+        is_in_window and not is_bot and share_id is not null as is_touch
+    from flagged
+
+)
+
+select
+    *,
+    case when is_touch then
+        row_number() over (partition by deal_id, is_touch order by clicked_at, click_id)
+    end as touch_number
+from touches

@@ -1,0 +1,91 @@
+-- Grain: month (in which the shares were posted). The closed loop as a funnel, by cohort of
+-- shares: shares posted that month → human clicks on them (any time) → leads (contacts, via
+-- stitched visitors, who clicked them) → deals they touched (in the lookback window) → won.
+-- Each stage counts distinct ids, so a deal touched by two shares of the month counts once.
+
+with
+
+shares as (
+
+    select
+        share_id,
+        cast(cast({{ dbt.date_trunc('month', 'posted_at') }} as date) as {{ dbt.type_string() }}) as month
+    from {{ ref('stg_event_log__shares') }}
+
+),
+
+clicks as (
+
+    select * from {{ ref('int_clicks_classified') }}
+    where share_id is not null
+
+),
+
+lead_clicks as (
+
+    select clicks.share_id, visitors.contact_id
+    from clicks
+    inner join {{ ref('int_visitors_stitched') }} as visitors
+        on clicks.visitor_id = visitors.visitor_id
+    where not clicks.is_bot
+
+),
+
+deal_touches as (
+
+    select touches.share_id, touches.deal_id, deals.status
+    from {{ ref('int_deal_clicks_joined') }} as touches
+    inner join {{ ref('int_deals_folded') }} as deals
+        on touches.deal_id = deals.deal_id
+    where touches.is_touch
+
+),
+
+monthly as (
+
+    select
+        shares.month,
+        count(distinct shares.share_id) as shares,
+        count(distinct case when not clicks.is_bot then clicks.click_id end) as human_clicks,
+        count(distinct case when clicks.is_bot then clicks.click_id end) as bot_clicks
+    from shares
+    left join clicks on shares.share_id = clicks.share_id
+    group by shares.month
+
+),
+
+monthly_leads as (
+
+    select shares.month, count(distinct lead_clicks.contact_id) as leads
+    from shares
+    inner join lead_clicks on shares.share_id = lead_clicks.share_id
+    group by shares.month
+
+),
+
+monthly_deals as (
+
+    select
+        shares.month,
+        count(distinct deal_touches.deal_id) as deals,
+        count(distinct case when deal_touches.status = 'won' then deal_touches.deal_id end) as won_deals
+    from shares
+    inner join deal_touches on shares.share_id = deal_touches.share_id
+    group by shares.month
+
+)
+
+select
+    cast(monthly.month as {{ dbt.type_string() }}) as month,
+    cast(monthly.shares as {{ dbt.type_bigint() }}) as shares,
+    cast(monthly.human_clicks as {{ dbt.type_bigint() }}) as human_clicks,
+    cast(monthly.bot_clicks as {{ dbt.type_bigint() }}) as bot_clicks,
+    cast(coalesce(monthly_leads.leads, 0) as {{ dbt.type_bigint() }}) as leads,
+    cast(coalesce(monthly_deals.deals, 0) as {{ dbt.type_bigint() }}) as deals,
+    cast(coalesce(monthly_deals.won_deals, 0) as {{ dbt.type_bigint() }}) as won_deals,
+    {{ reachloop.safe_divide('monthly_leads.leads', 'monthly.human_clicks') }} as lead_rate,
+    {{ reachloop.safe_divide('monthly_deals.deals', 'monthly_leads.leads') }} as deal_rate,
+    {{ reachloop.safe_divide('monthly_deals.won_deals', 'monthly_deals.deals') }} as win_rate
+from monthly
+left join monthly_leads on monthly.month = monthly_leads.month
+left join monthly_deals on monthly.month = monthly_deals.month

@@ -1,0 +1,92 @@
+-- Grain: deal × model × touch (one row per touching click of an attributed deal, for each of
+-- the six models; int_touches_credited defines them). Deals without touches are not here:
+-- fct_deals and the rollups keep them, as unattributed.
+-- attributed_amount = credit × the deal's latest amount, in cents allocated by largest
+-- remainder, so that per deal and model the amounts add up to the deal's amount exactly
+-- (rounding each row on its own could be a cent off).
+
+with
+
+credits as (
+
+    select * from {{ ref('int_touches_credited') }}
+
+),
+
+touches as (
+
+    select * from {{ ref('int_deal_clicks_joined') }}
+    where is_touch
+
+),
+
+deals as (
+
+    select * from {{ ref('int_deals_folded') }}
+
+),
+
+joined as (
+
+    select
+        credits.deal_id,
+        credits.model,
+        credits.touch_number,
+        credits.click_id,
+        touches.share_id,
+        touches.content_id,
+        touches.author_type,
+        touches.author_id,
+        touches.contact_id,
+        touches.clicked_at as touch_at,
+        credits.credit,
+        deals.amount as deal_amount,
+        deals.currency,
+        deals.status as deal_status,
+        deals.created_at as deal_created_at,
+        cast(deals.amount * 100 as {{ dbt.type_bigint() }}) as deal_cents,
+        -- 1e-9 absorbs float noise (1/3 × 300 = 99.999…) before flooring
+        floor(credits.credit * deals.amount * 100 + 1e-9) as floor_cents,
+        credits.credit * deals.amount * 100 as exact_cents
+    from credits
+    inner join touches
+        on credits.deal_id = touches.deal_id and credits.click_id = touches.click_id
+    inner join deals
+        on credits.deal_id = deals.deal_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        deal_cents - sum(floor_cents) over (partition by deal_id, model) as leftover_cents,
+        row_number() over (
+            partition by deal_id, model
+            order by exact_cents - floor_cents desc, touch_number
+        ) as remainder_rank
+    from joined
+
+)
+
+select
+    cast(deal_id as {{ dbt.type_string() }}) as deal_id,
+    cast(model as {{ dbt.type_string() }}) as model,
+    cast(touch_number as {{ dbt.type_bigint() }}) as touch_number,
+    cast(click_id as {{ dbt.type_string() }}) as click_id,
+    cast(share_id as {{ dbt.type_string() }}) as share_id,
+    cast(content_id as {{ dbt.type_string() }}) as content_id,
+    cast(author_type as {{ dbt.type_string() }}) as author_type,
+    cast(author_id as {{ dbt.type_string() }}) as author_id,
+    cast(contact_id as {{ dbt.type_string() }}) as contact_id,
+    cast(touch_at as {{ reachloop.type_timestamptz() }}) as touch_at,
+    cast(credit as {{ reachloop.type_double() }}) as credit,
+    cast(
+        (floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end) / 100.0
+        as {{ reachloop.type_money() }}
+    ) as attributed_amount,
+    cast(deal_amount as {{ reachloop.type_money() }}) as deal_amount,
+    cast(currency as {{ dbt.type_string() }}) as currency,
+    cast(deal_status as {{ dbt.type_string() }}) as deal_status,
+    cast(deal_created_at as {{ reachloop.type_timestamptz() }}) as deal_created_at
+from ranked
