@@ -97,11 +97,15 @@ def formats_from_config(
     return formats
 
 
-def land_source(con: duckdb.DuckDBPyConnection, path: Path, spec: str) -> list[FileResult]:
-    """Land one vendor file, or one CRM export folder, in one transaction across every event
-    type it produces. The pseudonym macro must be installed (``land_any`` does it)."""
+def land_source(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: str, *, files: list[Path] | None = None
+) -> list[FileResult]:
+    """Land one vendor file, or one CRM export folder (every CSV under it, or ``files``), in
+    one transaction across every event type it produces. The pseudonym macro must be
+    installed (``land_any`` does it)."""
     adapter, options = adapter_for(spec)
-    files = _members(path) if adapter.bundle else [path]
+    if files is None:
+        files = _members(path) if adapter.bundle else [path]
     if not files:
         raise ReachloopError(f"nothing to land: no .csv files in {path}")
     sha = files_sha256(path, files)
@@ -153,7 +157,7 @@ def land_any(
         raise ReachloopError(f"nothing to land: {root} does not exist")
     install_macro(con, key)
     results: list[FileResult] = []
-    for unit, unit_spec in _units(root, spec):
+    for unit, unit_spec, members in _units(root, spec):
         if unit_spec is None:
             unit_results = [_land_contract_file(con, unit, root)]
         elif unit_spec == UNKNOWN:
@@ -165,7 +169,7 @@ def land_any(
             unit_results = [FileResult(str(unit), et_name, "unknown_type", message=message)]
         else:
             try:
-                unit_results = land_source(con, unit, unit_spec)
+                unit_results = land_source(con, unit, unit_spec, files=members)
             except SourceShapeError as exc:
                 unit_results = [FileResult(str(unit), None, "rejected", message=str(exc))]
         for result in unit_results:
@@ -178,30 +182,34 @@ def land_any(
 UNKNOWN = "?"
 
 
-def _units(root: Path, spec: str | None) -> Iterator[tuple[Path, str | None]]:
-    """What lands as one unit, and in which format (None: a contract file; UNKNOWN: neither)."""
+def _units(root: Path, spec: str | None) -> Iterator[tuple[Path, str | None, list[Path] | None]]:
+    """What lands as one unit, in which format (None: a contract file; UNKNOWN: neither), and
+    for a detected CRM export, which files of its folder belong to it."""
     if spec is not None:
         adapter, _ = adapter_for(spec)
         if adapter.bundle:
-            yield root, spec
+            yield root, spec, None
         else:
             for path in landing_files(root):
-                yield path, spec
+                yield path, spec, None
         return
     base = root if root.is_dir() else root.parent
+    paths = list(landing_files(root))
+    detected = {p: detect_format(p) for p in paths if event_type_for(p, base) not in EVENT_TYPES}
     bundles: set[Path] = set()
-    for path in landing_files(root):
-        if event_type_for(path, base) in EVENT_TYPES:
-            yield path, None
+    for path in paths:
+        if path not in detected:
+            yield path, None, None
             continue
-        detected = detect_format(path)
-        if detected and ADAPTERS[detected].bundle:
-            # a CRM export folder is one unit: land it when its first file comes up
+        fmt = detected[path]
+        if fmt and ADAPTERS[fmt].bundle:
+            # the files of one CRM export folder land together, when the first comes up
             if path.parent not in bundles:
                 bundles.add(path.parent)
-                yield (path.parent if root.is_dir() else path), detected
+                members = [p for p in paths if p.parent == path.parent and detected.get(p) == fmt]
+                yield path.parent, fmt, members
         else:
-            yield path, detected or UNKNOWN
+            yield path, fmt or UNKNOWN, None
 
 
 def _land_contract_file(con: duckdb.DuckDBPyConnection, path: Path, root: Path) -> FileResult:
