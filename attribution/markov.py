@@ -30,7 +30,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 from scipy.sparse import csc_matrix, identity
-from scipy.sparse.linalg import spsolve, splu
+from scipy.sparse.linalg import splu, spsolve
 
 START = "(start)"
 CONVERSION = "(conversion)"
@@ -65,12 +65,12 @@ class MarkovChain:
         out = t.groupby("from_state")["transitions"].transform("sum")
         t["p"] = t["transitions"] / out
         inner = t[~t["to_state"].isin(ABSORBING)]
-        rows = inner["from_state"].map(index).to_numpy()
-        cols = inner["to_state"].map(index).to_numpy()
+        rows = inner["from_state"].map(index).to_numpy(np.intp)
+        cols = inner["to_state"].map(index).to_numpy(np.intp)
         self.q = csc_matrix((inner["p"].to_numpy(float), (rows, cols)), shape=(n, n))
         conv = t[t["to_state"] == CONVERSION]
         self.r = np.zeros(n)
-        np.add.at(self.r, conv["from_state"].map(index).to_numpy(), conv["p"].to_numpy(float))
+        np.add.at(self.r, conv["from_state"].map(index).to_numpy(np.intp), conv["p"].to_numpy(float))
         self.index = index
 
     @property
