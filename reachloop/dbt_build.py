@@ -108,8 +108,11 @@ def run_dbt_build(
     result = DbtBuildResult(as_of=as_of, full_refresh=full_refresh or as_of is not None)
 
     started = time.perf_counter()
-    with _environ({HOME_ENV: str(settings.home)}):
-        outcome = dbtRunner().invoke(dbt_args(settings, as_of, full_refresh, select))
+    try:
+        with _environ({HOME_ENV: str(settings.home)}):
+            outcome = dbtRunner().invoke(dbt_args(settings, as_of, full_refresh, select))
+    finally:
+        _release_warehouse()
     result.seconds = time.perf_counter() - started
 
     if outcome.exception is not None:
@@ -142,6 +145,17 @@ def run_dbt_build(
     if not outcome.success:
         raise ReachloopError("dbt build failed (see the dbt log under $REACHLOOP_HOME/dbt/logs)")
     return result
+
+
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its DuckDB connection open for the life of the process. Close it, so
+    that the gates, publish or any reader in this process can open the warehouse afterwards."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
 
 
 def _first_line(message: object) -> str:
