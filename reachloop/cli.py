@@ -11,7 +11,7 @@ from reachloop import __version__
 from reachloop.settings import ReachloopError
 
 # Sub-command modules under reachloop/commands/, in the order --help lists them.
-COMMANDS = ("generate", "land", "status", "build", "run", "batches", "report", "docs")
+COMMANDS = ("generate", "land", "status", "build", "run", "batches", "trace", "report", "docs")
 
 
 def parser() -> argparse.ArgumentParser:
