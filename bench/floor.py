@@ -1,0 +1,161 @@
+"""The floor: what plain DuckDB does with the same inputs, with none of our work around it.
+
+    python -m bench.floor land LANDING DB [--formats csv,jsonl,parquet]
+        every landing file straight into one table per event type and format
+        (``create table … as select * from read_csv/read_json/read_parquet([files])``):
+        no contract checks, no hashing, no pseudonyms, no ledger, no dedup;
+    python -m bench.floor marts WAREHOUSE MANIFEST
+        the dbt project's compiled SQL (``dbt compile --full-refresh``) run straight in DuckDB
+        in dependency order, each model ``create or replace table/view … as <compiled SQL>``:
+        no dbt, no tests, no orchestration.
+
+Each prints one JSON object (rows and seconds per part) and is run as a child by bench.run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import EVENT_TYPES
+from ingestion.landing import event_type_for, landing_files
+from reachloop.sql import quote_str
+
+READERS = {
+    "csv": "read_csv({files}, all_varchar=true, union_by_name=true, ignore_errors=true)",
+    "jsonl": "read_json({files}, format='newline_delimited', union_by_name=true, ignore_errors=true)",
+    "parquet": "read_parquet({files}, union_by_name=true)",
+}
+
+
+def files_by_type_and_format(root: Path) -> dict[tuple[str, str], list[Path]]:
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for path in landing_files(root):
+        et = event_type_for(path, root)
+        fmt = path.suffix.lstrip(".").lower()
+        if et in EVENT_TYPES and fmt in READERS:
+            groups.setdefault((et, fmt), []).append(path)
+    return groups
+
+
+def land_floor(root: Path, db: Path, formats: list[str]) -> dict:
+    con = duckdb.connect(str(db))
+    parts = {}
+    started = time.perf_counter()
+    for (et, fmt), files in sorted(files_by_type_and_format(root).items()):
+        if fmt not in formats:
+            continue
+        listed = "[" + ", ".join(quote_str(str(f)) for f in files) + "]"
+        t0 = time.perf_counter()
+        con.execute(
+            f"create or replace table {et}_{fmt} as select * from {READERS[fmt].format(files=listed)}"
+        )
+        rows = con.execute(f"select count(*) from {et}_{fmt}").fetchone()[0]
+        parts[f"{et}.{fmt}"] = {"rows": rows, "seconds": time.perf_counter() - t0, "files": len(files)}
+    con.execute("checkpoint")
+    con.close()
+    by_format: dict[str, dict] = {}
+    for key, p in parts.items():
+        f = by_format.setdefault(key.split(".")[1], {"rows": 0, "seconds": 0.0})
+        f["rows"] += p["rows"]
+        f["seconds"] += p["seconds"]
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": sum(p["rows"] for p in parts.values()),
+        "by_format": by_format,
+        "parts": parts,
+    }
+
+
+def _order(manifest: dict) -> list[str]:
+    """Models and seeds in dependency order (a topological sort of the manifest's graph)."""
+    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen or uid not in nodes:
+            return
+        seen.add(uid)
+        for dep in nodes[uid].get("depends_on", {}).get("nodes", []):
+            visit(dep)
+        done.append(uid)
+
+    for uid in sorted(nodes):
+        visit(uid)
+    return done
+
+
+def marts_floor(warehouse: Path, manifest_path: Path) -> dict:
+    manifest = json.loads(manifest_path.read_text())
+    con = duckdb.connect(str(warehouse))
+    con.execute("set timezone = 'UTC'")
+    models = {}
+    order = _order(manifest)
+    # Start from the log alone, as a full build does (seeds stay: a static lookup dbt loaded).
+    built = {
+        manifest["nodes"][u]["relation_name"].rsplit(".", 1)[0]
+        for u in order
+        if manifest["nodes"][u]["resource_type"] == "model"
+    }
+    for schema in built:
+        con.execute(f"drop schema if exists {schema} cascade")
+    import attribution.markov  # noqa: F401 — imported before the clock starts, as dbt has it loaded
+
+    started = time.perf_counter()
+    for uid in order:
+        node = manifest["nodes"][uid]
+        if node["resource_type"] == "seed":
+            continue  # loaded once by dbt; a static lookup, not part of the work
+        relation = node["relation_name"]
+        con.execute(f"create schema if not exists {relation.rsplit('.', 1)[0]}")
+        t0 = time.perf_counter()
+        if node["language"] == "python":
+            _python_model(con, node, manifest, relation)
+        else:
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            con.execute(f"create {kind} {relation} as {node['compiled_code']}")
+        models[node["name"]] = time.perf_counter() - t0
+    con.execute("checkpoint")
+    con.close()
+    return {"seconds": time.perf_counter() - started, "models": models}
+
+
+def _python_model(con: duckdb.DuckDBPyConnection, node: dict, manifest: dict, relation: str) -> None:
+    """The one Python model (Markov removal effects): its input table, then its function."""
+    if node["name"] != "int_markov_removal_effects":
+        raise NotImplementedError(f"python model {node['name']} is not known to the floor")
+    from attribution.markov import removal_effects
+
+    (dep,) = node["depends_on"]["nodes"]
+    transitions = con.execute(f"select * from {manifest['nodes'][dep]['relation_name']}").df()
+    effects = removal_effects(transitions)  # noqa: F841 — read by the next statement
+    con.execute(f"create or replace table {relation} as select * from effects")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.floor")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("land")
+    a.add_argument("landing", type=Path)
+    a.add_argument("db", type=Path)
+    a.add_argument("--formats", default="csv,jsonl,parquet")
+    b = sub.add_parser("marts")
+    b.add_argument("warehouse", type=Path)
+    b.add_argument("manifest", type=Path)
+    args = p.parse_args(argv)
+    if args.cmd == "land":
+        out = land_floor(args.landing, args.db, args.formats.split(","))
+    else:
+        out = marts_floor(args.warehouse, args.manifest)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
