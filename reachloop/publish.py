@@ -6,8 +6,8 @@ Layout of a destination (``$REACHLOOP_HOME/published`` or an ``as_of/<stamp>`` f
     parquet -> versions/<v>/parquet
     versions/<v>/reachloop.duckdb, versions/<v>/parquet/<mart>/…, versions/<v>/publication.json
 
-A publish writes a complete new version beside the current one (the warehouse is attached
-read-only: readers never see the build's own file), then makes it current with two atomic
+A publish writes a complete new version beside the current one (readers never see the
+build's own file, the warehouse), then makes it current with two atomic
 renames: ``os.replace`` of the DuckDB file (a reader holding the old file open keeps reading
 the old inode) and of the ``parquet`` symlink. Until those renames nothing a reader can see
 has changed, and a failure removes the half-written version: the last good publication stays
@@ -26,6 +26,7 @@ import duckdb
 
 from reachloop.settings import ReachloopError, Settings
 from reachloop.sql import quote_ident, quote_str
+from reachloop.warehouse import open_warehouse
 
 MARTS_SCHEMA = "marts"
 DUCKDB_NAME = "reachloop.duckdb"
@@ -48,9 +49,9 @@ def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[s
         """
         select table_name, list(column_name order by column_index), list(data_type order by column_index)
         from duckdb_columns()
-        where database_name = 'wh' and schema_name = ?
+        where database_name = current_database() and schema_name = ?
           and table_name in (select table_name from duckdb_tables()
-                             where database_name = 'wh' and schema_name = ?)
+                             where database_name = current_database() and schema_name = ?)
         group by table_name order by table_name
         """,
         [MARTS_SCHEMA, MARTS_SCHEMA],
@@ -72,24 +73,24 @@ def _write_version(
     staging.mkdir(parents=True)
     parquet = staging / PARQUET_NAME
     parquet.mkdir()
-    con = duckdb.connect(str(staging / DUCKDB_NAME))
+    # Through a warehouse connection, the new file attached: DuckDB shares one instance per
+    # file within a process, so this works even while an in-process dbt still holds it.
+    con = open_warehouse(settings.warehouse)
     try:
-        con.execute("set timezone = 'UTC'")
-        con.execute(f"attach {quote_str(str(settings.warehouse))} as wh (read_only)")
+        con.execute(f"attach {quote_str(str(staging / DUCKDB_NAME))} as pub")
         marts = _mart_tables(con)
         if not marts:
             raise ReachloopError(f"nothing to publish: the warehouse has no tables in schema {MARTS_SCHEMA}")
         manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
         for name, columns in marts:
-            source = f"wh.{MARTS_SCHEMA}.{quote_ident(name)}"
-            con.execute(f"create table main.{quote_ident(name)} as select * from {source}")
-            rows = con.execute(f"select count(*) from main.{quote_ident(name)}").fetchone()[0]
+            table = f"pub.main.{quote_ident(name)}"
+            con.execute(f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)}")
+            rows = con.execute(f"select count(*) from {table}").fetchone()[0]
             target = parquet / name
             month_of = _partition_column(columns) if rows >= partition_min_rows else None
             if month_of:
                 con.execute(
-                    f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month
-                              from main.{quote_ident(name)})
+                    f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month from {table})
                         to {quote_str(str(target))}
                         (format parquet, compression zstd, partition_by (month),
                          row_group_size {ROW_GROUP_SIZE})"""
@@ -97,18 +98,17 @@ def _write_version(
             else:
                 target.mkdir()
                 con.execute(
-                    f"""copy main.{quote_ident(name)} to {quote_str(str(target / 'data.parquet'))}
+                    f"""copy {table} to {quote_str(str(target / 'data.parquet'))}
                         (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE})"""
                 )
             manifest["marts"][name] = {"rows": rows, "partitioned_by_month_of": month_of}
         manifest["published_at"] = datetime.now(UTC).isoformat()
         con.execute(
-            "create table main._publication as select ? as version, ? as build_id, ? as as_of, "
+            "create table pub.main._publication as select ? as version, ? as build_id, ? as as_of, "
             "?::timestamptz as published_at",
             [staging.name.removeprefix(".tmp-"), build_id, as_of, manifest["published_at"]],
         )
-        con.execute("detach wh")
-        con.execute("checkpoint")
+        con.execute("detach pub")
     finally:
         con.close()
     return manifest
