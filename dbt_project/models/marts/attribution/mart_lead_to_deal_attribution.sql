@@ -81,8 +81,13 @@ select
     cast(contact_id as {{ dbt.type_string() }}) as contact_id,
     cast(touch_at as {{ reachloop.type_timestamptz() }}) as touch_at,
     cast(credit as {{ reachloop.type_double() }}) as credit,
+    -- whole cents → money without passing through a float: cents × 0.01 is exact in decimal
     cast(
-        (floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end) / 100.0
+        cast(
+            cast(floor_cents + case when remainder_rank <= leftover_cents then 1 else 0 end
+                as {{ dbt.type_bigint() }})
+            as {{ reachloop.type_money() }}
+        ) * 0.01
         as {{ reachloop.type_money() }}
     ) as attributed_amount,
     cast(deal_amount as {{ reachloop.type_money() }}) as deal_amount,
