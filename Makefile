@@ -6,13 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
-SCALE ?= 0.05
+SCALE ?= 0.1
 SEED ?= 42
-DEMO_DATA := .reachloop/demo-data
 
 export REACHLOOP_HOME ?= $(CURDIR)/.reachloop
 
-.PHONY: env demo test lint lock clean
+.PHONY: env demo demo-exports test lint lock clean browser docs
 
 env: $(STAMP)
 
@@ -24,11 +23,24 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	@bash scripts/demo.sh "$(SCALE)" "$(SEED)" "$(DEMO_DATA)"
+	@bash scripts/demo.sh "$(SCALE)" "$(SEED)"
 
-test: $(STAMP)
+# The same pipeline fed by the sample vendor exports (LinkedIn, HubSpot, Salesforce, ...).
+demo-exports: $(STAMP)
+	REACHLOOP_HOME=$(CURDIR)/.reachloop/demo-exports bash scripts/demo_exports.sh
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The report test opens the HTML report in Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the report test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+docs: $(STAMP)
+	$(BIN)/reachloop docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
