@@ -71,8 +71,14 @@ def dbt_args(
     as_of: str | None = None,
     full_refresh: bool = False,
     select: str | None = None,
+    *,
+    exclude: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
 ) -> list[str]:
     """The ``dbt build`` command line run_dbt_build invokes (also usable from a shell)."""
+    dbt_vars = dict(dbt_vars or {})
+    if as_of is not None:
+        dbt_vars["as_of"] = as_of
     args = [
         "build",
         "--project-dir", str(PROJECT_DIR),
@@ -81,12 +87,14 @@ def dbt_args(
         "--log-path", str(settings.home / "dbt" / "logs"),
         "--quiet",
     ]
-    if as_of is not None:
-        args += ["--vars", json.dumps({"as_of": as_of})]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     if full_refresh or as_of is not None:
         args.append("--full-refresh")
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     return args
 
 
@@ -95,9 +103,15 @@ def run_dbt_build(
     as_of: str | None = None,
     full_refresh: bool = False,
     select: str | None = None,
+    *,
+    exclude: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
 ) -> DbtBuildResult:
     """Run ``dbt build`` over the warehouse at ``settings.warehouse``; raise ReachloopError
-    with a one-line reason naming the failing node when any model or test fails."""
+    with a one-line reason naming the failing node when any model or test fails.
+
+    ``select``/``exclude`` are dbt node selections; ``dbt_vars`` sets project vars
+    (``min_group_size``, ``incremental_lookback_hours`` …) for this build."""
     from dbt.cli.main import dbtRunner
 
     if not settings.warehouse.exists():
@@ -110,7 +124,9 @@ def run_dbt_build(
     started = time.perf_counter()
     try:
         with _environ({HOME_ENV: str(settings.home)}):
-            outcome = dbtRunner().invoke(dbt_args(settings, as_of, full_refresh, select))
+            outcome = dbtRunner().invoke(
+                dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars)
+            )
     finally:
         _release_warehouse()
     result.seconds = time.perf_counter() - started
