@@ -120,3 +120,25 @@ def test_as_of_build_reproduces_the_first_build(built: dict) -> None:
     run_dbt_build(built["settings"], as_of=built["after_first"], select=ADVOCACY, **BUILD)
     rebuilt = _marts(built["settings"], tables={m.lstrip("+") for m in ADVOCACY.split()})
     _assert_same_marts(rebuilt, {t: built["first_marts"][t] for t in rebuilt})
+
+
+def test_rejecting_a_batch_rebuilds_the_incremental_facts_without_it(built: dict) -> None:
+    from reachloop.cli import main
+
+    settings = built["settings"]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        batch_id, engagement_ids = con.execute(
+            """select batch_id, list(engagement_id) from raw.engagement
+               group by batch_id order by batch_id limit 1"""
+        ).fetchone()
+    assert main(["--home", str(settings.home), "batches", "reject", batch_id, "--reason", "test"]) == 0
+
+    # No data landed since the last build: only the operator's decision tells the incremental
+    # models to rebuild whole, and they must, to drop the rejected batch's events.
+    run_dbt_build(settings, select="+fct_engagements", **BUILD)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        left = con.execute(
+            "select count(*) from marts.fct_engagements where list_contains(?, engagement_id)", [engagement_ids]
+        ).fetchone()[0]
+        watermarks = con.execute(f"select count(distinct {WATERMARK}) from marts.fct_engagements").fetchone()[0]
+    assert (left, watermarks) == (0, 1)
