@@ -340,7 +340,9 @@ def _same(a: pd.Series, b: pd.Series, tol: float | None) -> pd.Series:
     return both_null | ((a - b).abs() <= tol * np.maximum(1.0, b.abs())).fillna(False)
 
 
-def compare(out: Path, published: Path, *, tol: float = 1e-9, examples: int = 5) -> dict:
+def compare(
+    out: Path, published: Path, *, schema: str = "main", tol: float = 1e-9, examples: int = 5
+) -> dict:
     import duckdb
 
     con = duckdb.connect(str(published), read_only=True)
@@ -350,10 +352,10 @@ def compare(out: Path, published: Path, *, tol: float = 1e-9, examples: int = 5)
         if mart == "attribution":
             ours = con.execute(
                 "select deal_id, model, click_id, touch_number, share_id, credit "
-                "from mart_lead_to_deal_attribution where model in ('linear', 'position_based')"
+                f"from {schema}.mart_lead_to_deal_attribution where model in ('linear', 'position_based')"
             ).df()
         else:
-            ours = con.execute(f"select {', '.join(keys + exact + floats)} from {mart}").df()
+            ours = con.execute(f"select {', '.join(keys + exact + floats)} from {schema}.{mart}").df()
         j = ours.merge(
             peer[keys + exact + floats], on=keys, how="outer", suffixes=("", "_peer"), indicator=True
         )
@@ -392,9 +394,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("out", type=Path)
     c = sub.add_parser("compare")
     c.add_argument("out", type=Path)
-    c.add_argument("published", type=Path)
+    c.add_argument(
+        "published", type=Path, help="published reachloop.duckdb, or the warehouse with --schema marts"
+    )
+    c.add_argument("--schema", default="main")
     args = p.parse_args(argv)
-    result = build(args.landing, args.out) if args.cmd == "build" else compare(args.out, args.published)
+    result = (
+        build(args.landing, args.out)
+        if args.cmd == "build"
+        else compare(args.out, args.published, schema=args.schema)
+    )
     print(json.dumps(result, default=str))
     return 0
 

@@ -3,6 +3,7 @@
     python -m bench.steps build [--full-refresh]   reachloop.pipeline.build, outcome as JSON
     python -m bench.steps attribution              dbt run of the attribution models alone
     python -m bench.steps publish                  reachloop.publish.publish alone
+    python -m bench.steps marts                    dbt run of the peer-checked marts (smoke)
 
 ``build`` is what ``reachloop build`` runs (the CLI only adds printing); ``attribution`` is
 ``reachloop.dbt_build.run_dbt_build`` with a selection (models and their tests), run again on
@@ -42,6 +43,31 @@ def cmd_attribution(args: argparse.Namespace) -> dict:
     return {"seconds": res.seconds, "models": res.models, "tests": res.tests}
 
 
+PEER_MARTS = (
+    "mart_reach_vs_network mart_engagement_rate mart_engagement_bubble mart_bubble_overlap "
+    "mart_lead_to_deal_attribution"
+)
+
+
+def cmd_marts(args: argparse.Namespace) -> dict:
+    """dbt build of models and seeds only (no tests) of the peer-checked marts and their
+    parents: the smoke benchmark's stand-in for a build, a few times cheaper."""
+    from dbt.cli.main import dbtRunner
+
+    from reachloop.dbt_build import dbt_args
+
+    settings = Settings.from_env()
+    argv = dbt_args(settings, select=" ".join("+" + m for m in PEER_MARTS.split()))
+    started = time.perf_counter()
+    res = dbtRunner().invoke([*argv, "--resource-type", "model", "--resource-type", "seed"])
+    if not res.success:
+        failed = [
+            f"{r.node.name}: {r.message}" for r in (res.result or ()) if str(r.status) in ("error", "fail")
+        ]
+        raise SystemExit(f"dbt run failed: {failed[:1] or res.exception}")
+    return {"seconds": time.perf_counter() - started, "models": len(res.result or ())}
+
+
 def cmd_publish(args: argparse.Namespace) -> dict:
     from reachloop.publish import publish
 
@@ -59,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(func=cmd_build)
     sub.add_parser("attribution").set_defaults(func=cmd_attribution)
     sub.add_parser("publish").set_defaults(func=cmd_publish)
+    sub.add_parser("marts").set_defaults(func=cmd_marts)
     args = p.parse_args(argv)
     print(json.dumps(args.func(args), default=str))
     return 0

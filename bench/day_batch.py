@@ -1,0 +1,55 @@
+"""One day's delivery on top of a landed log, for the incremental benchmark.
+
+The generator writes a year. The next day (``NEXT``, 2026-01-01) is made from a typical weekday
+of it (``DAY``; the year's last days are quiet): every event of that day, moved to the next
+day; events identified by an id get a fresh one (``<id>-next``),
+snapshots (metrics, roster, audiences, followers) are new because their time moved. References
+(share_id of an engagement, tracking_token of a click, deal_id of a deal event) still point at
+what the log holds, so the day touches existing shares and deals as a real day does.
+Written as one CSV file per event type, in the landing layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.pandas_peer import read_events
+from ingestion.contract import BIGINT, EVENT_TYPES, TIMESTAMP
+
+DAY = pd.Timestamp("2025-06-11", tz="UTC")  # a Wednesday
+NEXT = pd.Timestamp("2026-01-01", tz="UTC")
+SUFFIX = "-next"
+# Events identified by an id (not by a moment): the id that must be new, and ids that go with it.
+NEW_IDS = {
+    "content": ("content_id",),
+    "share": ("share_id", "tracking_token"),
+    "engagement": ("engagement_id",),
+    "click": ("click_id",),
+    "form_fill": ("submission_id",),
+    "deal": ("deal_event_id",),
+}
+
+
+def make_day_batch(landing: Path, out: Path, day: pd.Timestamp = DAY) -> dict[str, int]:
+    shift = NEXT - day
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name, et in EVENT_TYPES.items():
+        df = read_events(landing, name)
+        times = [f.name for f in et.fields if f.type == TIMESTAMP]
+        when = times[-1] if name != "employee" else "observed_at"
+        day_rows = df[(df[when] >= day) & (df[when] < day + pd.Timedelta(days=1))].copy()
+        for t in times:
+            day_rows[t] = day_rows[t] + shift
+            day_rows[t] = day_rows[t].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+        for col in NEW_IDS.get(name, ()):
+            day_rows[col] = day_rows[col] + SUFFIX
+        for f in et.fields:
+            if f.type == BIGINT:
+                day_rows[f.name] = day_rows[f.name].astype("Int64")
+        counts[name] = len(day_rows)
+        if len(day_rows):
+            day_rows.to_csv(out / f"{name}-2026-01-01.csv", index=False)
+    return counts

@@ -1,0 +1,385 @@
+"""Benchmark the pipeline at several scale factors; compare with the floor and the peer.
+
+    python -m bench.run --scales 0.1,1,10 [--sf100] [--out bench/results] [--markdown BENCHMARKS.md]
+
+Per scale factor, each stage runs as a child process (wall, CPU, peak RSS via wait4):
+
+    generate         reachloop generate
+    land             reachloop land (the whole landing folder, fresh warehouse)
+    land.<format>    reachloop land of only the CSV / JSON Lines / Parquet files (scratch warehouses)
+    build            reachloop.pipeline.build = gate 1 → dbt build → gate 2 → publish
+    attribution      the attribution models and their tests alone (dbt build --select), re-run
+    publish          publish alone, re-run (to a scratch destination)
+    floor.land       DuckDB reading the same files straight into tables
+    floor.marts      the dbt project's compiled SQL straight in DuckDB, in dependency order
+    peer             bench/pandas_peer.py (then checked against the published marts)
+    incr.land, incr.build, full.build
+                     one day's batch landed and built on top of the log, vs a full refresh
+
+Results: bench/results/<timestamp>.json (and latest.json); BENCHMARKS.md is rendered from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import report
+from bench.measure import PYTHON, REPO, Measurement, dir_size_mb, machine, run_stage
+
+REACHLOOP = str(Path(PYTHON).with_name("reachloop"))
+DBT = str(Path(PYTHON).with_name("dbt"))
+PII_KEY = "reachloop-bench-key-not-for-production"
+FORMATS = ("csv", "jsonl", "parquet")
+ATTRIBUTION_PATHS = ("models/intermediate/attribution/", "models/marts/attribution/")
+
+
+class Bench:
+    def __init__(self, sf: float, work: Path, log: Path, *, seed: int, reuse: bool, quick: bool, smoke: bool):
+        self.sf, self.seed, self.reuse, self.quick, self.smoke = sf, seed, reuse, quick, smoke
+        self.root = work / f"sf{sf:g}"
+        self.data = self.root / "data"
+        self.landing = self.data / "landing"
+        self.home = self.root / "home"
+        self.log = log
+        self.stages: dict[str, Measurement] = {}
+        self.info: dict = {"scale": sf, "seed": seed}
+
+    def env(self, home: Path | None = None) -> dict[str, str]:
+        return {
+            "REACHLOOP_HOME": str(home or self.home),
+            "REACHLOOP_PII_KEY": PII_KEY,
+            "PYTHONPATH": str(REPO),
+        }
+
+    def stage(self, name: str, argv: list[str], rows: int = 0, home: Path | None = None) -> str:
+        print(f"  SF{self.sf:g} {name} …", end="", flush=True)
+        m, out = run_stage(name, argv, env=self.env(home), rows=rows, log=self.log)
+        self.stages[name] = m
+        rate = f", {m.rows_per_s:,.0f} rows/s" if m.rows_per_s else ""
+        print(f" {m.wall_s:.1f}s wall, {m.cpu_s:.1f}s CPU, {m.max_rss_mb:,.0f} MB{rate}", flush=True)
+        return out
+
+    # --- stages ---------------------------------------------------------------------------------
+
+    def generate(self) -> None:
+        summary_file = self.data / "ground_truth" / "summary.json"
+        if not (self.reuse and summary_file.exists()):
+            self.stage(
+                "generate",
+                [
+                    REACHLOOP,
+                    "generate",
+                    "--scale",
+                    f"{self.sf:g}",
+                    "--seed",
+                    str(self.seed),
+                    "--out",
+                    str(self.data),
+                    "--json",
+                ],
+            )
+        summary = json.loads(summary_file.read_text())
+        self.info["rows_in_files"] = sum(summary["rows_in_files"].values())
+        self.info["events"] = summary["total_events"]
+        self.info["landing_mb"] = dir_size_mb(self.landing)
+        if "generate" in self.stages:
+            self.stages["generate"].rows = self.info["rows_in_files"]
+
+    def land(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
+        out = self.stage("land", [REACHLOOP, "land", str(self.landing), "--json"])
+        files = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        self.stages["land"].rows = sum(f["rows_read"] for f in files)
+        self.info["rows_landed"] = sum(f["rows_landed"] for f in files)
+        self.info["rows_quarantined"] = sum(f["rows_quarantined"] for f in files)
+        self.info["rows_duplicate"] = sum(f["rows_duplicate"] for f in files)
+        self.info["warehouse_mb_after_land"] = dir_size_mb(self.home / "warehouse.duckdb")
+
+    def land_by_format(self) -> None:
+        for fmt in FORMATS:
+            subset = self.root / "by_format" / fmt
+            shutil.rmtree(subset, ignore_errors=True)
+            for path in self.landing.rglob(f"*.{fmt}"):
+                target = subset / path.relative_to(self.landing)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(path)
+            home = self.root / "by_format_home" / fmt
+            shutil.rmtree(home, ignore_errors=True)
+            out = self.stage(f"land.{fmt}", [REACHLOOP, "land", str(subset), "--json"], home=home)
+            files = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            self.stages[f"land.{fmt}"].rows = sum(f["rows_read"] for f in files)
+            shutil.rmtree(home, ignore_errors=True)
+
+    def floor_land(self) -> None:
+        db = self.root / "floor_land.duckdb"
+        db.unlink(missing_ok=True)
+        out = self.stage("floor.land", [PYTHON, "-m", "bench.floor", "land", str(self.landing), str(db)])
+        result = json.loads(out)
+        self.stages["floor.land"].rows = result["rows"]
+        self.stages["floor.land"].extra = {"by_format": result["by_format"]}
+        db.unlink(missing_ok=True)
+
+    def build(self) -> None:
+        out = self.stage("build", [PYTHON, "-m", "bench.steps", "build"], rows=self.info["rows_landed"])
+        result = json.loads(out.strip().splitlines()[-1])
+        self.stages["build"].extra = result
+        self.info["warehouse_mb_after_build"] = dir_size_mb(self.home / "warehouse.duckdb")
+        self.info["published_mb"] = dir_size_mb(self.home / "published" / "reachloop.duckdb") + dir_size_mb(
+            (self.home / "published" / "parquet").resolve()
+        )
+        self.info["dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
+
+    def attribution(self) -> None:
+        rows = log_rows(self.home, ("click", "form_fill", "deal"))
+        out = self.stage("attribution", [PYTHON, "-m", "bench.steps", "attribution"], rows=rows)
+        self.stages["attribution"].extra = json.loads(out.strip().splitlines()[-1])
+
+    def publish(self) -> None:
+        marts = json.loads(self._manifest().read_text())["marts"]
+        rows = sum(m["rows"] for m in marts.values())
+        out = self.stage("publish", [PYTHON, "-m", "bench.steps", "publish"], rows=rows)
+        self.stages["publish"].extra = json.loads(out.strip().splitlines()[-1])
+        shutil.rmtree(self.home / "bench_publish", ignore_errors=True)
+
+    def _manifest(self) -> Path:
+        link = self.home / "published" / "parquet"
+        return link.resolve().parent / "publication.json"
+
+    def floor_marts(self) -> None:
+        scratch = self.root / "floor_marts"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        shutil.copy2(self.home / "warehouse.duckdb", scratch / "warehouse.duckdb")
+        project = REPO / "dbt_project"
+        run_stage(
+            "dbt compile",
+            [
+                DBT,
+                "compile",
+                "--full-refresh",
+                "--quiet",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target-path",
+                str(scratch / "target"),
+                "--log-path",
+                str(scratch / "logs"),
+            ],
+            env=self.env(scratch),
+            log=self.log,
+        )
+        out = self.stage(
+            "floor.marts",
+            [
+                PYTHON,
+                "-m",
+                "bench.floor",
+                "marts",
+                str(scratch / "warehouse.duckdb"),
+                str(scratch / "target" / "manifest.json"),
+            ],
+            rows=self.info["rows_landed"],
+        )
+        self.stages["floor.marts"].extra = json.loads(out)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    def smoke_marts(self) -> None:
+        self.stage("build.smoke", [PYTHON, "-m", "bench.steps", "marts"], rows=self.info["rows_landed"])
+
+    def peer(self) -> None:
+        out_dir = self.root / "peer"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        out = self.stage(
+            "peer", [PYTHON, "-m", "bench.pandas_peer", "build", str(self.landing), str(out_dir)]
+        )
+        result = json.loads(out)
+        self.stages["peer"].rows = result["rows_in"]
+        self.stages["peer"].extra = result
+        _, cmp_out = run_stage(
+            "peer check",
+            [
+                PYTHON,
+                "-m",
+                "bench.pandas_peer",
+                "compare",
+                str(out_dir),
+                str(self.home / "published" / "reachloop.duckdb"),
+            ],
+            log=self.log,
+        )
+        self.info["peer_check"] = json.loads(cmp_out)
+        bad = [m for m, r in self.info["peer_check"].items() if not r["ok"]]
+        verdict = "all marts match" if not bad else "MISMATCHES in " + ", ".join(bad)
+        print(f"  SF{self.sf:g} peer check: {verdict}")
+
+    def incremental(self) -> None:
+        from bench.day_batch import make_day_batch
+
+        day = self.root / "day_batch"
+        shutil.rmtree(day, ignore_errors=True)
+        self.info["day_batch_rows"] = make_day_batch(self.landing, day)
+        out = self.stage("incr.land", [REACHLOOP, "land", str(day), "--json"])
+        files = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        self.stages["incr.land"].rows = sum(f["rows_read"] for f in files)
+        log = log_rows(self.home)
+        out = self.stage("incr.build", [PYTHON, "-m", "bench.steps", "build"], rows=log)
+        self.stages["incr.build"].extra = json.loads(out.strip().splitlines()[-1])
+        out = self.stage("full.build", [PYTHON, "-m", "bench.steps", "build", "--full-refresh"], rows=log)
+        self.stages["full.build"].extra = json.loads(out.strip().splitlines()[-1])
+
+    def run(self, *, per_format: bool, incremental: bool, peer: bool) -> dict:
+        self.root.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        if self.smoke:  # every code path of the harness but the (minutes-long) full build
+            self.generate()
+            self.land()
+            self.floor_land()
+            self.smoke_marts()
+            self.peer()
+            self.info["bench_seconds"] = time.perf_counter() - started
+            return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
+        self.generate()
+        self.land()
+        self.floor_land()
+        if per_format:
+            self.land_by_format()
+        self.build()
+        if not self.quick:
+            self.attribution()
+            self.publish()
+        self.floor_marts()
+        if peer:
+            self.peer()
+        if incremental:
+            self.incremental()
+        self.info["bench_seconds"] = time.perf_counter() - started
+        return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
+
+
+def log_rows(home: Path, event_types: tuple[str, ...] | None = None) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        where = (
+            ""
+            if event_types is None
+            else "where event_type in (" + ", ".join(f"'{e}'" for e in event_types) + ")"
+        )
+        return int(
+            con.execute(f"select coalesce(sum(rows_landed), 0) from meta.batches {where}").fetchone()[0]
+        )
+    finally:
+        con.close()
+
+
+def dbt_node_times(target: Path) -> dict:
+    """Seconds per dbt node of the last run, and the attribution part of them."""
+    results = json.loads((target / "run_results.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    paths = {
+        uid: n.get("original_file_path", "")
+        for uid, n in {**manifest["nodes"], **manifest.get("unit_tests", {})}.items()
+    }
+    nodes = {r["unique_id"]: r["execution_time"] for r in results["results"]}
+
+    def is_attr(uid: str) -> bool:
+        if uid.startswith(("test.", "unit_test.")):
+            deps = manifest["nodes"].get(uid, manifest.get("unit_tests", {}).get(uid, {}))
+            dep_nodes = deps.get("depends_on", {}).get("nodes", [])
+            return any(paths.get(d, "").startswith(ATTRIBUTION_PATHS) for d in dep_nodes)
+        return paths.get(uid, "").startswith(ATTRIBUTION_PATHS)
+
+    by_kind: dict[str, float] = {}
+    for uid, s in nodes.items():
+        kind = uid.split(".", 1)[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + s
+    top = sorted(nodes.items(), key=lambda kv: -kv[1])[:12]
+    return {
+        "elapsed": results.get("elapsed_time"),
+        "sum_by_kind": by_kind,
+        "attribution_seconds": sum(s for uid, s in nodes.items() if is_attr(uid)),
+        "top": top,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--scales", default="0.1,1,10", help="comma-separated scale factors (default 0.1,1,10)")
+    p.add_argument("--sf100", action="store_true", help="also run SF100 (hours, tens of GB on disk)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("BENCH_WORK", "/tmp/reachloop-bench")),
+        help="where data and warehouses go (default /tmp/reachloop-bench or $BENCH_WORK)",
+    )
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    p.add_argument(
+        "--markdown",
+        type=Path,
+        default=REPO / "BENCHMARKS.md",
+        help="render this file from the results ('' to skip)",
+    )
+    p.add_argument("--reuse-data", action="store_true", help="keep generated data already in --work")
+    p.add_argument("--no-per-format", action="store_true", help="skip landing CSV/JSONL/Parquet separately")
+    p.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
+    p.add_argument("--no-incremental", action="store_true", help="skip the one-day incremental batch")
+    p.add_argument("--quick", action="store_true", help="smoke mode: no separate attribution/publish re-runs")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CI smoke: generate, land, floor.land, dbt run of the checked marts, peer and check",
+    )
+    p.add_argument("--keep", action="store_true", help="keep warehouses and data in --work afterwards")
+    args = p.parse_args(argv)
+
+    scales = [float(s) for s in args.scales.split(",") if s.strip()]
+    if args.sf100 and 100.0 not in scales:
+        scales.append(100.0)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = args.out / f"{stamp}.log"
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    result = {"started": stamp, "command": command.strip(), "machine": machine(), "scales": {}}
+    out_file = args.out / f"{stamp}.json"
+    for sf in scales:
+        print(f"SF{sf:g}:", flush=True)
+        b = Bench(
+            sf, args.work, log, seed=args.seed, reuse=args.reuse_data, quick=args.quick, smoke=args.smoke
+        )
+        try:
+            result["scales"][f"{sf:g}"] = b.run(
+                per_format=not args.no_per_format, incremental=not args.no_incremental, peer=not args.no_peer
+            )
+        except Exception as exc:  # noqa: BLE001 — record what got measured, say what failed
+            result["scales"][f"{sf:g}"] = {
+                "info": {**b.info, "error": str(exc)},
+                "stages": {k: v.as_dict() for k, v in b.stages.items()},
+            }
+            print(f"\n  SF{sf:g} failed: {exc}", flush=True)
+        out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        if not args.keep:
+            shutil.rmtree(b.root / "by_format", ignore_errors=True)
+    result["finished"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    shutil.copy2(out_file, args.out / "latest.json")
+    print(report.summary(result))
+    if str(args.markdown):
+        args.markdown.write_text(report.markdown(result, args.markdown))
+        print(f"wrote {out_file} and {args.markdown}")
+    failed = [sf for sf, r in result["scales"].items() if "error" in r["info"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
