@@ -59,6 +59,13 @@ observed as (
 
 ),
 
+unobserved_shares as (
+
+    select * from employee_shares
+    where share_id not in (select share_id from latest_observation)
+
+),
+
 engagements_on_employee_shares as (
 
     select
@@ -74,18 +81,17 @@ engagements_on_employee_shares as (
 engaged as (
 
     select distinct
-        employee_shares.share_id,
-        employee_shares.employee_id,
+        unobserved_shares.share_id,
+        unobserved_shares.employee_id,
         engagements_on_employee_shares.actor_id as member_id,
         'engaged' as audience_basis
-    from employee_shares
+    from unobserved_shares
     inner join engagements_on_employee_shares
-        on engagements_on_employee_shares.employee_id = employee_shares.employee_id
-        and engagements_on_employee_shares.occurred_at < employee_shares.posted_at
+        on engagements_on_employee_shares.employee_id = unobserved_shares.employee_id
+        and engagements_on_employee_shares.occurred_at < unobserved_shares.posted_at
         and engagements_on_employee_shares.occurred_at >= {{ dbt.dateadd(
-            'day', -1 * var('audience_fallback_days'), 'employee_shares.posted_at'
+            'day', -1 * var('audience_fallback_days'), 'unobserved_shares.posted_at'
         ) }}
-    where employee_shares.share_id not in (select share_id from latest_observation)
 
 ),
 
