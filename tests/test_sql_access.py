@@ -1,0 +1,165 @@
+"""Readers' side of the publication: BI-style SQL access while the pipeline publishes, and the
+Parquet exports read with pyarrow and polars.
+
+The published build (generate SF0.05 → ``reachloop run``) is made once per test session and
+shared by test_report.py and test_docs_sql.py: under pytest-xdist the first worker to need it
+builds it under a file lock in the session's shared temp folder, the others wait and reuse it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import time
+from functools import cache
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from sqlalchemy import create_engine, text
+
+from reachloop.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+PII_KEY = "test-key-for-pytest-only"
+
+
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this session sees (the workers' basetemps' parent)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / "reachloop-published-build"
+
+
+@cache
+def published_build(root: Path) -> Settings:
+    """Generate SF0.05 (seed 7) and ``reachloop run`` it into ``root/home``, once per session."""
+    from reachloop.cli import main
+
+    root.mkdir(parents=True, exist_ok=True)
+    home, data = root / "home", root / "workload"
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (root / ".done").exists():
+            shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
+            env = {"REACHLOOP_HOME": str(home), "REACHLOOP_PII_KEY": PII_KEY}
+            saved = {k: os.environ.get(k) for k in env}
+            os.environ.update(env)
+            try:
+                assert main(["generate", "--scale", "0.05", "--seed", "7", "--out", str(data), "--json"]) == 0
+                assert main(["run", str(data / "landing")]) == 0
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+            (root / ".done").write_text("built\n")
+    settings = Settings(home.resolve())
+    assert settings.published_duckdb.exists(), "reachloop run published nothing"
+    return settings
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return published_build(shared_root(tmp_path_factory))
+
+
+def engine_for(path: Path):
+    """How Superset and similar tools connect: SQLAlchemy + duckdb_engine, read-only."""
+    return create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
+
+
+def mart_names(path: Path) -> list[str]:
+    engine = engine_for(path)
+    try:
+        with engine.connect() as conn:
+            return [r[0] for r in conn.execute(text(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'main' and table_name not like '\\_%' escape '\\' order by 1"
+            ))]
+    finally:
+        engine.dispose()
+
+
+def test_every_public_mart_is_published(published: Settings) -> None:
+    names = set(mart_names(published.published_duckdb))
+    for mart in ("mart_reach_vs_network", "mart_engagement_rate", "mart_engagement_bubble",
+                 "mart_bubble_overlap", "mart_audience_pairs", "mart_lead_to_deal_attribution",
+                 "fct_deal_journey"):
+        assert mart in names
+
+
+def test_bi_reads_every_mart_while_a_build_publishes(published: Settings, tmp_path: Path) -> None:
+    """A second ``reachloop build`` runs in a subprocess; meanwhile a BI-style reader opens the
+    published file read-only through SQLAlchemy again and again and reads every mart in full:
+    no read may fail, and each mart's count matches the rows fetched. The build runs on a copy
+    of the shared home, so other tests reading it are not disturbed."""
+    shared = published
+    published = Settings(tmp_path / "home")
+    shutil.copytree(shared.home, published.home, symlinks=True,
+                    ignore=shutil.ignore_patterns("dbt", "gx", "report.*", "*.wal"))
+    marts = mart_names(published.published_duckdb)
+    env = {**os.environ, "REACHLOOP_HOME": str(published.home), "REACHLOOP_PII_KEY": PII_KEY}
+    before = (published.published / "parquet").resolve()
+    build = subprocess.Popen(
+        [sys.executable, "-m", "reachloop.cli", "build"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    rounds, errors = 0, []
+    try:
+        while build.poll() is None or rounds < 2:
+            engine = engine_for(published.published_duckdb)  # a new connection, as a dashboard refresh does
+            try:
+                with engine.connect() as conn:
+                    version = conn.execute(text("select version from _publication")).scalar_one()
+                    assert version
+                    for mart in marts:
+                        n = conn.execute(text(f'select count(*) from "{mart}"')).scalar_one()
+                        rows = conn.execute(text(f'select * from "{mart}"')).fetchall()
+                        assert len(rows) == n, mart
+            except Exception as exc:  # noqa: BLE001 — collect, then fail with all of them
+                errors.append(f"round {rounds}: {type(exc).__name__}: {exc}")
+            finally:
+                engine.dispose()
+            rounds += 1
+            time.sleep(0.05)
+        output = build.communicate(timeout=300)[0]
+    finally:
+        if build.poll() is None:
+            build.kill()
+    assert build.returncode == 0, output
+    assert not errors, errors[:3]
+    assert rounds >= 3, f"only {rounds} read rounds ran during the build"
+    assert (published.published / "parquet").resolve() != before, "the build did not publish a new version"
+    # After the swap, the reader sees the new version and every mart again.
+    assert set(mart_names(published.published_duckdb)) == set(marts)
+
+
+def test_parquet_marts_read_with_pyarrow_and_polars(published: Settings) -> None:
+    import polars as pl
+
+    root = published.published_parquet
+    engine = engine_for(published.published_duckdb)
+    with engine.connect() as conn:
+        counts = {m: conn.execute(text(f'select count(*) from "{m}"')).scalar_one()
+                  for m in mart_names(published.published_duckdb)}
+    engine.dispose()
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert set(folders) >= set(counts), set(counts) - set(folders)
+    for mart, n in counts.items():
+        table = ds.dataset(root / mart, format="parquet", partitioning="hive").to_table()
+        assert table.num_rows == n, mart
+        frame = pl.scan_parquet(str(root / mart / "**" / "*.parquet"), hive_partitioning=True).collect()
+        assert frame.height == n, mart
+        assert set(table.column_names) == set(frame.columns), mart
+    # Types survive the trip: reach ratios are floats, timestamps are timezone-aware.
+    reach = pl.read_parquet(root / "mart_reach_vs_network" / "**" / "*.parquet")
+    assert reach.schema["reach_ratio"] == pl.Float64
+    assert reach.schema["posted_at"].time_zone is not None
