@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import Asset, Variable, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, Variable, dag, task
 
 from reachloop.pipeline import SOURCE_FAMILIES, landed_asset
 
@@ -51,7 +51,10 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
     @dag(
         dag_id=f"reachloop_land_{family}",
         description=f"Land {family} deliveries ({', '.join(event_types)}) into the event log",
-        schedule="@daily",
+        # Explicitly a data-interval timetable: a run covers [start, end) of one day whatever
+        # [scheduler] create_cron_data_intervals says (Airflow 3 defaults to trigger timetables,
+        # whose runs have an empty interval).
+        schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
         start_date=datetime(2025, 1, 1, tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
