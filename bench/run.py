@@ -204,18 +204,12 @@ class Bench:
         result = json.loads(out)
         self.stages["peer"].rows = result["rows_in"]
         self.stages["peer"].extra = result
-        _, cmp_out = run_stage(
-            "peer check",
-            [
-                PYTHON,
-                "-m",
-                "bench.pandas_peer",
-                "compare",
-                str(out_dir),
-                str(self.home / "published" / "reachloop.duckdb"),
-            ],
-            log=self.log,
-        )
+        if self.smoke:  # marts made by a dbt run, not published: read them in the warehouse
+            target = [str(self.home / "warehouse.duckdb"), "--schema", "marts"]
+        else:
+            target = [str(self.home / "published" / "reachloop.duckdb")]
+        compare = [PYTHON, "-m", "bench.pandas_peer", "compare", str(out_dir), *target]
+        _, cmp_out = run_stage("peer check", compare, log=self.log)
         self.info["peer_check"] = json.loads(cmp_out)
         bad = [m for m, r in self.info["peer_check"].items() if not r["ok"]]
         verdict = "all marts match" if not bad else "MISMATCHES in " + ", ".join(bad)
@@ -374,9 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
     shutil.copy2(out_file, args.out / "latest.json")
     print(report.summary(result))
-    if str(args.markdown):
-        args.markdown.write_text(report.markdown(result, args.markdown))
-        print(f"wrote {out_file} and {args.markdown}")
+    if args.markdown:
+        md = Path(args.markdown)
+        md.write_text(report.markdown(result, md))
+        print(f"wrote {out_file} and {md}")
     failed = [sf for sf, r in result["scales"].items() if "error" in r["info"]]
     return 1 if failed else 0
 

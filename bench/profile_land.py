@@ -1,0 +1,124 @@
+"""Where landing spends its time: each phase of ``land_file`` timed, per format, and the
+DuckDB profile (EXPLAIN ANALYZE) of the check of the largest file of each format.
+
+    python -m bench.profile_land LANDING [--explain DIR]
+
+Phases (ingestion/landing.py): sha256 of the file, the ledger lookup, read (the reader's
+temp objects; CSV materializes the file here, JSON Lines and Parquet stay lazy views), check
+(contract checks, typing, pseudonyms, event key, content hash: ``_checked``), append (dedup
+probes against the log, insert, quarantine), ledger and commit. Wrappers only; no landing
+code is changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+
+import ingestion.landing as landing
+from ingestion.contract import EVENT_TYPES
+from ingestion.pseudonymize import install_macro
+from reachloop.warehouse import open_warehouse
+
+PHASES: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+CURRENT = {"fmt": ""}
+
+
+def _timed(name: str, fn):
+    def wrapper(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            PHASES[CURRENT["fmt"]][name] += time.perf_counter() - t0
+
+    return wrapper
+
+
+def profile(root: Path, explain: Path | None) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="profile-land-"))
+    con = open_warehouse(home / "warehouse.duckdb")
+    install_macro(con, b"profile-key")
+    landing.file_sha256 = _timed("sha256", landing.file_sha256)
+    landing.already_landed = _timed("ledger lookup", landing.already_landed)
+    landing.read_into_temp = _timed("read", landing.read_into_temp)
+    landing.check_into_temp = _timed("check", landing.check_into_temp)
+    landing._append = _timed("append", landing._append)
+    rows: dict[str, int] = defaultdict(int)
+    largest: dict[str, tuple[int, Path]] = {}
+    started = time.perf_counter()
+    for path in landing.landing_files(root):
+        et = landing.event_type_for(path, root)
+        fmt = path.suffix.lstrip(".")
+        CURRENT["fmt"] = fmt
+        t0 = time.perf_counter()
+        r = landing.land_file(con, path, EVENT_TYPES[et])
+        PHASES[fmt]["total"] += time.perf_counter() - t0
+        rows[fmt] += r.rows_read
+        size = path.stat().st_size
+        if size > largest.get(fmt, (0, None))[0]:
+            largest[fmt] = (size, path)
+    total = time.perf_counter() - started
+    out = {
+        "seconds": total,
+        "rows": dict(rows),
+        "phases": {
+            fmt: {k: round(v, 3) for k, v in ph.items()}
+            | {"ledger+commit+other": round(ph["total"] - sum(v for k, v in ph.items() if k != "total"), 3)}
+            for fmt, ph in PHASES.items()
+        },
+        "rows_per_s": {fmt: rows[fmt] / PHASES[fmt]["total"] for fmt in rows if PHASES[fmt]["total"]},
+    }
+    if explain:
+        explain.mkdir(parents=True, exist_ok=True)
+        for fmt, (_, path) in largest.items():
+            _explain(con, path, explain / f"check-{fmt}.txt")
+    con.close()
+    return out
+
+
+def _explain(con: duckdb.DuckDBPyConnection, path: Path, target: Path) -> None:
+    """EXPLAIN ANALYZE of the reader + check of one file (the statement check_into_temp runs)."""
+    from ingestion import readers, validation
+
+    et = EVENT_TYPES[landing.event_type_for(path, path.parent)]
+    if et.name not in EVENT_TYPES or path.parent.name in EVENT_TYPES:
+        et = EVENT_TYPES[path.parent.name] if path.parent.name in EVENT_TYPES else et
+    captured: list[str] = []
+
+    class Capture:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def execute(self, sql, *a, **k):
+            if "create temp table _checked" in sql:
+                captured.append(sql)
+            return self.inner.execute(sql, *a, **k)
+
+    readers.read_into_temp(con, path, readers.file_format(path), et)
+    validation.check_into_temp(Capture(con), et)
+    sql = captured[0].replace("create temp table _checked as", "")
+    plan = con.execute(f"explain analyze {sql}").fetchall()
+    target.write_text(f"-- {path} ({et.name})\n" + "\n".join(str(r[1]) for r in plan))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.profile_land")
+    p.add_argument("landing", type=Path)
+    p.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE of the largest file per format here")
+    args = p.parse_args(argv)
+    os.environ.setdefault("REACHLOOP_PII_KEY", "profile")
+    print(json.dumps(profile(args.landing, args.explain), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
