@@ -3,7 +3,7 @@ DuckDB profile (EXPLAIN ANALYZE) of the check of the largest file of each format
 
     python -m bench.profile_land LANDING [--explain DIR]
 
-Phases (ingestion/landing.py): sha256 of the file, the ledger lookup, read (the reader's
+CPU seconds per phase (ingestion/landing.py): sha256 of the file, the ledger lookup, read (the reader's
 temp objects; CSV materializes the file here, JSON Lines and Parquet stay lazy views), check
 (contract checks, typing, pseudonyms, event key, content hash: ``_checked``), append (dedup
 probes against the log, insert, quarantine), ledger and commit. Wrappers only; no landing
@@ -33,12 +33,14 @@ CURRENT = {"fmt": ""}
 
 
 def _timed(name: str, fn):
+    """CPU seconds of this process (DuckDB's threads included): robust on a shared machine."""
+
     def wrapper(*args, **kwargs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         try:
             return fn(*args, **kwargs)
         finally:
-            PHASES[CURRENT["fmt"]][name] += time.perf_counter() - t0
+            PHASES[CURRENT["fmt"]][name] += time.process_time() - t0
 
     return wrapper
 
@@ -59,9 +61,9 @@ def profile(root: Path, explain: Path | None) -> dict:
         et = landing.event_type_for(path, root)
         fmt = path.suffix.lstrip(".")
         CURRENT["fmt"] = fmt
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         r = landing.land_file(con, path, EVENT_TYPES[et])
-        PHASES[fmt]["total"] += time.perf_counter() - t0
+        PHASES[fmt]["total"] += time.process_time() - t0
         rows[fmt] += r.rows_read
         size = path.stat().st_size
         if size > largest.get(fmt, (0, None))[0]:

@@ -50,6 +50,10 @@ class Bench:
         self.log = log
         self.stages: dict[str, Measurement] = {}
         self.info: dict = {"scale": sf, "seed": seed}
+        self.on_stage = None
+
+    def partial(self) -> dict:
+        return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
 
     def env(self, home: Path | None = None) -> dict[str, str]:
         return {
@@ -62,6 +66,8 @@ class Bench:
         print(f"  SF{self.sf:g} {name} …", end="", flush=True)
         m, out = run_stage(name, argv, env=self.env(home), rows=rows, log=self.log)
         self.stages[name] = m
+        if self.on_stage:  # results so far reach the JSON file after every stage
+            self.on_stage(self.partial())
         rate = f", {m.rows_per_s:,.0f} rows/s" if m.rows_per_s else ""
         print(f" {m.wall_s:.1f}s wall, {m.cpu_s:.1f}s CPU, {m.max_rss_mb:,.0f} MB{rate}", flush=True)
         return out
@@ -351,6 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         b = Bench(
             sf, args.work, log, seed=args.seed, reuse=args.reuse_data, quick=args.quick, smoke=args.smoke
         )
+
+        def save(partial: dict, key: str = f"{sf:g}") -> None:
+            result["scales"][key] = partial
+            out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+        b.on_stage = save
         try:
             result["scales"][f"{sf:g}"] = b.run(
                 per_format=not args.no_per_format, incremental=not args.no_incremental, peer=not args.no_peer
