@@ -1,4 +1,6 @@
--- Grain: employee who shared at least once. Per-employee rows carry pseudonymous ids only.
+-- Grain: employee who shared at least once. Per-employee rows carry pseudonymous ids only, and
+-- the department only where the department has at least `min_group_size` sharers: otherwise
+-- grouping these rows by department would undo mart_reach_by_department's suppression.
 -- potential_reach is the vendors' figure (Σ network sizes of the employee's shares), an upper
 -- bound labelled as such, next to members actually reached.
 
@@ -29,11 +31,26 @@ rollup as (
 
 ),
 
-with_department as (
+departments as (
 
     select
         rollup.employee_id,
         employees.department,
+        count(*) over (partition by employees.department) as department_sharers
+    from rollup
+    left join {{ ref('dim_employees') }} as employees
+        on rollup.employee_id = employees.employee_id
+
+),
+
+with_department as (
+
+    select
+        rollup.employee_id,
+        case
+            when departments.department_sharers >= {{ var('min_group_size') }}
+                then departments.department
+        end as department,
         rollup.shares,
         rollup.contents_shared,
         rollup.first_share_at,
@@ -44,8 +61,7 @@ with_department as (
         rollup.interactions,
         rollup.median_engagement_rate
     from rollup
-    left join {{ ref('dim_employees') }} as employees
-        on rollup.employee_id = employees.employee_id
+    inner join departments on rollup.employee_id = departments.employee_id
 
 )
 
