@@ -37,6 +37,8 @@
     {{ return(reachloop.batch_decided_since_last_run()) }}
 {% endmacro %}
 
+{#- Was an operator decision recorded after this incremental table's watermark? (A decision
+    recorded between the last landing and the last build counts too: one extra full rebuild.) -#}
 {% macro batch_decided_since_last_run() %}
     {%- if not execute or model.config.materialized != 'incremental' -%}
         {{ return(false) }}
@@ -44,6 +46,11 @@
     {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
     {%- if existing is none -%}
         {{ return(false) }}
+    {%- endif -%}
+    {%- if 'ingested_through' not in adapter.get_columns_in_relation(existing) | map(attribute='name') | list -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental model " ~ this ~ " must store ingested_through (see macros/incremental.sql)"
+        ) }}
     {%- endif -%}
     {%- set query -%}
         select count(*)
