@@ -303,7 +303,11 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
     as_of, full_refresh, _ = _load(settings, build_id)
     with _step(settings, build_id, DBT):
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
-        result = run_dbt_build(settings, as_of=as_of, full_refresh=full_refresh)
+        # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
+        # suite (tests/test_dbt_marts.py builds everything), not in every production build.
+        result = run_dbt_build(
+            settings, as_of=as_of, full_refresh=full_refresh, exclude="resource_type:unit_test"
+        )
     with warehouse(settings) as con:
         con.execute(
             "update meta.builds set models = ?, tests = ? where build_id = ?",

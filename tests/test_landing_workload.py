@@ -4,7 +4,6 @@ generator says it wrote, and no clear-text PII survives anywhere in the warehous
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest
