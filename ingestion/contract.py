@@ -214,6 +214,11 @@ BOOKKEEPING_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def raw_table(event_type: str) -> str:
+    """Where an event type's log lives in the warehouse: ``raw."<event_type>"``."""
+    return 'raw."' + event_type.replace('"', '""') + '"'
+
+
 def event_type_of(name: str) -> EventType:
     try:
         return EVENT_TYPES[name]

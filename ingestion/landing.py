@@ -19,13 +19,12 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType
+from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_table
 from ingestion.pseudonymize import install_macro
 from ingestion.readers import file_format, read_into_temp
 from ingestion.validation import check_into_temp
 from reachloop.settings import ReachloopError
 from reachloop.sql import quote_ident, quote_str
-from reachloop.warehouse import raw_table
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES
+from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, raw_table
 from reachloop.settings import ReachloopError, Settings
 from reachloop.sql import quote_ident
 
@@ -98,10 +98,6 @@ META_TABLES = {
         checked_at timestamptz not null
     """,
 }
-
-
-def raw_table(event_type: str) -> str:
-    return f"raw.{quote_ident(event_type)}"
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ingestion.contract import EVENT_TYPES, TIMESTAMP, EventType
+from ingestion.contract import EVENT_TYPES, TIMESTAMP, EventType, raw_table
 from reachloop.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
 from reachloop.gates import suites
 from reachloop.sql import quote_ident, quote_str
-from reachloop.warehouse import raw_table
 
 MARTS_SCHEMA = "marts"
 
