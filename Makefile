@@ -11,7 +11,7 @@ SEED ?= 42
 
 export REACHLOOP_HOME ?= $(CURDIR)/.reachloop
 
-.PHONY: env demo demo-exports test lint lock clean browser docs
+.PHONY: env demo demo-exports test bench lint lock clean browser docs
 
 env: $(STAMP)
 
@@ -38,6 +38,12 @@ browser:
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the report test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Stages at several scale factors against DuckDB's floor and a pandas peer; writes
+# bench/results/*.json and the tables in BENCHMARKS.md. `make bench BENCH_ARGS=--sf100` adds SF100.
+BENCH_SCALES ?= 0.1,1,10
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/reachloop docs
