@@ -6,6 +6,7 @@ updated or deleted by the pipeline.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ import duckdb
 
 from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, raw_table
 from reachloop.settings import ReachloopError, Settings
-from reachloop.sql import quote_ident
+from reachloop.sql import quote_ident, quote_str
 
 META_TABLES = {
     # The batch ledger: one row per landed file; rows_read = landed + duplicate + quarantined.
@@ -113,6 +114,20 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"alter table {raw_table(et.name)} add column if not exists {quote_ident(n)} {t}")
 
 
+# DuckDB's defaults (80% of RAM; spill files in a ``.tmp`` folder beside the database) suit
+# one machine running one pipeline; these let an operator cap memory on a shared host or
+# spill to a bigger disk. dbt reads the same variables (dbt_project/profiles.yml).
+MEMORY_LIMIT_ENV = "REACHLOOP_MEMORY_LIMIT"  # e.g. 4GB or 50%
+TEMP_DIRECTORY_ENV = "REACHLOOP_TEMP_DIRECTORY"
+
+
+def _apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
+    if limit := os.environ.get(MEMORY_LIMIT_ENV):
+        con.execute(f"set memory_limit = {quote_str(limit)}")
+    if spill := os.environ.get(TEMP_DIRECTORY_ENV):
+        con.execute(f"set temp_directory = {quote_str(spill)}")
+
+
 def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise ReachloopError(f"no warehouse at {path}: land some data first (reachloop land DIR)")
@@ -127,6 +142,7 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyCon
             ) from exc
         raise
     con.execute("set timezone = 'UTC'")
+    _apply_resource_limits(con)
     if not read_only:
         _ensure_schema(con)
     return con
