@@ -31,7 +31,7 @@ demo-exports: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 # The report test opens the HTML report in Debian's headless Chromium.
 browser:
