@@ -10,8 +10,11 @@ Where deliveries come from::
 A source system (or the job pulling from it) drops each delivery into a folder named for its
 delivery date; the run for the interval [start, end) lands every folder dated in it. Files are
 CSV, JSON Lines or Parquet named for their event type (``share_metrics-7.csv``) or kept in a
-folder named for it. A file of another family's event type fails the run before anything
-lands (a misrouted delivery is for an operator to look at).
+folder named for it, or vendor exports (LinkedIn pulls, HubSpot, Salesforce, …) in the format
+configured for the family in the Variable ``reachloop_source_formats`` (a JSON object such as
+``{"crm": "salesforce:tz=Europe/Berlin"}``; see docs/sources.md) or auto-detected. A
+contract file of another family's event type fails the run before anything lands (a
+misrouted delivery is for an operator to look at).
 
 Idempotent: the batch ledger knows every landed file's checksum, so a re-run or a backfill
 (``airflow backfill create --dag-id reachloop_land_web --from-date … --to-date …``) lands
@@ -67,6 +70,7 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
         def land(data_interval_start=None, data_interval_end=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 
+            from ingestion.adapters import formats_from_config
             from reachloop.pipeline import land_interval
             from reachloop.settings import Settings
 
@@ -74,6 +78,8 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
             results = land_interval(
                 settings, family, data_interval_start.date(), data_interval_end.date(),
                 landing=Variable.get("reachloop_landing", default=None),
+                # vendor export formats per family (Variable reachloop_source_formats)
+                formats=formats_from_config(get_variable=lambda k: Variable.get(k, default=None)),
                 on_file=lambda r: print(f"{r.status:<8} {r.path}: {r.rows_landed} rows landed, "
                                         f"{r.rows_quarantined} quarantined"),
             )

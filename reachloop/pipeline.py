@@ -34,7 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ingestion.contract import EVENT_TYPES
-from ingestion.landing import FileResult, event_type_for, land_file, landing_files
+from ingestion.landing import FileResult, event_type_for, landing_files
 from reachloop.settings import ReachloopError, Settings, pii_key
 from reachloop.warehouse import warehouse
 
@@ -88,34 +88,35 @@ def delivery_folders(root: Path, family: str, start: date, end: date) -> list[Pa
 
 def land_interval(
     settings: Settings, family: str, start: date, end: date, *, landing: str | Path | None = None,
-    on_file: Callable[[FileResult], None] | None = None,
+    formats: dict[str, str] | None = None, on_file: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Land the family's deliveries dated in [start, end). A file of an event type that is not
-    the family's is refused before anything lands: a misrouted delivery is an operator error."""
-    from ingestion.pseudonymize import install_macro
+    """Land the family's deliveries dated in [start, end).
+
+    A family with a format in ``formats`` (``ingestion.adapters.formats_from_config``) delivers
+    vendor exports of that format; otherwise contract files, plus vendor files auto-detection
+    recognizes. A contract file of an event type that is not the family's is refused before
+    anything lands: a misrouted delivery is an operator error."""
+    from ingestion.adapters import land_any
 
     root = landing_root(settings, landing)
-    plan = []
-    for folder in delivery_folders(root, family, start, end):
-        for path in landing_files(folder):
-            et = event_type_for(path, folder)
-            if et not in SOURCE_FAMILIES[family]:
-                raise ReachloopError(
-                    f"{path} is a {et!r} file in the {family!r} deliveries "
-                    f"(expected {', '.join(SOURCE_FAMILIES[family])}): nothing landed"
-                )
-            plan.append((path, EVENT_TYPES[et]))
-    if not plan:
+    spec = (formats or {}).get(family)
+    folders = delivery_folders(root, family, start, end)
+    if spec is None:
+        for folder in folders:
+            for path in landing_files(folder):
+                et = event_type_for(path, folder)
+                if et in EVENT_TYPES and et not in SOURCE_FAMILIES[family]:
+                    raise ReachloopError(
+                        f"{path} is a {et!r} file in the {family!r} deliveries "
+                        f"(expected {', '.join(SOURCE_FAMILIES[family])}): nothing landed"
+                    )
+    if not folders:
         return []
     key = pii_key()
     results = []
     with warehouse(settings) as con:
-        install_macro(con, key)
-        for path, et in plan:
-            result = land_file(con, path, et)
-            results.append(result)
-            if on_file:
-                on_file(result)
+        for folder in folders:
+            results += land_any(con, folder, key, spec=spec, on_file=on_file)
     return results
 
 

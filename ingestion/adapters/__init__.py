@@ -40,13 +40,6 @@ ADAPTERS: dict[str, Adapter] = {
 # Airflow Variable / environment variable mapping a source family to its format spec.
 FORMATS_VARIABLE = "reachloop_source_formats"
 FORMATS_ENV = "REACHLOOP_SOURCE_FORMATS"
-DEFAULT_FORMATS = {
-    "linkedin": "linkedin",
-    "advocacy": "advocacy_shares",
-    "crm": "hubspot",
-    "web": "web_clicks",
-}
-
 __all__ = [
     "ADAPTERS",
     "SourceShapeError",
@@ -76,13 +69,15 @@ def detect_format(path: Path) -> str | None:
 def formats_from_config(
     raw: str | dict | None = None, *, get_variable: Callable[[str], str | None] | None = None
 ) -> dict[str, str]:
-    """Source family → format spec, for the landing DAGs.
+    """Source family (the landing DAGs' families: advocacy, web, marketing, crm, people) →
+    format spec of its deliveries, e.g. ``{"crm": "salesforce:tz=Europe/Berlin"}``.
 
     Read from, in order: ``raw`` (a JSON object or a dict), the Airflow Variable
     ``reachloop_source_formats`` (pass ``get_variable``, e.g. ``lambda k: Variable.get(k,
     default=None)``: this module never imports Airflow), the environment variable
-    ``REACHLOOP_SOURCE_FORMATS``; families not configured keep ``DEFAULT_FORMATS``. Every spec
-    is validated here, so a typo fails when the DAG is parsed, not in the middle of a run.
+    ``REACHLOOP_SOURCE_FORMATS``. A family not configured lands contract files and whatever
+    vendor files auto-detection recognizes. Every spec is validated here, so a typo fails
+    before anything lands.
     """
     if raw is None and get_variable is not None:
         raw = get_variable(FORMATS_VARIABLE)
@@ -91,7 +86,7 @@ def formats_from_config(
     configured = json.loads(raw) if isinstance(raw, str) and raw.strip() else (raw or {})
     if not isinstance(configured, dict):
         raise ReachloopError(f"{FORMATS_ENV} must be a JSON object of source family → format")
-    formats = {**DEFAULT_FORMATS, **{str(k): str(v) for k, v in configured.items()}}
+    formats = {str(k): str(v) for k, v in configured.items()}
     for spec in formats.values():
         adapter_for(spec)
     return formats
