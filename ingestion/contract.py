@@ -9,7 +9,7 @@ clear text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # DuckDB column types used by the contract. Money is DECIMAL so that sums are exact.
 VARCHAR = "VARCHAR"
@@ -36,7 +36,6 @@ class EventType:
     fields: tuple[Field, ...]
     key: tuple[str, ...]  # identifies one event; two rows with one key and one content are duplicates
     description: str = ""
-    extra_fields: tuple[Field, ...] = field(default=())
 
     @property
     def required(self) -> tuple[Field, ...]:

@@ -23,6 +23,7 @@ from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_
 from ingestion.pseudonymize import install_macro
 from ingestion.readers import file_format, read_into_temp
 from ingestion.validation import check_into_temp
+from reachloop.batches import LATEST_DECISION_SQL
 from reachloop.settings import ReachloopError
 from reachloop.sql import quote_ident, quote_str
 
@@ -182,8 +183,9 @@ def _append(
     columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
     selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
     # Exact duplicates (same key, same content): only the first occurrence in the file can
-    # land, and only if the log does not hold it yet. Both lookups probe from the file's side
-    # so that their cost follows the file, not the size of the log.
+    # land, and only if the log holds it in a batch that counts: a row of a rejected batch is
+    # excluded from every build, so its corrected re-delivery must land. Both lookups probe
+    # from the file's side so that their cost follows the file, not the size of the log.
     landed = con.execute(
         f"""
         insert into {table} ({", ".join(quote_ident(c) for c in columns)})
@@ -195,6 +197,7 @@ def _append(
         logged as (
             select event_key, content_hash from {table}
             where event_key in (select event_key from good)
+              and batch_id not in (select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject')
         )
         select {quote_str(batch_id)}, source_line, now(), event_key, content_hash, {selected}
         from good

@@ -16,12 +16,16 @@ PSEUDONYM_HEX_CHARS = 32
 _BLOCK = 64  # SHA-256 block size in bytes
 
 
+# The same edges landing strips in SQL (ingestion/validation.WHITESPACE).
+_EDGES = " \t\n\r\x0b\x0c\u00a0\ufeff"
+
+
 def normalize_email(value: str) -> str:
-    return value.strip().lower()
+    return value.strip(_EDGES).lower()
 
 
 def pseudonym(value: str, key: bytes, *, email: bool = False) -> str:
-    text = normalize_email(value) if email else value.strip()
+    text = normalize_email(value) if email else value.strip(_EDGES)
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 

@@ -143,7 +143,7 @@ def _masked_json_text(et: EventType) -> str:
     if not pii:
         return "raw"
     # the value may be cut short by the break itself: mask up to its closing quote or the end
-    pattern = '"(' + "|".join(pii) + ')"\\s*:\\s*"[^"]*"?'
+    pattern = '(?i)"(' + "|".join(pii) + ')"\\s*:\\s*"[^"]*"?'
     return f"regexp_replace(raw, {quote_str(pattern)}, '\"\\1\": \"<pii>\"', 'g')"
 
 
@@ -183,8 +183,19 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> No
             from lines where trim(raw) <> ''
         ),
         -- Extract only from valid objects: JSON functions raise on malformed text.
-        objects as (select *, case when ok then raw end as obj from checked)
-        select source_line, case when ok then raw else {_masked_json_text(et)} end as raw,
+        valid as (select *, case when ok then raw end as parsed from checked),
+        -- Field names match whatever their case and spacing, as in the CSV and Parquet
+        -- readers: else "Email" would slip past pseudonymization into extra, in clear text.
+        objects as (
+            select *, case
+                when len(list_filter(json_keys(parsed), lambda k: k <> lower(trim(k)))) > 0
+                then to_json(map_from_entries(list_transform(
+                         map_entries(cast(parsed::json as map(varchar, json))),
+                         lambda e: {{'key': lower(trim(e.key)), 'value': e.value}})))::varchar
+                else parsed end as obj
+            from valid
+        )
+        select source_line, case when ok then obj else {_masked_json_text(et)} end as raw,
                case when not ok then 'not a JSON object' end as parse_error,
                {fields},
                {_without_nulls(f"json_merge_patch(obj, {quote_str(known)})")} as extra

@@ -27,8 +27,15 @@ _EMAIL_PATTERN = r"[^\s,;\"'<>{}:]+@[^\s,;\"'<>{}]+"
 _MEMBER_PATTERN = r"urn:li:(person|member):[A-Za-z0-9_-]+"
 
 
+# Surrounding whitespace of any kind (tabs, newlines, no-break spaces, a byte-order mark): the
+# one-argument trim() removes spaces only, and "bob@x.com\t" must be the same person as
+# "bob@x.com". ingestion/pseudonymize.py strips the same characters in Python.
+WHITESPACE = " \t\n\r\x0b\x0c\u00a0\ufeff"
+_WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
+
+
 def _text(f: Field) -> str:
-    return f"nullif(trim({quote_ident(f.name)}), '')"
+    return f"nullif(trim({quote_ident(f.name)}, {_WHITESPACE_SQL}), '')"
 
 
 def _t(f: Field) -> str:

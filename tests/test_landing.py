@@ -299,3 +299,44 @@ def test_a_crashed_process_leaves_nothing_half_landed(settings, tmp_path) -> Non
         "select (select count(*) from raw.share), (select count(*) from meta.batches)",
     )
     assert counts == [(0, 0)]
+
+
+def test_json_field_names_match_whatever_their_case_and_pii_never_leaks(settings, pii_key, tmp_path) -> None:
+    write(
+        tmp_path / "in" / "deal-2.jsonl",
+        '{"Deal_Event_ID":"x1","deal_id":"d1","EVENT":"created","occurred_at":"2026-03-01T00:00:00Z",'
+        '"Contact_Email":"Dave@X.com","Note":"keep me"}\n',
+    )
+    write(tmp_path / "in" / "form_fill.jsonl", '{"submission_id":"f1","Email":"dave@x.com","form_id":"f"}\n')
+    land(settings, tmp_path / "in", pii_key)
+    [(contact, extra)] = query(settings.warehouse, "select contact_email, extra from raw.deal")
+    assert contact == pseudonym("dave@x.com", pii_key, email=True)
+    assert json.loads(extra) == {"note": "keep me"}
+    [(raw,)] = query(settings.warehouse, "select raw from meta.quarantine")  # no visitor_id: quarantined
+    assert "dave@x.com" not in raw.lower()
+
+
+def test_whitespace_of_any_kind_around_an_email_is_one_person(settings, pii_key, tmp_path) -> None:
+    write(
+        tmp_path / "in" / "form_fill.jsonl",
+        '{"submission_id":"f1","visitor_id":"v1","email":"bob@x.com\\t","form_id":"f","occurred_at":"2026-03-01T00:00:00Z"}\n'
+        '{"submission_id":"f2","visitor_id":"v2","email":"\\u00a0Bob@x.com\\n","form_id":"f","occurred_at":"2026-03-01T00:00:00Z"}\n',
+    )
+    land(settings, tmp_path / "in", pii_key)
+    emails = {e for (e,) in query(settings.warehouse, "select email from raw.form_fill")}
+    assert emails == {pseudonym("bob@x.com", pii_key, email=True)}
+    assert pseudonym("\tbob@x.com\u00a0", pii_key, email=True) == pseudonym("bob@x.com", pii_key, email=True)
+
+
+def test_a_rejected_batch_does_not_swallow_its_corrected_redelivery(settings, pii_key, tmp_path) -> None:
+    header = "page_id,observed_at,followers\n"
+    write(tmp_path / "a" / "page_followers.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,-5\n")
+    [bad] = land(settings, tmp_path / "a", pii_key)
+    assert main(["batches", "reject", bad.batch_id, "--reason", "negative followers"]) == 0
+    write(tmp_path / "b" / "page_followers-fixed.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,105\n")
+    [fixed] = land(settings, tmp_path / "b", pii_key)
+    assert (fixed.rows_landed, fixed.rows_duplicate) == (2, 0)
+    # duplicates of accepted batches are still duplicates
+    write(tmp_path / "c" / "page_followers-again.csv", header + "p,2026-03-01T00:00:00Z,100\n")
+    [again] = land(settings, tmp_path / "c", pii_key)
+    assert (again.rows_landed, again.rows_duplicate) == (0, 1)
