@@ -35,6 +35,7 @@ from pathlib import Path
 
 from ingestion.contract import EVENT_TYPES
 from ingestion.landing import FileResult, event_type_for, landing_files
+from reachloop.dbt_build import normalize_as_of
 from reachloop.settings import ReachloopError, Settings, pii_key
 from reachloop.warehouse import warehouse
 
@@ -251,12 +252,22 @@ def start_build(
                 outcome.full_refresh = True
                 outcome.note = "full refresh: batches were rejected or restored since the last build"
         outcome.build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        # The log position this build gates and builds: a batch landing while the build runs
+        # (a landing task between the build DAG's gate_1 and dbt tasks) waits for the next
+        # build instead of reaching the marts without passing gate 1.
         con.execute(
-            "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at) "
-            "values (?, 'running', ?, ?, ?, now())",
+            "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
+            " log_cutoff) select ?, 'running', ?, ?, ?, now(), max(ingested_at) from meta.batches",
             [outcome.build_id, as_of, outcome.full_refresh, fingerprint],
         )
     return outcome
+
+
+def _log_cutoff(settings: Settings, build_id: str) -> str | None:
+    """The newest batch this build may see (see start_build), as an ISO timestamp."""
+    with warehouse(settings) as con:
+        row = con.execute("select log_cutoff from meta.builds where build_id = ?", [build_id]).fetchone()
+    return row[0].isoformat() if row and row[0] is not None else None
 
 
 def _load(settings: Settings, build_id: str) -> tuple[str | None, bool, str]:
@@ -294,8 +305,12 @@ def run_gate_1(settings: Settings, build_id: str) -> str:
     from reachloop.gates import run_gate_1 as gate
 
     as_of, _, _ = _load(settings, build_id)
+    # Gate exactly what dbt will build: batches up to the log position, and up to the as-of
+    # moment for a build that reproduces the past.
+    bounds = [_log_cutoff(settings, build_id), as_of and normalize_as_of(as_of)]
+    bound = min((datetime.fromisoformat(b) for b in bounds if b), default=None)
     with _step(settings, build_id, GATE_1), warehouse(settings) as con:
-        return gate(con, settings, build_id, as_of).summary()
+        return gate(con, settings, build_id, bound and bound.isoformat()).summary()
 
 
 def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
@@ -306,8 +321,10 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
         # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
         # suite (tests/test_dbt_marts.py builds everything), not in every production build.
+        cutoff = _log_cutoff(settings, build_id)
         result = run_dbt_build(
-            settings, as_of=as_of, full_refresh=full_refresh, exclude="resource_type:unit_test"
+            settings, as_of=as_of, full_refresh=full_refresh, exclude="resource_type:unit_test",
+            dbt_vars={"log_cutoff": cutoff} if cutoff else None,
         )
     with warehouse(settings) as con:
         con.execute(

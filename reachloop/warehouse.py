@@ -65,7 +65,8 @@ META_TABLES = {
         published_to varchar,
         published_version varchar,
         started_at timestamptz not null,
-        finished_at timestamptz
+        finished_at timestamptz,
+        log_cutoff timestamptz
     """,
     # Every expectation a quality gate evaluated, per build; failures name their batch.
     "gate_results": """
@@ -105,6 +106,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw; create schema if not exists meta")
     for name, columns in META_TABLES.items():
         con.execute(f"create table if not exists meta.{name} ({columns})")
+    # Columns added since a warehouse was created.
+    con.execute("alter table meta.builds add column if not exists log_cutoff timestamptz")
     for et in EVENT_TYPES.values():
         cols = [*BOOKKEEPING_COLUMNS, *((f.name, f.type) for f in et.fields), ("extra", "VARCHAR")]
         ddl = ", ".join(f"{quote_ident(n)} {t}" for n, t in cols)

@@ -123,3 +123,34 @@ def test_as_of_builds_publish_beside_the_current_output(settings: Settings):
     pub.publish(settings, dest, as_of="2025-06-30T00:00:00Z")
     assert (dest / "reachloop.duckdb").exists()
     assert tree_digest(settings.published) == before
+
+
+def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatch) -> None:
+    """The gate-bypass window: a batch that lands after a build started (between its gate 1 and
+    its dbt step, as an Airflow landing task can) is neither gated nor built by that build."""
+    import duckdb
+
+    from ingestion.landing import land_path
+    from reachloop import pipeline
+    from reachloop.settings import Settings
+    from reachloop.warehouse import warehouse
+
+    monkeypatch.setenv("REACHLOOP_HOME", str(tmp_path / "home"))
+    settings = Settings.from_env()
+    header = "share_id,author_type,author_id,network,posted_at,tracking_token\n"
+    first = tmp_path / "a" / "share.csv"
+    first.parent.mkdir()
+    first.write_text(header + "s1,page,page:acme,linkedin,2026-03-01T10:00:00Z,t1\n")
+    late = tmp_path / "b" / "share.csv"
+    late.parent.mkdir()
+    late.write_text(header + "s2,page,page:acme,linkedin,2026-03-02T10:00:00Z,t2\n")
+    with warehouse(settings) as con:
+        land_path(con, first, b"k")
+    outcome = pipeline.start_build(settings)
+    pipeline.run_gate_1(settings, outcome.build_id)
+    with warehouse(settings) as con:  # lands after gate 1 of this build
+        land_path(con, late, b"k")
+    pipeline.run_dbt(settings, outcome.build_id)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        built = {r[0] for r in con.execute("select share_id from marts.fct_shares").fetchall()}
+    assert built == {"s1"}

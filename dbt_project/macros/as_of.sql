@@ -18,3 +18,14 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Events and batches a build may see: ingested at or before as_of, and at or before the
+    log position the build pinned when it started (var `log_cutoff`, set by the pipeline so
+    that a batch landing mid-build waits for the next build instead of skipping gate 1).
+    Operator decisions are not bounded by log_cutoff: a rejection counts at once. -#}
+{% macro ingested_in_build(column) -%}
+    {{ reachloop.at_or_before_as_of(column) }}
+    {%- if var('log_cutoff', none) not in (none, '') %}
+        and {{ column }} <= cast('{{ var("log_cutoff") }}' as {{ reachloop.type_timestamptz() }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,7 +1,8 @@
 {#- The events of one type that a build may see — the single place where the event log is
     filtered, used by every staging model:
       * only batches not rejected by an operator (stg_event_log__batches, itself as of as_of);
-      * only events ingested at or before the as_of var (no cutoff when it is unset);
+      * only events ingested at or before the as_of var and the build's log_cutoff
+        (no cutoff when unset);
       * the latest version of each event_key: by ingested_at, then source_line (batch_id
         breaks the tie between two batches landed in the same instant, for determinism).
     Returns a select of every raw column. -#}
@@ -18,7 +19,7 @@ from (
     inner join {{ ref('stg_event_log__batches') }} as batches
         on events.batch_id = batches.batch_id
     where not batches.is_rejected
-        and {{ reachloop.at_or_before_as_of('events.ingested_at') }}
+        and {{ reachloop.ingested_in_build('events.ingested_at') }}
 ) as versions
 where version_rank = 1
 {% endmacro %}

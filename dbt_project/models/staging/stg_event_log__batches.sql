@@ -7,7 +7,7 @@ with
 batches as (
 
     select * from {{ source('event_log_meta', 'batches') }}
-    where {{ reachloop.at_or_before_as_of('ingested_at') }}
+    where {{ reachloop.ingested_in_build('ingested_at') }}
 
 ),
 
