@@ -19,6 +19,16 @@ from pathlib import Path
 from reachloop.settings import HOME_ENV, ReachloopError, Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# The schema whose tables are the marts readers get (dbt's custom schemas are used verbatim).
+MARTS_SCHEMA = "marts"
+
+
+def target_path(settings: Settings) -> Path:
+    return settings.home / "dbt" / "target"
+
+
+def manifest_path(settings: Settings) -> Path:
+    return target_path(settings) / "manifest.json"
 
 _MODEL_TYPES = {"model", "seed", "snapshot"}
 _TEST_TYPES = {"test", "unit_test"}
@@ -83,7 +93,7 @@ def dbt_args(
         "build",
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(settings.home / "dbt" / "target"),
+        "--target-path", str(target_path(settings)),
         "--log-path", str(settings.home / "dbt" / "logs"),
         "--quiet",
     ]

@@ -22,6 +22,7 @@ publish: readers keep the last good publication, byte for byte.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -33,10 +34,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+
 from ingestion.contract import EVENT_TYPES
 from ingestion.landing import FileResult, event_type_for, landing_files
 from reachloop.dbt_build import normalize_as_of
 from reachloop.settings import ReachloopError, Settings, pii_key
+from reachloop.sql import quote_ident
 from reachloop.warehouse import warehouse
 
 LANDING_ENV = "REACHLOOP_LANDING"
@@ -327,11 +331,33 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
             dbt_vars={"log_cutoff": cutoff} if cutoff else None,
         )
     with warehouse(settings) as con:
+        _drop_orphan_marts(con, settings)
         con.execute(
             "update meta.builds set models = ?, tests = ? where build_id = ?",
             [result.models, result.tests, build_id],
         )
     return result.models, result.tests
+
+
+def _drop_orphan_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """dbt never drops the table of a model that was renamed or removed; in schema marts such a
+    table would be checked by no suite yet published as if current. The manifest of the build
+    that just ran lists every model of the project, selected or not."""
+    from reachloop.dbt_build import MARTS_SCHEMA, manifest_path
+
+    manifest = manifest_path(settings)
+    if not manifest.exists():
+        return
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    current = {n.get("alias") or n["name"] for n in nodes if n.get("schema") == MARTS_SCHEMA}
+    orphans = con.execute(
+        "select table_name, table_type from information_schema.tables where table_schema = ?",
+        [MARTS_SCHEMA],
+    ).fetchall()
+    for name, kind in orphans:
+        if name not in current:
+            what = "view" if kind == "VIEW" else "table"
+            con.execute(f"drop {what} {MARTS_SCHEMA}.{quote_ident(name)}")
 
 
 def run_gate_2(settings: Settings, build_id: str) -> str:

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import duckdb
 
+from reachloop.dbt_build import MARTS_SCHEMA
 from reachloop.settings import ReachloopError, Settings
 from reachloop.sql import quote_ident, quote_str
 from reachloop.warehouse import open_warehouse
 
-MARTS_SCHEMA = "marts"
 DUCKDB_NAME = "reachloop.duckdb"
 PARQUET_NAME = "parquet"
 VERSIONS = "versions"

@@ -150,7 +150,12 @@ def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatc
     pipeline.run_gate_1(settings, outcome.build_id)
     with warehouse(settings) as con:  # lands after gate 1 of this build
         land_path(con, late, b"k")
+        # and a mart some earlier version of the project had, since renamed away
+        con.execute("create schema if not exists marts; create table marts.mart_renamed_away as select 1 as x")
     pipeline.run_dbt(settings, outcome.build_id)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         built = {r[0] for r in con.execute("select share_id from marts.fct_shares").fetchall()}
+        marts = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
     assert built == {"s1"}
+    assert "mart_renamed_away" not in marts and "mart_reach_vs_network" in marts

@@ -16,10 +16,9 @@ import pandas as pd
 
 from ingestion.contract import EVENT_TYPES, TIMESTAMP, EventType, raw_table
 from reachloop.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
+from reachloop.dbt_build import MARTS_SCHEMA
 from reachloop.gates import suites
 from reachloop.sql import quote_ident, quote_str
-
-MARTS_SCHEMA = "marts"
 
 # information_schema spells some contract types differently.
 _TYPE_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
