@@ -2,16 +2,17 @@
 
 Layout of a destination (``$REACHLOOP_HOME/published`` or an ``as_of/<stamp>`` folder)::
 
-    reachloop.duckdb            the current snapshot (a hard link to a version's file)
-    parquet -> versions/<v>/parquet
+    current -> versions/<v>
+    reachloop.duckdb -> current/reachloop.duckdb
+    parquet -> current/parquet
     versions/<v>/reachloop.duckdb, versions/<v>/parquet/<mart>/…, versions/<v>/publication.json
 
 A publish writes a complete new version beside the current one (readers never see the
-build's own file, the warehouse), then makes it current with two atomic
-renames: ``os.replace`` of the DuckDB file (a reader holding the old file open keeps reading
-the old inode) and of the ``parquet`` symlink. Until those renames nothing a reader can see
-has changed, and a failure removes the half-written version: the last good publication stays
-byte-for-byte as it was. Old versions are pruned, keeping the last few.
+build's own file, the warehouse), then makes it current with one atomic rename of the
+``current`` symlink: the DuckDB file and the Parquet always belong to the same version, and a
+reader holding the old file open keeps reading its old inode. Until that rename nothing a
+reader can see has changed, and a failure removes the half-written version: the last good
+publication stays byte-for-byte as it was. Old versions are pruned, keeping the last few.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from reachloop.warehouse import open_warehouse
 
 DUCKDB_NAME = "reachloop.duckdb"
 PARQUET_NAME = "parquet"
+CURRENT = "current"
 VERSIONS = "versions"
 KEEP_VERSIONS = 3
 # Big facts are split into one Parquet folder per month (hive style, month=YYYY-MM) so that
@@ -122,10 +124,10 @@ def _swap_link(link: Path, target: str) -> None:
 
 
 def current_version(destination: Path) -> str | None:
-    link = destination / PARQUET_NAME
+    link = destination / CURRENT
     if not link.is_symlink():
         return None
-    return Path(os.readlink(link)).parent.name
+    return Path(os.readlink(link)).name
 
 
 def publish(
@@ -154,14 +156,22 @@ def publish(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    # The swap: from here on readers see the new version.
-    tmp_db = destination / f".{DUCKDB_NAME}.swap"
-    tmp_db.unlink(missing_ok=True)
-    os.link(final / DUCKDB_NAME, tmp_db)
-    os.replace(tmp_db, destination / DUCKDB_NAME)
-    _swap_link(destination / PARQUET_NAME, f"{VERSIONS}/{version}/{PARQUET_NAME}")
+    # The swap, one rename: `current` points at the new version, and reachloop.duckdb and
+    # parquet are fixed links through it, so a reader (or a crash) never pairs the DuckDB file
+    # of one version with the Parquet of another.
+    _swap_link(destination / CURRENT, f"{VERSIONS}/{version}")
+    for name in (DUCKDB_NAME, PARQUET_NAME):
+        _ensure_link(destination / name, f"{CURRENT}/{name}")
     prune(destination, keep)
     return destination
+
+
+def _ensure_link(link: Path, target: str) -> None:
+    """Make link a symlink to target, atomically, unless it already is (a publication of an
+    older layout had a plain DuckDB file and a per-version Parquet link here)."""
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    _swap_link(link, target)
 
 
 def _remove_leftovers(versions: Path) -> None:

@@ -45,6 +45,9 @@ def test_publish_writes_duckdb_and_parquet_atomically(settings: Settings):
     dest = pub.publish(settings, settings.published, build_id="b1", partition_min_rows=1000)
     assert dest == settings.published
     assert (dest / "parquet").is_symlink() and not os.path.isabs(os.readlink(dest / "parquet"))
+    # one rename makes a version current: the DuckDB file and the Parquet resolve into it together
+    db, parquet = (Path(os.path.realpath(dest / n)) for n in ("reachloop.duckdb", "parquet"))
+    assert db.parent == parquet.parent == Path(os.path.realpath(dest / "current"))
     with duckdb.connect(str(settings.published_duckdb), read_only=True) as con:
         assert con.execute("select count(*) from mart_engagement_rate").fetchone()[0] == 50
         assert con.execute("select build_id from _publication").fetchone()[0] == "b1"
