@@ -16,16 +16,18 @@ PSEUDONYM_HEX_CHARS = 32
 _BLOCK = 64  # SHA-256 block size in bytes
 
 
-# The same edges landing strips in SQL (ingestion/validation.WHITESPACE).
-_EDGES = " \t\n\r\x0b\x0c\u00a0\ufeff"
+# Surrounding whitespace of any kind (tabs, newlines, no-break spaces, a byte-order mark):
+# "bob@x.com\t" is the same person as "bob@x.com". Landing strips the same set in SQL
+# (ingestion/validation.py), so Python and SQL pseudonyms agree.
+WHITESPACE = " \t\n\r\x0b\x0c\u00a0\ufeff"
 
 
 def normalize_email(value: str) -> str:
-    return value.strip(_EDGES).lower()
+    return value.strip(WHITESPACE).lower()
 
 
 def pseudonym(value: str, key: bytes, *, email: bool = False) -> str:
-    text = normalize_email(value) if email else value.strip(_EDGES)
+    text = normalize_email(value) if email else value.strip(WHITESPACE)
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 

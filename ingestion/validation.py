@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
+from ingestion.pseudonymize import WHITESPACE
 from reachloop.sql import quote_ident, quote_str
 
 # Quarantine reasons, the stable vocabulary that `reachloop status` groups by.
@@ -27,10 +28,7 @@ _EMAIL_PATTERN = r"[^\s,;\"'<>{}:]+@[^\s,;\"'<>{}]+"
 _MEMBER_PATTERN = r"urn:li:(person|member):[A-Za-z0-9_-]+"
 
 
-# Surrounding whitespace of any kind (tabs, newlines, no-break spaces, a byte-order mark): the
-# one-argument trim() removes spaces only, and "bob@x.com\t" must be the same person as
-# "bob@x.com". ingestion/pseudonymize.py strips the same characters in Python.
-WHITESPACE = " \t\n\r\x0b\x0c\u00a0\ufeff"
+# SQL's one-argument trim() removes spaces only: strip the whole set pseudonymization uses.
 _WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
 
 
