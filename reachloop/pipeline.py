@@ -259,6 +259,14 @@ def start_build(
         # The log position this build gates and builds: a batch landing while the build runs
         # (a landing task between the build DAG's gate_1 and dbt tasks) waits for the next
         # build instead of reaching the marts without passing gate 1.
+        # Builds run one at a time (one DuckDB writer; the DAG has max_active_runs=1): a build
+        # still 'running' was killed mid-way. Closing it keeps its stale log_cutoff out of
+        # staging, which reads the running build's cutoff.
+        con.execute(
+            "update meta.builds set status = 'failed', finished_at = now(),"
+            " error = coalesce(error, 'abandoned: the build process ended without finishing')"
+            " where status = 'running'"
+        )
         con.execute(
             "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
             " log_cutoff) select ?, 'running', ?, ?, ?, now(), max(ingested_at) from meta.batches",
@@ -325,10 +333,9 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
         # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
         # suite (tests/test_dbt_marts.py builds everything), not in every production build.
-        cutoff = _log_cutoff(settings, build_id)
+        # The log position is not passed: staging reads this running build's log_cutoff.
         result = run_dbt_build(
-            settings, as_of=as_of, full_refresh=full_refresh, exclude="resource_type:unit_test",
-            dbt_vars={"log_cutoff": cutoff} if cutoff else None,
+            settings, as_of=as_of, full_refresh=full_refresh, exclude="resource_type:unit_test"
         )
     with warehouse(settings) as con:
         _drop_orphan_marts(con, settings)

@@ -20,12 +20,19 @@
 {%- endmacro %}
 
 {#- Events and batches a build may see: ingested at or before as_of, and at or before the
-    log position the build pinned when it started (var `log_cutoff`, set by the pipeline so
-    that a batch landing mid-build waits for the next build instead of skipping gate 1).
+    log position the running build pinned when it started (meta.builds.log_cutoff), so that a
+    batch landing mid-build waits for the next build instead of skipping gate 1. Read at query
+    time rather than passed as a var: a var that changes every build would force dbt to
+    re-parse the whole project every build (seconds). Outside a build there is no cutoff.
     Operator decisions are not bounded by log_cutoff: a rejection counts at once. -#}
 {% macro ingested_in_build(column) -%}
     {{ reachloop.at_or_before_as_of(column) }}
-    {%- if var('log_cutoff', none) not in (none, '') %}
-        and {{ column }} <= cast('{{ var("log_cutoff") }}' as {{ reachloop.type_timestamptz() }})
-    {%- endif -%}
+    and {{ column }} <= coalesce(
+        (
+            select max(builds.log_cutoff)
+            from {{ source('event_log_meta', 'builds') }} as builds
+            where builds.status = 'running'
+        ),
+        {{ column }}
+    )
 {%- endmacro %}
