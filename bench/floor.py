@@ -25,6 +25,7 @@ import duckdb
 from ingestion.contract import EVENT_TYPES
 from ingestion.landing import event_type_for, landing_files
 from reachloop.sql import quote_str
+from reachloop.warehouse import apply_resource_limits
 
 READERS = {
     "csv": "read_csv({files}, all_varchar=true, union_by_name=true, ignore_errors=true)",
@@ -45,6 +46,7 @@ def files_by_type_and_format(root: Path) -> dict[tuple[str, str], list[Path]]:
 
 def land_floor(root: Path, db: Path, formats: list[str]) -> dict:
     con = duckdb.connect(str(db))
+    apply_resource_limits(con)  # the same memory cap as our landing, for a fair comparison
     parts = {}
     started = time.perf_counter()
     for (et, fmt), files in sorted(files_by_type_and_format(root).items()):
@@ -94,6 +96,7 @@ def _order(manifest: dict) -> list[str]:
 def marts_floor(warehouse: Path, manifest_path: Path) -> dict:
     manifest = json.loads(manifest_path.read_text())
     con = duckdb.connect(str(warehouse))
+    apply_resource_limits(con)
     con.execute("set timezone = 'UTC'")
     models = {}
     order = _order(manifest)

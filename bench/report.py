@@ -168,7 +168,8 @@ def markdown_section(result: dict) -> str:
         "Other jobs shared the machine: compare ratios within one run, and CPU times, rather "
         "than wall times across runs.",
         "",
-        f"Command: `{result['command']}`",
+        f"Command: `{result['command']}`; "
+        f"DuckDB memory limit: {result.get('memory_limit', 'DuckDB default')}.",
         "",
     ]
     for key, scale in result["scales"].items():

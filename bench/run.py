@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench import report
 from bench.measure import PYTHON, REPO, Measurement, dir_size_mb, machine, run_stage
+from reachloop.warehouse import MEMORY_LIMIT_ENV
 
 REACHLOOP = str(Path(PYTHON).with_name("reachloop"))
 DBT = str(Path(PYTHON).with_name("dbt"))
@@ -41,8 +42,12 @@ ATTRIBUTION_PATHS = ("models/intermediate/attribution/", "models/marts/attributi
 
 
 class Bench:
-    def __init__(self, sf: float, work: Path, log: Path, *, seed: int, reuse: bool, quick: bool, smoke: bool):
+    def __init__(
+        self, sf: float, work: Path, log: Path, *, seed: int, reuse: bool, quick: bool, smoke: bool,
+        memory_limit: str = "",
+    ):
         self.sf, self.seed, self.reuse, self.quick, self.smoke = sf, seed, reuse, quick, smoke
+        self.memory_limit = memory_limit
         self.root = work / f"sf{sf:g}"
         self.data = self.root / "data"
         self.landing = self.data / "landing"
@@ -56,11 +61,14 @@ class Bench:
         return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
 
     def env(self, home: Path | None = None) -> dict[str, str]:
-        return {
+        env = {
             "REACHLOOP_HOME": str(home or self.home),
             "REACHLOOP_PII_KEY": PII_KEY,
             "PYTHONPATH": str(REPO),
         }
+        if self.memory_limit:  # every DuckDB of every stage, the floor's included
+            env[MEMORY_LIMIT_ENV] = self.memory_limit
+        return env
 
     def stage(self, name: str, argv: list[str], rows: int = 0, home: Path | None = None) -> str:
         print(f"  SF{self.sf:g} {name} …", end="", flush=True)
@@ -341,6 +349,12 @@ def main(argv: list[str] | None = None) -> int:
         help="CI smoke: generate, land, floor.land, dbt run of the checked marts, peer and check",
     )
     p.add_argument("--keep", action="store_true", help="keep warehouses and data in --work afterwards")
+    p.add_argument(
+        "--memory-limit",
+        default="3GB",
+        help="DuckDB memory_limit for every stage (REACHLOOP_MEMORY_LIMIT; default 3GB, the 4 GiB "
+        "peak target minus Python's own; '' for DuckDB's default of 80%% of RAM)",
+    )
     args = p.parse_args(argv)
 
     scales = [float(s) for s in args.scales.split(",") if s.strip()]
@@ -350,12 +364,16 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / f"{stamp}.log"
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    result = {"started": stamp, "command": command.strip(), "machine": machine(), "scales": {}}
+    result = {
+        "started": stamp, "command": command.strip(), "machine": machine(),
+        "memory_limit": args.memory_limit or "DuckDB default (80% of RAM)", "scales": {},
+    }
     out_file = args.out / f"{stamp}.json"
     for sf in scales:
         print(f"SF{sf:g}:", flush=True)
         b = Bench(
-            sf, args.work, log, seed=args.seed, reuse=args.reuse_data, quick=args.quick, smoke=args.smoke
+            sf, args.work, log, seed=args.seed, reuse=args.reuse_data, quick=args.quick, smoke=args.smoke,
+            memory_limit=args.memory_limit,
         )
 
         def save(partial: dict, key: str = f"{sf:g}") -> None:

@@ -124,7 +124,7 @@ MEMORY_LIMIT_ENV = "REACHLOOP_MEMORY_LIMIT"  # e.g. 4GB or 50%
 TEMP_DIRECTORY_ENV = "REACHLOOP_TEMP_DIRECTORY"
 
 
-def _apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
+def apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
     if limit := os.environ.get(MEMORY_LIMIT_ENV):
         con.execute(f"set memory_limit = {quote_str(limit)}")
     if spill := os.environ.get(TEMP_DIRECTORY_ENV):
@@ -145,7 +145,7 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyCon
             ) from exc
         raise
     con.execute("set timezone = 'UTC'")
-    _apply_resource_limits(con)
+    apply_resource_limits(con)
     if not read_only:
         _ensure_schema(con)
     return con
