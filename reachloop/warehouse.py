@@ -119,7 +119,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 # DuckDB's defaults (80% of RAM; spill files in a ``.tmp`` folder beside the database) suit
 # one machine running one pipeline; these let an operator cap memory on a shared host or
-# spill to a bigger disk. dbt reads the same variables (dbt_project/profiles.yml).
+# spill to a bigger disk. dbt reads the same variables (dbt_project/profiles.yml, and the
+# on-run-start hook for the spill directory).
 MEMORY_LIMIT_ENV = "REACHLOOP_MEMORY_LIMIT"  # e.g. 4GB or 50%
 TEMP_DIRECTORY_ENV = "REACHLOOP_TEMP_DIRECTORY"
 
@@ -127,7 +128,10 @@ TEMP_DIRECTORY_ENV = "REACHLOOP_TEMP_DIRECTORY"
 def apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
     if limit := os.environ.get(MEMORY_LIMIT_ENV):
         con.execute(f"set memory_limit = {quote_str(limit)}")
-    if spill := os.environ.get(TEMP_DIRECTORY_ENV):
+    # DuckDB shares one instance per file within a process and refuses to change
+    # temp_directory once a query has spilled (even to the same value): set it only if needed.
+    spill = os.environ.get(TEMP_DIRECTORY_ENV)
+    if spill and con.execute("select current_setting('temp_directory')").fetchone()[0] != spill:
         con.execute(f"set temp_directory = {quote_str(spill)}")
 
 
