@@ -2,6 +2,7 @@
 DuckDB profile (EXPLAIN ANALYZE) of the check of the largest file of each format.
 
     python -m bench.profile_land LANDING [--explain DIR]
+    python -m bench.profile_land LANDING --statements   # CPU per kind of SQL statement, too
 
 CPU seconds per phase (ingestion/landing.py): sha256 of the file, the ledger lookup, read (the reader's
 temp objects; CSV materializes the file here, JSON Lines and Parquet stay lazy views), check
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -29,7 +31,29 @@ from ingestion.pseudonymize import install_macro
 from reachloop.warehouse import open_warehouse
 
 PHASES: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+STATEMENTS: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 CURRENT = {"fmt": ""}
+
+
+class _TimedConnection:
+    """A connection whose execute() adds its CPU seconds to STATEMENTS, by statement kind."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def execute(self, sql, *args, **kwargs):
+        words = re.sub(r"\s+", " ", sql).strip().split(" ")
+        kind = " ".join(words[:4]) if words[0] in ("insert", "create", "drop") else " ".join(words[:2])
+        t0 = time.process_time()
+        try:
+            return self._con.execute(sql, *args, **kwargs)
+        finally:
+            entry = STATEMENTS[f"{CURRENT['fmt']}: {kind[:70]}"]
+            entry[0] += 1
+            entry[1] += time.process_time() - t0
 
 
 def _timed(name: str, fn):
@@ -45,9 +69,10 @@ def _timed(name: str, fn):
     return wrapper
 
 
-def profile(root: Path, explain: Path | None) -> dict:
+def profile(root: Path, explain: Path | None, statements: bool = False) -> dict:
     home = Path(tempfile.mkdtemp(prefix="profile-land-"))
     con = open_warehouse(home / "warehouse.duckdb")
+    timed = _TimedConnection(con) if statements else con
     install_macro(con, b"profile-key")
     landing.file_sha256 = _timed("sha256", landing.file_sha256)
     landing.already_landed = _timed("ledger lookup", landing.already_landed)
@@ -62,7 +87,7 @@ def profile(root: Path, explain: Path | None) -> dict:
         fmt = path.suffix.lstrip(".")
         CURRENT["fmt"] = fmt
         t0 = time.process_time()
-        r = landing.land_file(con, path, EVENT_TYPES[et])
+        r = landing.land_file(timed, path, EVENT_TYPES[et])
         PHASES[fmt]["total"] += time.process_time() - t0
         rows[fmt] += r.rows_read
         size = path.stat().st_size
@@ -79,6 +104,10 @@ def profile(root: Path, explain: Path | None) -> dict:
         },
         "rows_per_s": {fmt: rows[fmt] / PHASES[fmt]["total"] for fmt in rows if PHASES[fmt]["total"]},
     }
+    if statements:
+        out["statements"] = {
+            k: f"{n}x {cpu:.3f}s" for k, (n, cpu) in sorted(STATEMENTS.items(), key=lambda kv: -kv[1][1])
+        }
     if explain:
         explain.mkdir(parents=True, exist_ok=True)
         for fmt, (_, path) in largest.items():
@@ -116,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.profile_land")
     p.add_argument("landing", type=Path)
     p.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE of the largest file per format here")
+    p.add_argument("--statements", action="store_true", help="also CPU seconds per kind of SQL statement")
     args = p.parse_args(argv)
     os.environ.setdefault("REACHLOOP_PII_KEY", "profile")
-    print(json.dumps(profile(args.landing, args.explain), indent=1))
+    print(json.dumps(profile(args.landing, args.explain, args.statements), indent=1))
     return 0
 
 
