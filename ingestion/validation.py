@@ -30,10 +30,22 @@ _MEMBER_PATTERN = r"urn:li:(person|member):[A-Za-z0-9_-]+"
 
 # SQL's one-argument trim() removes spaces only: strip the whole set pseudonymization uses.
 _WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
+assert all(ord(c) <= 32 or c in "\u00a0\ufeff" for c in WHITESPACE)
+
+
+def _may_be_space(char: str) -> str:
+    """True for a whitespace character, and for the other control characters ord() <= 32 (and
+    -1, no character). Comparisons, not IN: the planner turns an IN list into a join."""
+    return f"(ord({char}) <= 32 or ord({char}) = 160 or ord({char}) = 65279)"
 
 
 def _text(f: Field) -> str:
-    return f"nullif(trim({quote_ident(f.name)}, {_WHITESPACE_SQL}), '')"
+    """The trimmed text of a field, NULL when empty. trim() with a character set costs more than
+    all the other checks of a field together, so it runs only on a value whose first or last
+    character may be whitespace (few are); the result is the same."""
+    v = quote_ident(f.name)
+    ends = f"{_may_be_space(v)} or {_may_be_space(f'{v}[-1]')}"
+    return f"nullif(case when {ends} then trim({v}, {_WHITESPACE_SQL}) else {v} end, '')"
 
 
 def _t(f: Field) -> str:
@@ -66,8 +78,8 @@ def _clear(f: Field) -> str:
 
 
 def _stored(f: Field) -> str:
-    """What lands: the parsed value, or the pseudonym looked up for a PII value."""
-    return quote_ident(f"pii__{f.name}") + ".pseudonym" if f.pii else _p(f)
+    """What lands: the parsed value, or the pseudonym of a PII value."""
+    return f"pseudonym({_clear(f)})" if f.pii else _p(f)
 
 
 def _checks(et: EventType) -> list[tuple[str, str, str]]:
@@ -118,29 +130,6 @@ def _masked_raw(et: EventType) -> str:
     )
 
 
-def _pseudonyms(et: EventType) -> str:
-    """A CTE of each distinct PII value of the file and its pseudonym. The keyed hash is the
-    costliest step of landing, and member ids and emails repeat (audiences, engagements):
-    hashing distinct values and joining back does a fraction of the work."""
-    pii = [f for f in et.fields if f.pii]
-    if not pii:
-        return ""
-    values = " union ".join(f"select {_clear(f)} as clear from judged" for f in pii)
-    return f"""pseudonyms as (
-            select clear, pseudonym(clear) as pseudonym
-            from (select distinct clear from ({values})) where clear is not null
-        ),"""
-
-
-def _pseudonym_joins(et: EventType) -> str:
-    return " ".join(
-        f"left join pseudonyms {quote_ident('pii__' + f.name)}"
-        f" on {quote_ident('pii__' + f.name)}.clear = {_clear(f)}"
-        for f in et.fields
-        if f.pii
-    )
-
-
 def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType) -> None:
     checks = _checks(et)
     # Each condition is evaluated once: the first failing check's number picks reason and detail.
@@ -154,17 +143,19 @@ def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType) -> None:
     key = "concat_ws('|', " + ", ".join(_canonical(by_name[k]) for k in et.key) + ")"
     hashed = ", ".join(f"coalesce({_canonical(f)}, chr(0))" for f in et.fields)
     con.execute("drop table if exists _checked")
+    # One pass, no join: each PII value is hashed where it stands. (Hashing each distinct value
+    # once and joining back costs more than it saves: most member ids and emails of a file are
+    # distinct, and the join needs the file materialized.)
     con.execute(
         f"""
         create temp table _checked as
         with texts as (select source_line, raw, parse_error, extra, {texts} from _in),
         parsed as (select *, {parsed} from texts),
-        judged as materialized (select *, {failed} as failed from parsed),
-        {_pseudonyms(et)}
+        judged as (select *, {failed} as failed from parsed),
         stored as (
             select source_line, raw, parse_error, extra, failed,
                    {reason} as reason, {detail} as detail, {stored}
-            from judged {_pseudonym_joins(et)}
+            from judged
         )
         select source_line, parse_error, extra, reason, detail, {", ".join(quote_ident(n) for n in et.names)},
                {key} as event_key,
