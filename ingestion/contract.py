@@ -209,7 +209,7 @@ BOOKKEEPING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_line", BIGINT),  # line (CSV, JSON Lines) or row number (Parquet) in that file
     ("ingested_at", TIMESTAMP),  # when the batch landed; builds "as of" filter on it
     ("event_key", VARCHAR),  # the key fields joined: one event
-    ("content_hash", VARCHAR),  # hash of every field and extra: one version of the event
+    ("content_hash", "UHUGEINT"),  # MD5 of every field and extra: one version of the event
 )
 
 

@@ -87,7 +87,7 @@ def land_path(
     """Land every file under root (or root itself, if it is a file)."""
     if not root.exists():
         raise ReachloopError(f"nothing to land: {root} does not exist")
-    install_macro(con, key)
+    prepare(con, key)
     results = []
     base = root if root.is_dir() else root.parent
     for path in landing_files(root):
@@ -103,6 +103,33 @@ def land_path(
         if on_file:
             on_file(result)
     return results
+
+
+def prepare(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Before landing on this connection: the pseudonym macro, and the log brought to the
+    current layout."""
+    install_macro(con, key)
+    migrate_log(con)
+
+
+def migrate_log(con: duckdb.DuckDBPyConnection) -> None:
+    """Raw tables of a warehouse created before content_hash was an integer: convert the MD5
+    hex text to the same digest as md5_number() gives it (its bytes, little-endian), so that
+    the log's hashes and new ones compare."""
+    old = con.execute(
+        "select table_name from duckdb_columns()"
+        " where schema_name = 'raw' and column_name = 'content_hash' and data_type = 'VARCHAR'"
+    ).fetchall()
+    for (name,) in old:
+        con.execute(
+            f"alter table {raw_table(name)} alter content_hash set data type uhugeint"
+            f" using {md5_hex_to_number('content_hash')}"
+        )
+
+
+def md5_hex_to_number(hex_text: str) -> str:
+    """SQL: md5()'s hex text of a digest → md5_number()'s integer of it (bytes little-endian)."""
+    return f"('0x' || array_to_string(list_reverse(regexp_extract_all({hex_text}, '..')), ''))::uhugeint"
 
 
 def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> FileResult:
@@ -182,27 +209,31 @@ def _append(
     table = raw_table(et.name)
     columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
     selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
-    # Exact duplicates (same key, same content): only the first occurrence in the file can
-    # land, and only if the log holds it in a batch that counts: a row of a rejected batch is
-    # excluded from every build, so its corrected re-delivery must land. Both lookups probe
-    # from the file's side so that their cost follows the file, not the size of the log.
+    # Exact duplicates (same content hash, hence same key): only the first occurrence in the
+    # file can land, and only if the log holds it in a batch that counts: a row of a rejected
+    # batch is excluded from every build, so its corrected re-delivery must land. The probe
+    # into the log reads its 16-byte hashes only (and batch ids, once a batch was rejected).
+    if con.execute("select exists(select 1 from meta.batch_events where action = 'reject')").fetchone()[0]:
+        rejected = f"select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject'"
+        counted = f"and batch_id not in ({rejected})"
+    else:
+        counted = ""
     landed = con.execute(
         f"""
         insert into {table} ({", ".join(quote_ident(c) for c in columns)})
         with good as (select * from _checked where reason is null),
         repeated as (
-            select event_key, content_hash, min(source_line) as first_line
-            from good group by all having count(*) > 1
+            select content_hash, min(source_line) as first_line
+            from good group by content_hash having count(*) > 1
         ),
         logged as (
-            select event_key, content_hash from {table}
-            where event_key in (select event_key from good)
-              and batch_id not in (select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject')
+            select content_hash from {table}
+            where content_hash in (select content_hash from good) {counted}
         )
         select {quote_str(batch_id)}, source_line, now(), event_key, content_hash, {selected}
         from good
-        left join repeated using (event_key, content_hash)
-        anti join logged using (event_key, content_hash)
+        left join repeated using (content_hash)
+        anti join logged using (content_hash)
         where repeated.first_line is null or source_line = repeated.first_line
         """
     ).fetchone()[0]

@@ -159,9 +159,16 @@ def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType) -> None:
         )
         select source_line, parse_error, extra, reason, detail, {", ".join(quote_ident(n) for n in et.names)},
                {key} as event_key,
-               md5(concat_ws(chr(31), {hashed}, coalesce(extra, ''))) as content_hash,
+               {content_hash(hashed)} as content_hash,
                -- only quarantined records keep their raw text: building it is not free
                case when reason is not null then {_masked_raw(et)} end as masked_raw
         from stored
         """
     )
+
+
+def content_hash(fields: str) -> str:
+    """One version of an event: the MD5 of its fields' canonical text and extra, as a 128-bit
+    integer (16 bytes to store and compare, not 32 hex characters). The key fields are among
+    the fields, so two records with one hash are one event in one version."""
+    return f"md5_number(concat_ws(chr(31), {fields}, coalesce(extra, '')))"

@@ -340,3 +340,27 @@ def test_a_rejected_batch_does_not_swallow_its_corrected_redelivery(settings, pi
     write(tmp_path / "c" / "page_followers-again.csv", header + "p,2026-03-01T00:00:00Z,100\n")
     [again] = land(settings, tmp_path / "c", pii_key)
     assert (again.rows_landed, again.rows_duplicate) == (0, 1)
+
+
+def test_a_log_with_text_content_hashes_is_migrated_and_still_deduplicates(settings, pii_key, tmp_path) -> None:
+    [first] = land(settings, write(tmp_path / "a" / "share.csv", SHARE_HEADER + GOOD_SHARE), pii_key)
+    # The layout of warehouses made before content_hash was an integer: MD5 as hex text.
+    with warehouse(settings) as con:
+        hashes = con.execute("select rowid, content_hash from raw.share").fetchall()
+        con.execute("alter table raw.share alter content_hash set data type varchar using null")
+        for rowid, number in hashes:
+            old = int(number).to_bytes(16, "little").hex()  # md5() of the same text
+            con.execute("update raw.share set content_hash = ? where rowid = ?", [old, rowid])
+        # the conversion is the one md5_number() makes of md5()'s digest
+        text = "s1\x1femployee\x1fe1"
+        [(converted, number)] = con.execute(
+            f"select {landing.md5_hex_to_number('md5(?)')}, md5_number(?)", [text, text]
+        ).fetchall()
+        assert converted == number
+    other = GOOD_SHARE.replace("s1,", "s2,").replace("tok1", "tok2")
+    [again] = land(settings, write(tmp_path / "b" / "share-2.csv", SHARE_HEADER + GOOD_SHARE + other), pii_key)
+    assert (first.rows_landed, again.rows_landed, again.rows_duplicate) == (1, 1, 1)
+    assert query(
+        settings.warehouse,
+        "select data_type from information_schema.columns where table_name = 'share' and column_name = 'content_hash'",
+    ) == [("UHUGEINT",)]

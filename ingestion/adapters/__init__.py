@@ -29,8 +29,8 @@ from ingestion.landing import (
     land_file,
     landing_files,
     landing_transaction,
+    prepare,
 )
-from ingestion.pseudonymize import install_macro
 from reachloop.settings import ReachloopError
 
 ADAPTERS: dict[str, Adapter] = {
@@ -150,7 +150,7 @@ def land_any(
     """
     if not root.exists():
         raise ReachloopError(f"nothing to land: {root} does not exist")
-    install_macro(con, key)
+    prepare(con, key)
     results: list[FileResult] = []
     for unit, unit_spec, members in _units(root, spec):
         if unit_spec is None:
