@@ -102,6 +102,166 @@ def test_gate_1_fails_on_a_poisoned_batch_and_names_check_batch_rows(
             run_gate_1(con, landed, "build-4")
 
 
+def redelivery(small_workload: Path, out: Path, pattern: str, tag: str, edit=None, key: str | None = None) -> Path:
+    """A workload CSV delivered again as new data: ``key`` suffixed with ``tag`` (new events) or,
+    without a key, every record edited (new versions of known events), so that nothing is
+    dropped as an exact duplicate; ``edit(records)`` returns the records to deliver."""
+    source = sorted((small_workload / "landing").glob(pattern))[0]
+    records = list(csv.DictReader(source.open()))
+    if key:
+        records = [{**r, key: f"{r[key]}-{tag}"} for r in records]
+    records = edit(records) if edit else records
+    event_type = pattern.split("/")[0].split("-")[0]
+    path = out / f"{event_type}-{tag}.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(records[0]))
+        w.writeheader()
+        w.writerows(records)
+    return path
+
+
+def _money_negative(records):
+    return [{**r, "amount": f"-{r['amount']}"} if r["amount"] else r for r in records]
+
+
+def _currency_spelled_out(records):
+    return [{**r, "currency": "EURO"} if r["currency"] else r for r in records]
+
+
+def _same_key_twice(records):
+    return [*records, {**records[0], "stage": "a conflicting version"}]
+
+
+def _reached_more_than_seen(records):
+    # Every record a new version (one more reaction); the first three reach more members than
+    # they had impressions.
+    return [{**r, "reactions": str(int(r["reactions"]) + 1),
+             "unique_impressions": str(int(r["impressions"]) + 5) if i < 3 else r["unique_impressions"]}
+            for i, r in enumerate(records)]
+
+
+def _corrupt(con, event_type: str, batch_id: str, assignment: str, rows: int) -> None:
+    """Break rows of a landed batch behind landing's back: landing's contract check keeps nulls
+    and unknown values out, and gate 1 is the second line should that check ever slip."""
+    con.execute(
+        f"""update raw.{event_type} set {assignment} where batch_id = $1 and source_line in (
+            select source_line from raw.{event_type} where batch_id = $1 order by source_line limit {rows})""",
+        [batch_id],
+    )
+
+
+def test_gate_1_row_rules_blame_the_batch_that_breaks_them_and_only_it(
+    landed: Settings, small_workload: Path, tmp_path: Path
+):
+    deals = "deal/*.csv"
+    base = list(csv.DictReader(sorted((small_workload / "landing").glob(deals))[0].open()))
+    with_amount = sum(1 for r in base if r["amount"])
+    with_currency = sum(1 for r in base if r["currency"])
+    batch = {
+        tag: land(landed, redelivery(small_workload, tmp_path, pattern, tag, edit, key))
+        for tag, pattern, edit, key in [
+            ("clean", deals, None, "deal_event_id"),
+            ("null", deals, None, "deal_event_id"),
+            ("unknown", deals, None, "deal_event_id"),
+            ("negative", deals, _money_negative, "deal_event_id"),
+            ("twice", deals, _same_key_twice, "deal_event_id"),
+            ("currency", deals, _currency_spelled_out, "deal_event_id"),
+            ("reach", "share_metrics-2025-04.csv", _reached_more_than_seen, None),
+        ]
+    }
+    with warehouse(landed) as con:
+        _corrupt(con, "deal", batch["null"], "deal_id = null", rows=2)
+        _corrupt(con, "deal", batch["unknown"], "event = 'reopened'", rows=1)
+        with pytest.raises(GateFailure) as failure:
+            run_gate_1(con, landed, "build-2")
+    report = failure.value.report
+    expected = {
+        "null": ("expect_column_values_to_not_be_null", "deal_id", "critical", 2),
+        "unknown": ("expect_column_values_to_be_in_set", "event", "critical", 1),
+        "negative": ("expect_column_values_to_be_between", "amount", "critical", with_amount),
+        "twice": ("expect_compound_columns_to_be_unique", "batch_id,event_key", "critical", 2),
+        "currency": ("expect_column_values_to_match_regex", "currency", "warning", with_currency),
+        "reach": ("expect_column_pair_values_a_to_be_greater_than_b", "impressions", "warning", 3),
+    }
+    broken = [r for r in report.results if not r.success]
+    tag_of = {b: tag for tag, b in batch.items()}
+    assert {tag_of[r.batch_id]: (r.expectation, r.column, r.severity, r.unexpected_count)
+            for r in broken} == expected
+    assert len(broken) == len(expected)  # one failure per bad batch, none elsewhere
+    assert report.batches == {
+        batch["clean"]: "passed", batch["reach"]: "warned", batch["currency"]: "warned",
+        **{batch[t]: "failed" for t in ("null", "unknown", "negative", "twice")},
+    }
+    with warehouse(landed) as con:
+        rows_landed = dict(con.execute("select batch_id, rows_landed from meta.batches").fetchall())
+    assert rows_landed[batch["twice"]] == len(base) + 1  # the conflicting version lands too
+    for r in broken:
+        assert r.element_count == rows_landed[r.batch_id]
+        assert r.examples and all(e["batch_id"] == r.batch_id for e in r.examples)
+    by_tag = {tag_of[r.batch_id]: r for r in broken}
+    assert by_tag["negative"].observed == [e["amount"] for e in by_tag["negative"].examples]
+    assert all(e["amount"] < 0 for e in by_tag["negative"].examples)
+    assert [e["deal_event_id"] for e in by_tag["twice"].examples] == [base[0]["deal_event_id"] + "-twice"] * 2
+    assert all(e["unique_impressions"] > e["impressions"] for e in by_tag["reach"].examples)
+    # The message names the first critical failure: rule, column, batch, counts, a raw record.
+    first = report.failures[0]
+    assert str(failure.value).startswith(
+        f"gate 1 failed: {first.expectation}({first.column}) [critical] on deal batch {first.batch_id}: "
+        f"{first.unexpected_count} of {rows_landed[first.batch_id]} rows unexpected, e.g. {{")
+    assert '"source_line": ' in str(failure.value) and "3 more critical failure(s)" in str(failure.value)
+    with warehouse(landed) as con:
+        stored = con.execute(
+            "select batch_id, expectation, column_name, unexpected_count, element_count from meta.gate_results "
+            "where build_id = 'build-2' and not success order by batch_id"
+        ).fetchall()
+    assert sorted((tag_of[b], e, c, n) for b, e, c, n, _ in stored) == sorted(
+        (t, e, c, n) for t, (e, c, _, n) in expected.items())
+
+
+def test_gate_1_counts_in_sql_what_gx_finds_in_the_rows(settings: Settings):
+    """The row rules' SQL counts agree with GX evaluating the same rules on the rows themselves,
+    for every kind of rule, missing values included."""
+    from ingestion.contract import EVENT_TYPES
+    from reachloop.gates import frames, suites
+    from reachloop.gates.runner import _validate
+
+    with warehouse(settings) as con:
+        con.execute(
+            """insert into raw.deal (batch_id, source_line, event_key, deal_event_id, deal_id, event,
+                   occurred_at, amount, currency)
+               select batch_id, line, key, 'de' || line, did, ev, timestamptz '2025-03-01', amt, cur
+               from (values
+                 ('b1', 1, 'k1', 'd1', 'created', 10.0, 'EUR'),
+                 ('b1', 2, 'k1', null, 'created', -1.0, 'EURO'),
+                 ('b1', 3, null, 'd3', 'reopened', null, null),
+                 ('b2', 1, 'k1', 'd1', 'closed_won', -5.0, 'eu'),
+                 ('b2', 2, 'k2', 'd2', null, 0.0, 'USD'),
+                 ('b2', 3, null, 'd4', 'created', 1.0, 'GBP'),
+                 ('b2', 4, null, 'd5', 'created', 1.0, 'GBP')
+               ) t(batch_id, line, key, did, ev, amt, cur)"""
+        )
+        con.execute(
+            """insert into raw.share_metrics (batch_id, source_line, event_key, share_id, observed_at,
+                   impressions, reactions, comments, reshares, clicks, unique_impressions)
+               select 'b3', line, 'k' || line, 's', timestamptz '2025-03-01', imp, 0, 0, 0, -1, uniq
+               from (values (1, 10, 11), (2, 10, 10), (3, null, 11), (4, 10, null), (5, 3, 9))
+                    t(line, imp, uniq)"""
+        )
+        for et in (EVENT_TYPES["deal"], EVENT_TYPES["share_metrics"]):
+            batches = [b for (b,) in con.execute(f"select distinct batch_id from raw.{et.name}").fetchall()]
+            [counted] = [f for f in frames.gate_1_frames(con, {et.name: batches}) if f.counts]
+            by_sql = {c: int(counted.df[c].sum()) for c in counted.counts}
+            rows = con.execute(f"select * exclude (content_hash, extra) from raw.{et.name}").df()
+            on_rows = frames.Frame("rows", et.name, rows, suites.event_rows_rules(et), ("batch_id", "source_line"))
+            [(_, evr)] = _validate([on_rows], settings.home / "docs")
+            by_gx = {
+                f"{r.expectation_config.type}({','.join(suites.Rule('', r.expectation_config.kwargs).columns)})":
+                r.result.get("unexpected_count") for r in evr.results
+            }
+            assert by_sql == by_gx, et.name
+            assert any(by_sql.values()) and not all(by_sql.values())
+
+
 def test_gate_1_checks_references_within_a_tolerance(landed: Settings, tmp_path: Path):
     path = tmp_path / "click-unknown.csv"
     rows = ["click_id,tracking_token,visitor_id,occurred_at"]

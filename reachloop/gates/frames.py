@@ -1,15 +1,17 @@
 """The dataframes the gates validate, computed in DuckDB.
 
 SQL does what SQL is good at (joins against the whole log, per-batch aggregates, medians of
-recent batches); pandas receives only the rows of the batches being gated, the marts'
-checked columns, or one summary row per batch. Every frame carries ``batch_id`` (gate 1) or
-the mart's grain (gate 2) so that GX's unexpected rows name what failed.
+recent batches); pandas receives one row per batch being gated, or the marts' checked
+columns. Gate 1's row-level rules become counts: for each batch, how many of its rows break
+each rule, computed by one grouped query per event type from the same ``Rule`` objects GX
+would have run on the rows. Every frame carries ``batch_id`` (gate 1) or the mart's grain
+(gate 2) so that GX's unexpected rows name what failed.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
@@ -33,6 +35,8 @@ class Frame:
     df: pd.DataFrame
     rules: list[suites.Rule]
     id_columns: tuple[str, ...]  # identify a row in failure reports
+    # A frame of violation counts: each count column and the row-level rule it counts.
+    counts: dict[str, suites.Rule] = field(default_factory=dict)
 
 
 def _event_time(et: EventType) -> str:
@@ -66,9 +70,14 @@ def _accepted_batches(alias: str) -> str:
         select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject')"""
 
 
+# The batches gate 1 checks (a temp table gate_1_frames fills).
+_PENDING = "batch_id in (select batch_id from _gate_batches)"
+
+
 def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]]) -> list[Frame]:
     """For the pending batches: one schema frame, one summary frame (a row per batch) and one
-    rows frame per event type. Few frames on purpose: GX's fixed cost is per validation."""
+    frame of row-rule violation counts per event type (a row per batch). Few frames on
+    purpose: GX's fixed cost is per validation."""
     con.execute("create or replace temp table _gate_batches (batch_id varchar)")
     con.executemany("insert into _gate_batches values (?)", [[b] for ids in pending.values() for b in ids])
     newest = _newest_events(con)
@@ -77,15 +86,7 @@ def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]])
         et = EVENT_TYPES[event_type]
         schemas.append(_schema(con, et))
         summaries.append(_batch_summary(con, et, max(newest.values(), default=None)))
-        fields = ", ".join(quote_ident(n) for n in et.names)
-        rows = con.execute(
-            f"""
-            select batch_id, source_line, event_key, {fields}
-            from {raw_table(et.name)} where batch_id in (select batch_id from _gate_batches)
-            """
-        ).df()
-        frames.append(Frame(f"gate_1.{et.name}.rows", et.name, rows, suites.event_rows_rules(et),
-                            ("batch_id", "source_line")))
+        frames.append(_violation_counts(con, et))
     return [
         Frame("gate_1.schema", "raw", pd.concat(schemas, ignore_index=True), suites.schema_rules(),
               ("event_type", "column_name")),
@@ -93,6 +94,127 @@ def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]])
               suites.batch_summary_rules(), ("batch_id", "event_type")),
         *frames,
     ]
+
+
+def _violation_counts(con: duckdb.DuckDBPyConnection, et: EventType) -> Frame:
+    """One row per pending batch of the type: its row count and, per row-level rule, how many
+    of its rows break it. GX expects each count to be zero, with the rule's severity."""
+    rules = suites.event_rows_rules(et)
+    counts = {_count_column(r): r for r in rules}
+    if len(counts) < len(rules):
+        raise ValueError(f"two row rules of {et.name} would share a count column")
+    df = con.execute(_counts_sql(raw_table(et.name), counts)).df()
+    checks = [suites.violation_count_rule(c, r.severity) for c, r in counts.items()]
+    return Frame(f"gate_1.{et.name}.rows", et.name, df, checks, ("batch_id",), counts)
+
+
+def _count_column(rule: suites.Rule) -> str:
+    return f"{rule.type}({','.join(rule.columns)})"
+
+
+def _counts_sql(table: str, counts: dict[str, suites.Rule]) -> str:
+    """Every rule counted in one pass over the pending batches' rows, grouped by batch. A
+    uniqueness rule breaks on groups of rows, not on a row: it gets its own aggregate over
+    just the key columns (cheaper than a window over every row), joined on batch_id."""
+    per_row = {c: r for c, r in counts.items() if r.expectation != _UNIQUE}
+    grouped = {c: r for c, r in counts.items() if r.expectation == _UNIQUE}
+    columns = ["batch_id", "rows", *map(quote_ident, per_row),
+               *(f"coalesce({quote_ident(c)}, 0)::bigint as {quote_ident(c)}" for c in grouped)]
+    flags = "".join(f", count(*) filter (where {violation_sql(r)}) as {quote_ident(c)}"
+                    for c, r in per_row.items())
+    joins = "".join(
+        f"""
+        left join (
+            select batch_id, sum(n) as {quote_ident(c)}
+            from (select {_idents(r.columns)}, count(*) as n from {table} where {_PENDING}
+                  group by all having count(*) > 1)
+            group by batch_id
+        ) using (batch_id)"""
+        for c, r in grouped.items()
+    )
+    return f"""
+        select {", ".join(columns)}
+        from (select batch_id, count(*) as rows{flags}
+              from {table} where {_PENDING} group by batch_id){joins}
+        order by batch_id
+    """
+
+
+def _idents(names) -> str:
+    return ", ".join(quote_ident(n) for n in names)
+
+
+def _literal(value) -> str:
+    if isinstance(value, str):
+        return quote_str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    raise ValueError(f"no SQL literal for {value!r}")
+
+
+_UNIQUE = "ExpectCompoundColumnsToBeUnique"
+# The row-level expectations violation_sql translates, and the arguments it understands.
+_ROW_RULE_ARGS = {
+    "ExpectColumnValuesToNotBeNull": {"column"},
+    "ExpectColumnValuesToBeInSet": {"column", "value_set"},
+    "ExpectColumnValuesToBeBetween": {"column", "min_value", "max_value"},
+    "ExpectColumnValuesToMatchRegex": {"column", "regex"},
+    "ExpectColumnPairValuesAToBeGreaterThanB": {"column_A", "column_B", "or_equal", "ignore_row_if"},
+    _UNIQUE: {"column_list"},
+}
+# The only pair-rule mode SQL's null logic reproduces: a row with a missing side is skipped.
+_EITHER_MISSING = "either_value_is_missing"
+
+
+def violation_sql(rule: suites.Rule) -> str:
+    """A SQL condition true for a raw row that breaks a row-level rule, as GX judges rows in
+    pandas. GX's column-map expectations skip missing values; so does this SQL, because a
+    comparison with null is null and a filter keeps only true. A rule or an argument it cannot
+    translate is an error, never a silent pass."""
+    kw = rule.kwargs
+    unknown = set(kw) - _ROW_RULE_ARGS.get(rule.expectation, set())
+    if rule.expectation not in _ROW_RULE_ARGS or unknown:
+        raise ValueError(f"gate 1 has no SQL for {rule.expectation} with {sorted(unknown or kw)}")
+    col = quote_ident(kw.get("column", ""))
+    match rule.expectation:
+        case "ExpectColumnValuesToNotBeNull":
+            return f"({col} is null)"
+        case "ExpectColumnValuesToBeInSet":
+            return f"({col} not in ({', '.join(map(_literal, kw['value_set']))}))"
+        case "ExpectColumnValuesToBeBetween":
+            low, high = kw.get("min_value"), kw.get("max_value")
+            bounds = [f"{col} < {_literal(low)}"] if low is not None else []
+            bounds += [f"{col} > {_literal(high)}"] if high is not None else []
+            return f"({' or '.join(bounds)})"
+        case "ExpectColumnValuesToMatchRegex":
+            # RE2 and Python agree on the contract's patterns; both search, like GX.
+            return f"(not regexp_matches({col}, {_literal(kw['regex'])}))"
+        case "ExpectColumnPairValuesAToBeGreaterThanB" if kw.get("ignore_row_if") == _EITHER_MISSING:
+            op = ">=" if kw.get("or_equal") else ">"
+            return f"(not ({quote_ident(kw['column_A'])} {op} {quote_ident(kw['column_B'])}))"
+        case "ExpectCompoundColumnsToBeUnique" if "batch_id" in kw["column_list"]:
+            # Every copy of a repeated key is unexpected, as in GX. A window: it serves to
+            # find one batch's examples; counts use the grouped form in _counts_sql.
+            return f"(count(*) over (partition by {_idents(kw['column_list'])}) > 1)"
+    raise ValueError(f"gate 1 has no SQL for {rule}")
+
+
+def violating_rows(
+    con: duckdb.DuckDBPyConnection, event_type: str, batch_id: str, rule: suites.Rule, limit: int = 5
+) -> list[dict]:
+    """Up to ``limit`` raw records of one batch that break a row-level rule, for the report;
+    the records sharing a repeated key come out side by side."""
+    unique = rule.expectation == _UNIQUE
+    order = [*(c for c in rule.columns if c != "batch_id" and unique), "source_line"]
+    df = con.execute(
+        f"""
+        select * exclude (content_hash, event_key) from {raw_table(event_type)}
+        where batch_id = $1 {"qualify" if unique else "and"} {violation_sql(rule)}
+        order by {_idents(order)} limit {int(limit)}
+        """,
+        [batch_id],
+    ).df()
+    return json.loads(df.to_json(orient="records", date_format="iso"))
 
 
 def _schema(con: duckdb.DuckDBPyConnection, et: EventType) -> pd.DataFrame:
@@ -220,21 +342,3 @@ def gate_2_frames(
     volume["size_ratio"] = volume["rows"] / volume["previous_rows"].where(volume["previous_rows"] > 0)
     frames.append(Frame("gate_2.mart_volume", "marts", volume, suites.mart_volume_rules(), ("mart",)))
     return frames
-
-
-def example_rows(
-    con: duckdb.DuckDBPyConnection, event_type: str, keys: list[tuple[str, int]], limit: int = 5
-) -> list[dict]:
-    """The full raw records behind failing (batch_id, source_line) pairs, for the report."""
-    if not keys:
-        return []
-    match = " or ".join(
-        f"(batch_id = {quote_str(b)} and source_line = {int(n)})" for b, n in keys[:limit]
-    )
-    df = con.execute(
-        f"""
-        select * exclude (content_hash, event_key) from {raw_table(event_type)}
-        where {match} order by batch_id, source_line
-        """
-    ).df()
-    return json.loads(df.to_json(orient="records", date_format="iso"))

@@ -167,23 +167,33 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+def _severity(cfg) -> str:
+    return str(getattr(cfg.severity, "value", cfg.severity) or CRITICAL)
+
+
+def _column_label(kwargs: dict) -> str | None:
+    return kwargs.get("column") or kwargs.get("column_A") or (
+        ",".join(kwargs["column_list"]) if "column_list" in kwargs else None
+    )
+
+
+def _result(r) -> dict:
+    """GX's result dict; an expectation that raised reports its error as the observed value."""
+    if r.exception_info and r.exception_info.get("raised_exception"):
+        msg = (r.exception_info.get("exception_message") or "").splitlines()[:1]
+        return {"observed_value": f"error: {msg[0] if msg else 'unknown'}"}
+    return r.result or {}
+
+
 def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[CheckResult]:
     """One CheckResult per expectation; a failure with batch ids splits into one per batch."""
     out = []
     for r in evr.results:
         cfg = r.expectation_config
-        severity = str(getattr(cfg.severity, "value", cfg.severity) or CRITICAL)
-        kwargs = cfg.kwargs
-        column = kwargs.get("column") or kwargs.get("column_A") or (
-            ",".join(kwargs["column_list"]) if "column_list" in kwargs else None
-        )
-        res = r.result or {}
-        if r.exception_info and r.exception_info.get("raised_exception"):
-            msg = (r.exception_info.get("exception_message") or "").splitlines()[:1]
-            res = {"observed_value": f"error: {msg[0] if msg else 'unknown'}"}
+        res = _result(r)
         base = dict(
-            gate=gate, suite=frame.suite, target=frame.target, expectation=cfg.type, column=column,
-            severity=severity, element_count=res.get("element_count"),
+            gate=gate, suite=frame.suite, target=frame.target, expectation=cfg.type,
+            column=_column_label(cfg.kwargs), severity=_severity(cfg), element_count=res.get("element_count"),
             observed=_json_safe(res.get("observed_value", res.get("partial_unexpected_list"))),
         )
         index_list = res.get("unexpected_index_list") or []
@@ -201,6 +211,41 @@ def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[Che
             out.append(CheckResult(batch_id=batch_id, success=False, unexpected_count=len(rows),
                                    examples=rows[:EXAMPLES], **counted))
     return out
+
+
+def _count_results(con: duckdb.DuckDBPyConnection, frame: fr.Frame, evr) -> list[CheckResult]:
+    """Gate 1's verdicts on a frame of per-batch violation counts, told as the row-level rules
+    they count (the rule, its column, n of the batch's rows unexpected): one result per rule
+    that held, one per batch that broke it, with raw records of that batch as examples."""
+    rows = dict(zip(frame.df["batch_id"], frame.df["rows"], strict=True))
+    out = []
+    for r in evr.results:
+        cfg = r.expectation_config
+        count_column = cfg.kwargs["column"]
+        rule = frame.counts[count_column]
+        res = _result(r)
+        base = dict(gate="gate_1", suite=frame.suite, target=frame.target, expectation=rule.type,
+                    column=_column_label(rule.kwargs), severity=_severity(cfg))
+        failing = [str(row["batch_id"]) for row in res.get("unexpected_index_list") or []]
+        if r.success or not failing:  # passed, or GX itself failed: blame the whole event type
+            out.append(CheckResult(batch_id=None, success=bool(r.success), element_count=sum(rows.values()),
+                                   unexpected_count=0 if r.success else None,
+                                   observed=_json_safe(res.get("observed_value")), **base))
+            continue
+        counted = dict(zip(frame.df["batch_id"], frame.df[count_column], strict=True))
+        for batch_id in failing:
+            examples = fr.violating_rows(con, frame.target, batch_id, rule, EXAMPLES)
+            out.append(CheckResult(batch_id=batch_id, success=False, element_count=int(rows[batch_id]),
+                                   unexpected_count=int(counted[batch_id]),
+                                   observed=_offending_values(rule, examples), examples=examples, **base))
+    return out
+
+
+def _offending_values(rule, examples: list[dict]) -> list | None:
+    """What GX used to show as its partial unexpected list: the failing values themselves."""
+    if len(rule.columns) != 1 or not examples or rule.column not in examples[0]:
+        return None
+    return [e[rule.column] for e in examples]
 
 
 def _store(con: duckdb.DuckDBPyConnection, report: GateReport) -> None:
@@ -249,7 +294,10 @@ def run_gate_1(
         return _finish(con, report, started)
     frames = fr.gate_1_frames(con, pending)
     for frame, evr in _validate(frames, report.docs):
-        report.results += _check_results("gate_1", frame, evr, per_batch=True)
+        if frame.counts:
+            report.results += _count_results(con, frame, evr)
+        else:
+            report.results += _check_results("gate_1", frame, evr, per_batch=True)
     # Table-level failures (schema) blame every batch of the event type.
     blamed: dict[str, str] = {}
     for r in report.results:
@@ -258,11 +306,6 @@ def run_gate_1(
         for b in [r.batch_id] if r.batch_id else _batches_of(r, pending):
             if r.severity == CRITICAL or blamed.get(b) != "failed":
                 blamed[b] = "failed" if r.severity == CRITICAL else "warned"
-    # The example rows of a row-level failure are the raw records, fetched by SQL.
-    for r in report.results:
-        if not r.success and r.batch_id and r.suite.endswith(".rows"):
-            keys = [(e["batch_id"], e["source_line"]) for e in r.examples if "source_line" in e]
-            r.examples = fr.example_rows(con, r.target, keys, EXAMPLES) or r.examples
     report.batches = {b: blamed.get(b, "passed") for ids in pending.values() for b in ids}
     return _finish(con, report, started)
 

@@ -1,10 +1,11 @@
 """The quality gates' expectation suites, kept as code.
 
 Each suite is built for one *frame*: a small pandas dataframe that gate code fills from DuckDB
-(see ``frames``). Row-level rules run on the rows themselves; rules about a whole batch
+(see ``frames``). Gate 1's row-level rules are counted in SQL, per batch, as the rows that
+break each rule; GX then expects every count to be zero. Rules about a whole batch
 (referential integrity, volume, freshness) run on a one-row-per-batch summary that SQL
-computes, so that GX never has to join millions of rows in pandas. Either way the verdict
-is a real GX expectation evaluated by GX.
+computes. Either way pandas never holds millions of rows and the verdict is a real GX
+expectation evaluated by GX.
 
 Severity: ``critical`` stops the build before publish; ``warning`` is recorded and shown but
 lets the build go on. Tolerances are named constants so a reviewer can argue with them.
@@ -12,6 +13,7 @@ lets the build go on. Tolerances are named constants so a reviewer can argue wit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ingestion.contract import BIGINT, EVENT_TYPES, MONEY, EventType
@@ -59,6 +61,18 @@ class Rule:
     def column(self) -> str | None:
         return self.kwargs.get("column") or self.kwargs.get("column_A")
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the rule reads, in its own order."""
+        kw = self.kwargs
+        return tuple(kw["column_list"]) if "column_list" in kw else tuple(
+            kw[k] for k in ("column", "column_A", "column_B") if k in kw)
+
+    @property
+    def type(self) -> str:
+        """GX's snake-case name of the expectation (what GX reports), without importing GX."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.expectation).lower()
+
     def build(self):
         import great_expectations.expectations as gxe
 
@@ -73,10 +87,10 @@ def _rule(expectation: str, severity: str = CRITICAL, **kwargs) -> Rule:
 
 
 def event_rows_rules(et: EventType) -> list[Rule]:
-    """Row-level rules for the records of one event type's ungated batches."""
+    """Row-level rules for the records of one event type's ungated batches. Gate 1 counts each
+    rule's failing rows per batch in SQL (``frames.violation_sql``); the raw tables' columns
+    are the schema frame's business."""
     rules = [
-        _rule("ExpectTableColumnsToMatchSet", column_set=["batch_id", "source_line", *et.names],
-              exact_match=False),
         _rule("ExpectColumnValuesToNotBeNull", column="event_key"),
         # Exact duplicates are dropped at landing, so one key twice in a file is two
         # conflicting versions of one event: which one is true is not ours to guess.
@@ -97,6 +111,11 @@ def event_rows_rules(et: EventType) -> list[Rule]:
                   column_B="unique_impressions", or_equal=True, ignore_row_if="either_value_is_missing")
         )
     return rules
+
+
+def violation_count_rule(column: str, severity: str) -> Rule:
+    """On one row per batch: how many of its rows break a row-level rule; none may."""
+    return _rule("ExpectColumnValuesToBeBetween", severity, column=column, min_value=0, max_value=0)
 
 
 def schema_rules() -> list[Rule]:
