@@ -168,38 +168,46 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> No
         " delim=E'\\x01', quote='', escape='', auto_detect=false)"
     )
     known = "{" + ", ".join(f'"{n}": null' for n in et.names) + "}"
-    fields = ", ".join(
-        f"obj->>{quote_str('$.' + quote_ident(n))} as {quote_ident(n)}"
-        for n in et.names
-    )
+    names = "[" + ", ".join(quote_str(n) for n in et.names) + "]"
+    # Every field in one parse of the object (a path per field would parse it once each).
+    paths = "[" + ", ".join(quote_str("$." + quote_ident(n)) for n in et.names) + "]"
+    fields = ", ".join(f"v[{i}] as {quote_ident(n)}" for i, n in enumerate(et.names, 1))
     con.execute(
         f"""
         create temp view _in as
         with lines as (
             select row_number() over () as source_line, raw from {lines}
         ),
+        -- (CASE evaluates its branches only for the rows that need them: a line starting with
+        -- '{{' is neither blank nor needs its left side trimmed.)
         checked as (
-            select *, coalesce(json_valid(raw) and ltrim(raw) like '{{%', false) as ok
-            from lines where trim(raw) <> ''
+            select *, coalesce(json_valid(raw) and case when starts_with(raw, '{{') then true
+                                                        else ltrim(raw) like '{{%' end, false) as ok
+            from lines where case when starts_with(raw, '{{') then true else trim(raw) <> '' end
         ),
         -- Extract only from valid objects: JSON functions raise on malformed text.
-        valid as (select *, case when ok then raw end as parsed from checked),
+        keyed as (select *, case when ok then json_keys(raw) end as keys from checked),
         -- Field names match whatever their case and spacing, as in the CSV and Parquet
         -- readers: else "Email" would slip past pseudonymization into extra, in clear text.
+        -- A record whose names are all contract fields as written (most) needs neither that
+        -- nor an extra.
         objects as (
-            select *, case
-                when len(list_filter(json_keys(parsed), lambda k: k <> lower(trim(k)))) > 0
+            select *, ok and not list_has_all({names}, keys) as other_names, case
+                when not ok or list_has_all({names}, keys) then case when ok then raw end
+                when len(list_filter(keys, lambda k: k <> lower(trim(k)))) > 0
                 then to_json(map_from_entries(list_transform(
-                         map_entries(cast(parsed::json as map(varchar, json))),
+                         map_entries(cast(raw::json as map(varchar, json))),
                          lambda e: {{'key': lower(trim(e.key)), 'value': e.value}})))::varchar
-                else parsed end as obj
-            from valid
-        )
+                else raw end as obj
+            from keyed
+        ),
+        extracted as (select *, json_extract_string(obj, {paths}) as v from objects)
         select source_line, case when ok then obj else {_masked_json_text(et)} end as raw,
                case when not ok then 'not a JSON object' end as parse_error,
                {fields},
-               {_without_nulls(f"json_merge_patch(obj, {quote_str(known)})")} as extra
-        from objects
+               case when other_names
+                    then {_without_nulls(f"json_merge_patch(obj, {quote_str(known)})")} end as extra
+        from extracted
         """
     )
 
