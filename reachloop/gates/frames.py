@@ -1,17 +1,16 @@
 """The dataframes the gates validate, computed in DuckDB.
 
 SQL does what SQL is good at (joins against the whole log, per-batch aggregates, medians of
-recent batches); pandas receives one row per batch being gated, or the marts' checked
-columns. Gate 1's row-level rules become counts: for each batch, how many of its rows break
-each rule, computed by one grouped query per event type from the same ``Rule`` objects GX
-would have run on the rows. Every frame carries ``batch_id`` (gate 1) or the mart's grain
-(gate 2) so that GX's unexpected rows name what failed.
+recent batches); pandas receives about one row per batch being gated or per mart. Row-level
+rules become counts (``counts``): per batch (gate 1) or per mart (gate 2), how many rows
+break each rule, from the same ``Rule`` objects GX would have run on the rows. Every frame
+carries ``batch_id`` (gate 1) or the mart (gate 2) so that GX's unexpected rows name what
+failed.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -19,6 +18,7 @@ import pandas as pd
 from ingestion.contract import EVENT_TYPES, TIMESTAMP, EventType, raw_table
 from reachloop.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
 from reachloop.dbt_build import MARTS_SCHEMA
+from reachloop.gates import counts as cn
 from reachloop.gates import suites
 from reachloop.sql import quote_ident, quote_str
 
@@ -35,8 +35,7 @@ class Frame:
     df: pd.DataFrame
     rules: list[suites.Rule]
     id_columns: tuple[str, ...]  # identify a row in failure reports
-    # A frame of violation counts: each count column and the row-level rule it counts.
-    counts: dict[str, suites.Rule] = field(default_factory=dict)
+    counts: cn.Counts | None = None  # a frame of violation counts: what it counts
 
 
 def _event_time(et: EventType) -> str:
@@ -70,10 +69,6 @@ def _accepted_batches(alias: str) -> str:
         select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject')"""
 
 
-# The batches gate 1 checks (a temp table gate_1_frames fills).
-_PENDING = "batch_id in (select batch_id from _gate_batches)"
-
-
 def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]]) -> list[Frame]:
     """For the pending batches: one schema frame, one summary frame (a row per batch) and one
     frame of row-rule violation counts per event type (a row per batch). Few frames on
@@ -98,123 +93,18 @@ def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]])
 
 def _violation_counts(con: duckdb.DuckDBPyConnection, et: EventType) -> Frame:
     """One row per pending batch of the type: its row count and, per row-level rule, how many
-    of its rows break it. GX expects each count to be zero, with the rule's severity."""
-    rules = suites.event_rows_rules(et)
-    counts = {_count_column(r): r for r in rules}
-    if len(counts) < len(rules):
-        raise ValueError(f"two row rules of {et.name} would share a count column")
-    df = con.execute(_counts_sql(raw_table(et.name), counts)).df()
-    checks = [suites.violation_count_rule(c, r.severity) for c, r in counts.items()]
-    return Frame(f"gate_1.{et.name}.rows", et.name, df, checks, ("batch_id",), counts)
+    of its rows break it. An example row shows the raw record (not its bookkeeping hashes)."""
+    shown = ("batch_id", "source_line", "ingested_at", *et.names, "extra")
+    counts = cn.counts_for(suites.event_rows_rules(et), raw_table(et.name), shown, ("source_line",),
+                           per_batch=True)
+    return _count_frame(con, f"gate_1.{et.name}.rows", et.name, counts)
 
 
-def _count_column(rule: suites.Rule) -> str:
-    return f"{rule.type}({','.join(rule.columns)})"
-
-
-def _counts_sql(table: str, counts: dict[str, suites.Rule]) -> str:
-    """Every rule counted in one pass over the pending batches' rows, grouped by batch. A
-    uniqueness rule breaks on groups of rows, not on a row: it gets its own aggregate over
-    just the key columns (cheaper than a window over every row), joined on batch_id."""
-    per_row = {c: r for c, r in counts.items() if r.expectation != _UNIQUE}
-    grouped = {c: r for c, r in counts.items() if r.expectation == _UNIQUE}
-    columns = ["batch_id", "rows", *map(quote_ident, per_row),
-               *(f"coalesce({quote_ident(c)}, 0)::bigint as {quote_ident(c)}" for c in grouped)]
-    flags = "".join(f", count(*) filter (where {violation_sql(r)}) as {quote_ident(c)}"
-                    for c, r in per_row.items())
-    joins = "".join(
-        f"""
-        left join (
-            select batch_id, sum(n) as {quote_ident(c)}
-            from (select {_idents(r.columns)}, count(*) as n from {table} where {_PENDING}
-                  group by all having count(*) > 1)
-            group by batch_id
-        ) using (batch_id)"""
-        for c, r in grouped.items()
-    )
-    return f"""
-        select {", ".join(columns)}
-        from (select batch_id, count(*) as rows{flags}
-              from {table} where {_PENDING} group by batch_id){joins}
-        order by batch_id
-    """
-
-
-def _idents(names) -> str:
-    return ", ".join(quote_ident(n) for n in names)
-
-
-def _literal(value) -> str:
-    if isinstance(value, str):
-        return quote_str(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return repr(value)
-    raise ValueError(f"no SQL literal for {value!r}")
-
-
-_UNIQUE = "ExpectCompoundColumnsToBeUnique"
-# The row-level expectations violation_sql translates, and the arguments it understands.
-_ROW_RULE_ARGS = {
-    "ExpectColumnValuesToNotBeNull": {"column"},
-    "ExpectColumnValuesToBeInSet": {"column", "value_set"},
-    "ExpectColumnValuesToBeBetween": {"column", "min_value", "max_value"},
-    "ExpectColumnValuesToMatchRegex": {"column", "regex"},
-    "ExpectColumnPairValuesAToBeGreaterThanB": {"column_A", "column_B", "or_equal", "ignore_row_if"},
-    _UNIQUE: {"column_list"},
-}
-# The only pair-rule mode SQL's null logic reproduces: a row with a missing side is skipped.
-_EITHER_MISSING = "either_value_is_missing"
-
-
-def violation_sql(rule: suites.Rule) -> str:
-    """A SQL condition true for a raw row that breaks a row-level rule, as GX judges rows in
-    pandas. GX's column-map expectations skip missing values; so does this SQL, because a
-    comparison with null is null and a filter keeps only true. A rule or an argument it cannot
-    translate is an error, never a silent pass."""
-    kw = rule.kwargs
-    unknown = set(kw) - _ROW_RULE_ARGS.get(rule.expectation, set())
-    if rule.expectation not in _ROW_RULE_ARGS or unknown:
-        raise ValueError(f"gate 1 has no SQL for {rule.expectation} with {sorted(unknown or kw)}")
-    col = quote_ident(kw.get("column", ""))
-    match rule.expectation:
-        case "ExpectColumnValuesToNotBeNull":
-            return f"({col} is null)"
-        case "ExpectColumnValuesToBeInSet":
-            return f"({col} not in ({', '.join(map(_literal, kw['value_set']))}))"
-        case "ExpectColumnValuesToBeBetween":
-            low, high = kw.get("min_value"), kw.get("max_value")
-            bounds = [f"{col} < {_literal(low)}"] if low is not None else []
-            bounds += [f"{col} > {_literal(high)}"] if high is not None else []
-            return f"({' or '.join(bounds)})"
-        case "ExpectColumnValuesToMatchRegex":
-            # RE2 and Python agree on the contract's patterns; both search, like GX.
-            return f"(not regexp_matches({col}, {_literal(kw['regex'])}))"
-        case "ExpectColumnPairValuesAToBeGreaterThanB" if kw.get("ignore_row_if") == _EITHER_MISSING:
-            op = ">=" if kw.get("or_equal") else ">"
-            return f"(not ({quote_ident(kw['column_A'])} {op} {quote_ident(kw['column_B'])}))"
-        case "ExpectCompoundColumnsToBeUnique" if "batch_id" in kw["column_list"]:
-            # Every copy of a repeated key is unexpected, as in GX. A window: it serves to
-            # find one batch's examples; counts use the grouped form in _counts_sql.
-            return f"(count(*) over (partition by {_idents(kw['column_list'])}) > 1)"
-    raise ValueError(f"gate 1 has no SQL for {rule}")
-
-
-def violating_rows(
-    con: duckdb.DuckDBPyConnection, event_type: str, batch_id: str, rule: suites.Rule, limit: int = 5
-) -> list[dict]:
-    """Up to ``limit`` raw records of one batch that break a row-level rule, for the report;
-    the records sharing a repeated key come out side by side."""
-    unique = rule.expectation == _UNIQUE
-    order = [*(c for c in rule.columns if c != "batch_id" and unique), "source_line"]
-    df = con.execute(
-        f"""
-        select * exclude (content_hash, event_key) from {raw_table(event_type)}
-        where batch_id = $1 {"qualify" if unique else "and"} {violation_sql(rule)}
-        order by {_idents(order)} limit {int(limit)}
-        """,
-        [batch_id],
-    ).df()
-    return json.loads(df.to_json(orient="records", date_format="iso"))
+def _count_frame(con: duckdb.DuckDBPyConnection, suite: str, target: str, counts: cn.Counts) -> Frame:
+    """The counts as a frame; GX expects each count to be zero, with its rule's severity."""
+    df = con.execute(cn.counts_sql(counts, target)).df()
+    checks = [suites.violation_count_rule(c, r.severity) for c, r in counts.rules.items()]
+    return Frame(suite, target, df, checks, (counts.key,), counts)
 
 
 def _schema(con: duckdb.DuckDBPyConnection, et: EventType) -> pd.DataFrame:
@@ -294,15 +184,14 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? "
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = ? "
             "and table_name = ? order by ordinal_position",
             [MARTS_SCHEMA, table],
         ).fetchall()
-    ]
+    )
 
 
 def gate_2_frames(
@@ -317,17 +206,10 @@ def gate_2_frames(
         spec = suites.MARTS.get(name)
         if spec is None:
             continue
-        # Only the checked columns travel to pandas; a missing one fails the column-set rule.
-        present = _columns(con, name)
-        wanted = [c for c in spec.columns if c in present]
-        df = con.execute(f"select {', '.join(quote_ident(c) for c in wanted)} from {qualified}").df()
-        # The column-set rule sees the mart's real columns, not just the fetched ones.
-        for c in present:
-            if c not in df.columns:
-                df[c] = pd.Series(dtype="object")
-        frames.append(Frame(f"gate_2.{name}", name, df, suites.mart_rules(name, spec),
-                            spec.grain or spec.columns[:1]))
-        if name == "mart_lead_to_deal_attribution" and {"credit", "deal_id", "model"} <= set(present):
+        frames += _mart_frames(con, name, spec)
+        if name == "mart_lead_to_deal_attribution" and {"credit", "deal_id", "model"} <= set(
+            _column_types(con, name)
+        ):
             credits = con.execute(
                 f"""
                 select deal_id, model, sum(credit) as credit_sum
@@ -342,3 +224,20 @@ def gate_2_frames(
     volume["size_ratio"] = volume["rows"] / volume["previous_rows"].where(volume["previous_rows"] > 0)
     frames.append(Frame("gate_2.mart_volume", "marts", volume, suites.mart_volume_rules(), ("mart",)))
     return frames
+
+
+def _mart_frames(con: duckdb.DuckDBPyConnection, name: str, spec: suites.MartSpec) -> list[Frame]:
+    """The mart's columns (its header only: GX's column-set rule needs no rows) and its row
+    rules as counts, one row for the whole mart. A rule on a missing column is not counted:
+    the column-set rule fails for it, critically."""
+    qualified = f"{MARTS_SCHEMA}.{quote_ident(name)}"
+    types = _column_types(con, name)
+    ids = tuple(c for c in spec.grain or spec.columns[:1] if c in types)
+    header = con.execute(f"select * from {qualified} limit 0").df()
+    rules = [r for r in suites.mart_row_rules(spec) if set(r.columns) <= types.keys()]
+    floats = frozenset(c for c, t in types.items() if t in cn.FLOAT_TYPES)
+    counts = cn.counts_for(rules, qualified, ids, ids, per_batch=False, floats=floats)
+    return [
+        Frame(f"gate_2.{name}.columns", name, header, [suites.mart_columns_rule(spec)], ids),
+        _count_frame(con, f"gate_2.{name}", name, counts),
+    ]

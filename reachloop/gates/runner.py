@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from reachloop.gates import counts as cn
 from reachloop.gates import frames as fr
 from reachloop.gates.suites import CRITICAL, WARNING
 from reachloop.settings import ReachloopError, Settings
@@ -185,6 +186,12 @@ def _result(r) -> dict:
     return r.result or {}
 
 
+def _frame_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, evr) -> list[CheckResult]:
+    if frame.counts:
+        return _count_results(con, gate, frame, evr)
+    return _check_results(gate, frame, evr, per_batch=gate == "gate_1")
+
+
 def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[CheckResult]:
     """One CheckResult per expectation; a failure with batch ids splits into one per batch."""
     out = []
@@ -213,30 +220,31 @@ def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[Che
     return out
 
 
-def _count_results(con: duckdb.DuckDBPyConnection, frame: fr.Frame, evr) -> list[CheckResult]:
-    """Gate 1's verdicts on a frame of per-batch violation counts, told as the row-level rules
-    they count (the rule, its column, n of the batch's rows unexpected): one result per rule
-    that held, one per batch that broke it, with raw records of that batch as examples."""
-    rows = dict(zip(frame.df["batch_id"], frame.df["rows"], strict=True))
+def _count_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, evr) -> list[CheckResult]:
+    """The verdicts on a frame of violation counts, told as the row-level rules they count (the
+    rule, its column, n of the rows unexpected): one result per rule that held, one per batch
+    (gate 1) or mart (gate 2) that broke it, with some of the rows that broke it as examples."""
+    counts = frame.counts
+    rows = dict(zip(frame.df[counts.key], frame.df["rows"], strict=True))
     out = []
     for r in evr.results:
         cfg = r.expectation_config
         count_column = cfg.kwargs["column"]
-        rule = frame.counts[count_column]
+        rule = counts.rules[count_column]
         res = _result(r)
-        base = dict(gate="gate_1", suite=frame.suite, target=frame.target, expectation=rule.type,
+        base = dict(gate=gate, suite=frame.suite, target=frame.target, expectation=rule.type,
                     column=_column_label(rule.kwargs), severity=_severity(cfg))
-        failing = [str(row["batch_id"]) for row in res.get("unexpected_index_list") or []]
-        if r.success or not failing:  # passed, or GX itself failed: blame the whole event type
+        failing = [str(row[counts.key]) for row in res.get("unexpected_index_list") or []]
+        if r.success or not failing:  # passed, or GX itself failed: blame the whole target
             out.append(CheckResult(batch_id=None, success=bool(r.success), element_count=sum(rows.values()),
                                    unexpected_count=0 if r.success else None,
                                    observed=_json_safe(res.get("observed_value")), **base))
             continue
-        counted = dict(zip(frame.df["batch_id"], frame.df[count_column], strict=True))
-        for batch_id in failing:
-            examples = fr.violating_rows(con, frame.target, batch_id, rule, EXAMPLES)
-            out.append(CheckResult(batch_id=batch_id, success=False, element_count=int(rows[batch_id]),
-                                   unexpected_count=int(counted[batch_id]),
+        counted = dict(zip(frame.df[counts.key], frame.df[count_column], strict=True))
+        for key in failing:
+            examples = cn.violating_rows(con, counts, key, rule, EXAMPLES)
+            out.append(CheckResult(batch_id=key if counts.per_batch else None, success=False,
+                                   element_count=int(rows[key]), unexpected_count=int(counted[key]),
                                    observed=_offending_values(rule, examples), examples=examples, **base))
     return out
 
@@ -294,10 +302,7 @@ def run_gate_1(
         return _finish(con, report, started)
     frames = fr.gate_1_frames(con, pending)
     for frame, evr in _validate(frames, report.docs):
-        if frame.counts:
-            report.results += _count_results(con, frame, evr)
-        else:
-            report.results += _check_results("gate_1", frame, evr, per_batch=True)
+        report.results += _frame_results(con, "gate_1", frame, evr)
     # Table-level failures (schema) blame every batch of the event type.
     blamed: dict[str, str] = {}
     for r in report.results:
@@ -337,5 +342,5 @@ def run_gate_2(con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str
     report = GateReport("gate_2", build_id, [], docs=docs_dir(settings))
     frames = fr.gate_2_frames(con, previous_mart_sizes(con))
     for frame, evr in _validate(frames, report.docs):
-        report.results += _check_results("gate_2", frame, evr, per_batch=False)
+        report.results += _frame_results(con, "gate_2", frame, evr)
     return _finish(con, report, started)

@@ -1,8 +1,8 @@
 """The quality gates' expectation suites, kept as code.
 
 Each suite is built for one *frame*: a small pandas dataframe that gate code fills from DuckDB
-(see ``frames``). Gate 1's row-level rules are counted in SQL, per batch, as the rows that
-break each rule; GX then expects every count to be zero. Rules about a whole batch
+(see ``frames``). Row-level rules are counted in SQL, per batch (gate 1) or per mart (gate 2),
+as the rows that break each rule; GX then expects every count to be zero. Rules about a whole batch
 (referential integrity, volume, freshness) run on a one-row-per-batch summary that SQL
 computes. Either way pandas never holds millions of rows and the verdict is a real GX
 expectation evaluated by GX.
@@ -88,7 +88,7 @@ def _rule(expectation: str, severity: str = CRITICAL, **kwargs) -> Rule:
 
 def event_rows_rules(et: EventType) -> list[Rule]:
     """Row-level rules for the records of one event type's ungated batches. Gate 1 counts each
-    rule's failing rows per batch in SQL (``frames.violation_sql``); the raw tables' columns
+    rule's failing rows per batch in SQL (``counts.violation_sql``); the raw tables' columns
     are the schema frame's business."""
     rules = [
         _rule("ExpectColumnValuesToNotBeNull", column="event_key"),
@@ -212,8 +212,13 @@ CREDIT_SUM_TOLERANCE = 1e-6
 MART_SHRINK_RATIO = 0.5
 
 
-def mart_rules(name: str, spec: MartSpec) -> list[Rule]:
-    rules = [_rule("ExpectTableColumnsToMatchSet", column_set=list(spec.columns), exact_match=False)]
+def mart_columns_rule(spec: MartSpec) -> Rule:
+    return _rule("ExpectTableColumnsToMatchSet", column_set=list(spec.columns), exact_match=False)
+
+
+def mart_row_rules(spec: MartSpec) -> list[Rule]:
+    """Row-level rules on a mart; gate 2 counts each rule's failing rows in SQL, as gate 1 does."""
+    rules = []
     if len(spec.grain) == 1:
         rules += [
             _rule("ExpectColumnValuesToNotBeNull", column=spec.grain[0]),
