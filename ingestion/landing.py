@@ -218,23 +218,24 @@ def _append(
         counted = f"and batch_id not in ({rejected})"
     else:
         counted = ""
+    # Written so that no hash table is built over the whole file but the within-file count:
+    # the log's matches (few) are the build side of the NOT IN, and the good records are
+    # read from _checked where they are used (a CTE used three times would be copied).
     landed = con.execute(
         f"""
         insert into {table} ({", ".join(quote_ident(c) for c in columns)})
-        with good as (select * from _checked where reason is null),
-        repeated as (
-            select content_hash, min(source_line) as first_line
-            from good group by content_hash having count(*) > 1
-        ),
-        logged as (
-            select content_hash from {table}
-            where content_hash in (select content_hash from good) {counted}
-        )
         select {quote_str(batch_id)}, source_line, now(), event_key, content_hash, {selected}
-        from good
-        left join repeated using (content_hash)
-        anti join logged using (content_hash)
-        where repeated.first_line is null or source_line = repeated.first_line
+        from _checked
+        left join (
+            select content_hash, min(source_line) as first_line
+            from _checked where reason is null group by content_hash having count(*) > 1
+        ) repeated using (content_hash)
+        where reason is null
+          and (repeated.first_line is null or source_line = repeated.first_line)
+          and content_hash not in (
+              select content_hash from {table}
+              where content_hash in (select content_hash from _checked where reason is null) {counted}
+          )
         """
     ).fetchone()[0]
     quarantined = con.execute(
