@@ -27,7 +27,6 @@ import duckdb
 
 import ingestion.landing as landing
 from ingestion.contract import EVENT_TYPES
-from ingestion.pseudonymize import install_macro
 from reachloop.warehouse import open_warehouse
 
 PHASES: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -73,7 +72,7 @@ def profile(root: Path, explain: Path | None, statements: bool = False) -> dict:
     home = Path(tempfile.mkdtemp(prefix="profile-land-"))
     con = open_warehouse(home / "warehouse.duckdb")
     timed = _TimedConnection(con) if statements else con
-    install_macro(con, b"profile-key")
+    landing.prepare(con, b"profile-key")
     landing.file_sha256 = _timed("sha256", landing.file_sha256)
     landing.already_landed = _timed("ledger lookup", landing.already_landed)
     landing.read_into_temp = _timed("read", landing.read_into_temp)
@@ -134,8 +133,8 @@ def _explain(con: duckdb.DuckDBPyConnection, path: Path, target: Path) -> None:
                 captured.append(sql)
             return self.inner.execute(sql, *a, **k)
 
-    readers.read_into_temp(con, path, readers.file_format(path), et)
-    validation.check_into_temp(Capture(con), et)
+    raw_struct = readers.read_into_temp(con, path, readers.file_format(path), et)
+    validation.check_into_temp(Capture(con), et, raw_struct=raw_struct)
     sql = captured[0].replace("create temp table _checked as", "")
     plan = con.execute(f"explain analyze {sql}").fetchall()
     target.write_text(f"-- {path} ({et.name})\n" + "\n".join(str(r[1]) for r in plan))

@@ -142,10 +142,10 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> File
         )
     fmt = file_format(path)
     with landing_transaction(con, path) as started_at:
-        read_into_temp(con, path, fmt, et)
+        raw_struct = read_into_temp(con, path, fmt, et)
         result = check_and_append(
             con, path, et, batch_id=f"{et.name}-{sha[:16]}", sha=sha, size=path.stat().st_size,
-            fmt=fmt, started_at=started_at,
+            fmt=fmt, started_at=started_at, raw_struct=raw_struct,
         )
     return result
 
@@ -189,11 +189,12 @@ def check_and_append(
     size: int,
     fmt: str,
     started_at: datetime,
+    raw_struct: bool = False,
 ) -> FileResult:
     """Check the uniform table ``_in`` (made by a reader or a source adapter) against the
     contract, append its good records, quarantine the rest and write the ledger row.
     Runs inside ``landing_transaction``."""
-    check_into_temp(con, et)
+    check_into_temp(con, et, raw_struct=raw_struct)
     counts = _append(con, path, et, batch_id)
     con.execute(
         "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",

@@ -2,7 +2,9 @@
 
 Every reader creates the temp table ``_in`` with:
   source_line  BIGINT   line (CSV, JSON Lines) or row number (Parquet), 1-based
-  raw          VARCHAR  the record as read, for quarantine (PII is masked later)
+  raw          VARCHAR  the record as read, for quarantine (PII is masked later); or a STRUCT
+                        of the record's columns, made JSON text only for the records that
+                        are quarantined (read_into_temp returns True then)
   parse_error  VARCHAR  why the record could not be read at all, else NULL
   <field>      VARCHAR  one column per contract field, NULL when absent
   extra        VARCHAR  unknown fields as a JSON object, NULL when there are none
@@ -36,10 +38,11 @@ def file_format(path: Path) -> str | None:
     return None
 
 
-def read_into_temp(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType) -> None:
+def read_into_temp(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType) -> bool:
+    """Create ``_in`` from the file; True if its ``raw`` is a STRUCT rather than text."""
     readers = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
     con.execute("drop view if exists _in")
-    readers[fmt](con, path, et)
+    return readers[fmt](con, path, et)
 
 
 def _field_columns(present: dict[str, str], et: EventType) -> str:
@@ -67,13 +70,15 @@ def _without_nulls(json_object: str) -> str:
     return f"nullif(json_merge_patch('{{}}', {json_object})::varchar, '{{}}')"
 
 
-def _raw_column(present: dict[str, str]) -> str:
+def _raw_column(present: dict[str, str], *, text: bool = False) -> str:
     # Keys are the normalized names, so that validation can mask PII fields in it by name.
-    pairs = ", ".join(f"{quote_str(key)}, {quote_ident(src)}" for key, src in present.items())
-    return f"json_object({pairs})::varchar as raw"
+    # A struct costs nothing per record; validation makes JSON text of it (the same text as
+    # json_object) only for a quarantined record.
+    pairs = ", ".join(f"{quote_ident(key)} := {quote_ident(src)}" for key, src in present.items())
+    return f"to_json(struct_pack({pairs}))::varchar as raw" if text else f"struct_pack({pairs}) as raw"
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None:
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool:
     delim = "\t" if path.name.lower().endswith(".tsv") else ","
     source = (
         f"read_csv({quote_str(str(path))}, all_varchar=true, header=true, delim={quote_str(delim)},"
@@ -94,7 +99,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None
             from _csv
             """
         )
-        return
+        return True
     # The CSV reader reports exact lines only for rejected records; good records are numbered
     # over the remaining lines (exact unless a record spans lines or the file has blank lines).
     con.execute(
@@ -108,7 +113,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None
             where range not in (select line from _rej_lines)
         ),
         numbered as (select line, row_number() over (order by line) as k from lines)
-        select numbered.line as source_line, {_raw_column(present)}, null::varchar as parse_error,
+        select numbered.line as source_line, {_raw_column(present, text=True)}, null::varchar as parse_error,
                {_field_columns(present, et)}, {_extra_column(present, et)}
         from good join numbered using (k)
         union all
@@ -118,6 +123,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None
         from _rej_lines
         """
     )
+    return False
 
 
 def _pii_names(et: EventType) -> list[str]:
@@ -160,7 +166,7 @@ def _rejected_lines(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [r[0] for r in con.execute("select line from _rej_lines").fetchall()]
 
 
-def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None:
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool:
     # Read lines as text so that one broken line is quarantined, not the whole file, and
     # every record keeps its exact line number.
     lines = (
@@ -210,9 +216,10 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> No
         from extracted
         """
     )
+    return False
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> None:
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool:
     source = f"read_parquet({quote_str(str(path))}, file_row_number=true)"
     columns = [
         row[0]
@@ -229,3 +236,4 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> 
         from {source}
         """
     )
+    return True

@@ -114,23 +114,25 @@ def _canonical(f: Field) -> str:
     return f"cast({quote_ident(f.name)} as varchar)"
 
 
-def _masked_raw(et: EventType) -> str:
+def _masked_raw(et: EventType, raw_struct: bool) -> str:
+    raw = "to_json(raw)::varchar" if raw_struct else "raw"
     pii = [f for f in et.fields if f.pii]
     pattern_masked = (
-        f"regexp_replace(regexp_replace(raw, {quote_str(_EMAIL_PATTERN)}, '<email>', 'g'),"
+        f"regexp_replace(regexp_replace({raw}, {quote_str(_EMAIL_PATTERN)}, '<email>', 'g'),"
         f" {quote_str(_MEMBER_PATTERN)}, '<member>', 'g')"
     )
     if not pii:
-        return "raw"
+        return raw
     patch = "json_object(" + ", ".join(f"{quote_str(f.name)}, {quote_ident(f.name)}" for f in pii) + ")"
     # json_merge_patch drops keys patched to null, so an absent PII field stays absent.
     return (
-        f"case when parse_error is null then json_merge_patch(raw, {patch})::varchar"
+        f"case when parse_error is null then json_merge_patch({raw}, {patch})::varchar"
         f" else {pattern_masked} end"
     )
 
 
-def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType) -> None:
+def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct: bool = False) -> None:
+    """raw_struct: ``_in.raw`` is a STRUCT of the record's columns, not text (readers.py)."""
     checks = _checks(et)
     # Each condition is evaluated once: the first failing check's number picks reason and detail.
     failed = "case " + " ".join(f"when {c} then {i}" for i, (c, _, _) in enumerate(checks)) + " end"
@@ -161,7 +163,7 @@ def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType) -> None:
                {key} as event_key,
                {content_hash(hashed)} as content_hash,
                -- only quarantined records keep their raw text: building it is not free
-               case when reason is not null then {_masked_raw(et)} end as masked_raw
+               case when reason is not null then {_masked_raw(et, raw_struct)} end as masked_raw
         from stored
         """
     )
