@@ -29,23 +29,25 @@ _MEMBER_PATTERN = r"urn:li:(person|member):[A-Za-z0-9_-]+"
 
 
 # SQL's one-argument trim() removes spaces only: strip the whole set pseudonymization uses.
-_WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in WHITESPACE)
-assert all(ord(c) <= 32 or c in "\u00a0\ufeff" for c in WHITESPACE)
+_WHITESPACE_SQL = quote_str(WHITESPACE)
+# A value of the record starts or ends with whitespace: the fields are joined with a unit
+# separator, and the pattern looks for whitespace next to one (or at either end).
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+_EDGE_PATTERN = quote_str(f"(^|\\x{{1f}}){_SPACE_CLASS}|{_SPACE_CLASS}(\\x{{1f}}|$)")
 
 
-def _may_be_space(char: str) -> str:
-    """True for a whitespace character, and for the other control characters ord() <= 32 (and
-    -1, no character). Comparisons, not IN: the planner turns an IN list into a join."""
-    return f"(ord({char}) <= 32 or ord({char}) = 160 or ord({char}) = 65279)"
+def _edges(et: EventType) -> str:
+    """True for a record with a value to trim. trim() with a character set costs more than all
+    the other checks of a field together, and few values need it: one test per record, then
+    trim() only the values of the records that have one (the result is the same)."""
+    fields = ", ".join(quote_ident(f.name) for f in et.fields)
+    return f"regexp_matches(concat_ws(chr(31), {fields}), {_EDGE_PATTERN})"
 
 
 def _text(f: Field) -> str:
-    """The trimmed text of a field, NULL when empty. trim() with a character set costs more than
-    all the other checks of a field together, so it runs only on a value whose first or last
-    character may be whitespace (few are); the result is the same."""
+    """The trimmed text of a field, NULL when empty (``__edge``: see _edges)."""
     v = quote_ident(f.name)
-    ends = f"{_may_be_space(v)} or {_may_be_space(f'{v}[-1]')}"
-    return f"nullif(case when {ends} then trim({v}, {_WHITESPACE_SQL}) else {v} end, '')"
+    return f"nullif(case when __edge then trim({v}, {_WHITESPACE_SQL}) else {v} end, '')"
 
 
 def _t(f: Field) -> str:
@@ -151,7 +153,8 @@ def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct
     con.execute(
         f"""
         create temp table _checked as
-        with texts as (select source_line, raw, parse_error, extra, {texts} from _in),
+        with edged as (select *, {_edges(et)} as __edge from _in),
+        texts as (select source_line, raw, parse_error, extra, {texts} from edged),
         parsed as (select *, {parsed} from texts),
         judged as (select *, {failed} as failed from parsed),
         stored as (
