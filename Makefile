@@ -18,7 +18,9 @@ env: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	# Compiled bytecode: where PYTHONDONTWRITEBYTECODE is set (CI images often do) every
+	# process would otherwise re-compile Airflow, dbt and GX from source (GX: 4 s → 12+ s).
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
