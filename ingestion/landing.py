@@ -1,7 +1,8 @@
-"""Land files into the event log: read, check, pseudonymize, append — one transaction per file.
+"""Land files into the event log: read, check, pseudonymize, append — one transaction per file
+(consecutive small files of one event type share one: each lands whole or not at all, in order).
 
 A file is identified by its checksum: landing it again is a no-op. Within a file and against
-the log, a record whose event key and content were already landed is an exact duplicate,
+the log, a record whose content (hence event key) was already landed is an exact duplicate,
 counted and skipped. A record that breaks the contract goes to ``meta.quarantine`` with its
 line, masked raw text and reason, while the good records beside it land. Each file's ledger
 row reconciles: rows_read = rows_landed + rows_duplicate + rows_quarantined.
@@ -88,21 +89,51 @@ def land_path(
     if not root.exists():
         raise ReachloopError(f"nothing to land: {root} does not exist")
     prepare(con, key)
-    results = []
     base = root if root.is_dir() else root.parent
-    for path in landing_files(root):
-        et_name = event_type_for(path, base)
-        if et_name not in EVENT_TYPES:
-            result = FileResult(
-                str(path), et_name, "unknown_type",
-                message=f"unknown event type {et_name!r}: name the file or its folder after one",
-            )
-        else:
-            result = land_file(con, path, EVENT_TYPES[et_name])
+    results = []
+    for result in land_files(con, [(path, event_type_for(path, base)) for path in landing_files(root)]):
         results.append(result)
         if on_file:
             on_file(result)
     return results
+
+
+# Small files land several to a transaction: consecutive files of one event type, read side by
+# side and checked, deduplicated and appended by one statement each. Their cost is mostly per
+# statement, not per row (planning the check of a small file takes longer than running it).
+SMALL_FILE_BYTES = 8 << 20
+GROUP_BYTES = 32 << 20
+GROUP_FILES = 64
+
+
+def land_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]]) -> Iterator[FileResult]:
+    """Land (path, event type name) in order; a result per file, in the same order."""
+    group: list[tuple[Path, int]] = []
+    group_type = ""
+    for path, et_name in files:
+        if et_name not in EVENT_TYPES:
+            yield from _land_group(con, group, group_type)
+            group = []
+            yield FileResult(
+                str(path), et_name, "unknown_type",
+                message=f"unknown event type {et_name!r}: name the file or its folder after one",
+            )
+            continue
+        size = path.stat().st_size
+        if group and (
+            et_name != group_type
+            or size > SMALL_FILE_BYTES
+            or len(group) >= GROUP_FILES
+            or sum(s for _, s in group) + size > GROUP_BYTES
+        ):
+            yield from _land_group(con, group, group_type)
+            group = []
+        if size > SMALL_FILE_BYTES:
+            yield land_file(con, path, EVENT_TYPES[et_name])
+        else:
+            group.append((path, size))
+            group_type = et_name
+    yield from _land_group(con, group, group_type)
 
 
 def prepare(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
@@ -150,6 +181,145 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> File
     return result
 
 
+def _land_group(
+    con: duckdb.DuckDBPyConnection, group: list[tuple[Path, int]], et_name: str
+) -> list[FileResult]:
+    """Land small files of one event type together: same results, ledger rows and log as
+    landing them one after another."""
+    if len(group) <= 1:
+        return [land_file(con, path, EVENT_TYPES[et_name]) for path, _ in group]
+    et = EVENT_TYPES[et_name]
+    shas = [file_sha256(path) for path, _ in group]
+    before = dict(
+        con.execute(
+            "select file_sha256, min(batch_id) from meta.batches"
+            " where list_contains(?, file_sha256) and event_type = ? group by all",
+            [shas, et.name],
+        ).fetchall()
+    )
+    results: list[FileResult | None] = [None] * len(group)
+    todo: list[int] = []
+    for i, ((path, _), sha) in enumerate(zip(group, shas, strict=True)):
+        if sha not in before:  # a file landed before, or twice in this group, is skipped
+            before[sha] = f"{et.name}-{sha[:16]}"
+            todo.append(i)
+        else:
+            message = "already landed (same checksum)"
+            results[i] = FileResult(str(path), et.name, "skipped", before[sha], message=message)
+    if len(todo) == 1:
+        results[todo[0]] = land_file(con, group[todo[0]][0], et)
+    elif todo:
+        files = [(group[i][0], shas[i], group[i][1]) for i in todo]
+        try:
+            landed = _land_together(con, files, et)
+        except ReachloopError:
+            # One at a time, as without groups: the files before the culprit land, it raises.
+            landed = [land_file(con, path, et) for path, _, _ in files]
+        for i, result in zip(todo, landed, strict=True):
+            results[i] = result
+    return [r for r in results if r is not None]
+
+
+def _land_together(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str, int]], et: EventType
+) -> list[FileResult]:
+    """Several new files of one event type in one transaction: each its own batch and ledger
+    row. Each file's rows get ingested_at = transaction start + its position in microseconds,
+    so that files keep their order in the log (the latest version of an event wins)."""
+    fields = ", ".join(quote_ident(n) for n in et.names)
+    batch_ids = [f"{et.name}-{sha[:16]}" for _, sha, _ in files]
+    batches, paths = _sql_list(batch_ids), _sql_list([str(path) for path, _, _ in files])
+    with landing_transaction(con, files[0][0], parts=len(files)) as started_at:
+        parts = []
+        for i, (path, _, _) in enumerate(files):
+            raw_struct = read_into_temp(con, path, file_format(path), et, name=f"_in_{i}")
+            raw = "to_json(raw)::varchar" if raw_struct else "raw"
+            parts.append(
+                f"select {i} as _file, source_line, {raw} as raw, parse_error, {fields}, extra from _in_{i}"
+            )
+        con.execute("create temp view _in as " + " union all ".join(parts))
+        check_into_temp(con, et, file_column=True)
+        landed = _append_together(con, et, batches)
+        con.execute(
+            f"""
+            insert into meta.quarantine
+            select {batches}[_file + 1], ?, {paths}[_file + 1], source_line, masked_raw, reason, detail, now()
+            from _checked where reason is not null
+            """,
+            [et.name],
+        )
+        counts = {
+            i: (read, quarantined)
+            for i, read, quarantined in con.execute(
+                "select _file, count(*), count(*) filter (where reason is not null)"
+                " from _checked group by all"
+            ).fetchall()
+        }
+        results, rows = [], []
+        for i, (path, sha, size) in enumerate(files):
+            read, quarantined = counts.get(i, (0, 0))
+            new = landed.get(i, 0)
+            duplicate = read - new - quarantined
+            rows.append([batch_ids[i], et.name, str(path), sha, size, file_format(path), read, new,
+                         duplicate, quarantined, started_at, i])
+            results.append(
+                FileResult(str(path), et.name, "landed", batch_ids[i], read, new, duplicate, quarantined)
+            )
+        con.executemany(
+            "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() + to_microseconds(?))",
+            rows,
+        )
+    return results
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join(quote_str(v) for v in values) + "]"
+
+
+def _append_together(con: duckdb.DuckDBPyConnection, et: EventType, batches: str) -> dict[int, int]:
+    """_append for the files of ``_checked`` (column _file): the first occurrence is the first
+    by file, then line. Returns the rows landed per file."""
+    table = raw_table(et.name)
+    columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
+    selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
+    position = "(_file::bigint << 40 | source_line)"
+    con.execute(
+        f"""
+        create or replace temp table _landing as
+        select _file, source_line, event_key, content_hash, {selected}
+        from _checked
+        left join (
+            select content_hash, min({position}) as first_position
+            from _checked where reason is null group by content_hash having count(*) > 1
+        ) repeated using (content_hash)
+        where reason is null
+          and (repeated.first_position is null or {position} = repeated.first_position)
+          and content_hash not in (
+              select content_hash from {table}
+              where content_hash in (select content_hash from _checked where reason is null) {_counted(con)}
+          )
+        """
+    )
+    con.execute(
+        f"""
+        insert into {table} ({", ".join(quote_ident(c) for c in columns)})
+        select {batches}[_file + 1], source_line, now() + to_microseconds(_file), event_key, content_hash,
+               {selected}
+        from _landing
+        """
+    )
+    return dict(con.execute("select _file, count(*) from _landing group by all").fetchall())
+
+
+def _counted(con: duckdb.DuckDBPyConnection) -> str:
+    """A condition on the log's batch_id: the batch counts (it is not rejected). Empty while no
+    batch was ever rejected, so that the dedup probe need not read batch ids."""
+    if con.execute("select exists(select 1 from meta.batch_events where action = 'reject')").fetchone()[0]:
+        rejected = f"select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject'"
+        return f"and batch_id not in ({rejected})"
+    return ""
+
+
 def already_landed(con: duckdb.DuckDBPyConnection, sha: str, event_types: tuple[str, ...]) -> str | None:
     """The batch that already landed this checksum as one of these event types, if any."""
     row = con.execute(
@@ -160,7 +330,7 @@ def already_landed(con: duckdb.DuckDBPyConnection, sha: str, event_types: tuple[
 
 
 @contextmanager
-def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[datetime]:
+def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path, parts: int = 0) -> Iterator[datetime]:
     """One transaction for everything one file produces: all of it lands, or none of it.
 
     Yields the transaction's start time (the ledger's started_at). Source adapters use it to
@@ -177,6 +347,13 @@ def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[
         raise
     finally:
         con.execute("drop view if exists _in; drop table if exists _checked; drop table if exists _csv")
+        for i in range(parts):  # the files read side by side (_land_together)
+            con.execute(
+                f"drop view if exists _in_{i}; drop table if exists _csv_{i}; drop table if exists _rej_{i};"
+                f" drop table if exists _rej_scan_{i}; drop table if exists _rej_{i}_lines"
+            )
+        if parts:
+            con.execute("drop table if exists _landing")
 
 
 def check_and_append(
@@ -214,11 +391,7 @@ def _append(
     # file can land, and only if the log holds it in a batch that counts: a row of a rejected
     # batch is excluded from every build, so its corrected re-delivery must land. The probe
     # into the log reads its 16-byte hashes only (and batch ids, once a batch was rejected).
-    if con.execute("select exists(select 1 from meta.batch_events where action = 'reject')").fetchone()[0]:
-        rejected = f"select batch_id from ({LATEST_DECISION_SQL}) where action = 'reject'"
-        counted = f"and batch_id not in ({rejected})"
-    else:
-        counted = ""
+    counted = _counted(con)
     # Written so that no hash table is built over the whole file but the within-file count:
     # the log's matches (few) are the build side of the NOT IN, and the good records are
     # read from _checked where they are used (a CTE used three times would be copied).

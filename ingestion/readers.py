@@ -38,11 +38,15 @@ def file_format(path: Path) -> str | None:
     return None
 
 
-def read_into_temp(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType) -> bool:
-    """Create ``_in`` from the file; True if its ``raw`` is a STRUCT rather than text."""
+def read_into_temp(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType, name: str = "_in"
+) -> bool:
+    """Create the view ``name`` (``_in``) from the file; True if its ``raw`` is a STRUCT rather
+    than text. Helper tables of the view are named after it (``_csv`` for ``_in``, ``_csv_3``
+    for ``_in_3``), so that several files can be read side by side."""
     readers = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
-    con.execute("drop view if exists _in")
-    return readers[fmt](con, path, et)
+    con.execute(f"drop view if exists {name}")
+    return readers[fmt](con, path, et, name)
 
 
 def _field_columns(present: dict[str, str], et: EventType) -> str:
@@ -78,25 +82,26 @@ def _raw_column(present: dict[str, str], *, text: bool = False) -> str:
     return f"to_json(struct_pack({pairs}))::varchar as raw" if text else f"struct_pack({pairs}) as raw"
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool:
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str) -> bool:
     delim = "\t" if path.name.lower().endswith(".tsv") else ","
+    csv, rej, rej_scan = (f"{t}{name.removeprefix('_in')}" for t in ("_csv", "_rej", "_rej_scan"))
     source = (
         f"read_csv({quote_str(str(path))}, all_varchar=true, header=true, delim={quote_str(delim)},"
-        " quote='\"', escape='\"', store_rejects=true, rejects_table='_rej',"
-        " rejects_scan='_rej_scan')"
+        f" quote='\"', escape='\"', store_rejects=true, rejects_table='{rej}',"
+        f" rejects_scan='{rej_scan}')"
     )
-    con.execute("drop table if exists _rej; drop table if exists _rej_scan")
-    con.execute(f"create or replace temp table _csv as select * from {source}")
-    columns = [row[0] for row in con.execute("select name from pragma_table_info('_csv')").fetchall()]
+    con.execute(f"drop table if exists {rej}; drop table if exists {rej_scan}")
+    con.execute(f"create or replace temp table {csv} as select * from {source}")
+    columns = [row[0] for row in con.execute(f"select name from pragma_table_info('{csv}')").fetchall()]
     present = {c.strip().lower(): c for c in columns}
-    rejected = _rejected_lines(con)
+    rejected = _rejected_lines(con, rej)
     if not rejected:
         con.execute(
             f"""
-            create temp view _in as
+            create temp view {name} as
             select row_number() over () + 1 as source_line, {_raw_column(present)},
                    null::varchar as parse_error, {_field_columns(present, et)}, {_extra_column(present, et)}
-            from _csv
+            from {csv}
             """
         )
         return True
@@ -104,13 +109,13 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool
     # over the remaining lines (exact unless a record spans lines or the file has blank lines).
     con.execute(
         f"""
-        create temp view _in as
+        create temp view {name} as
         with good as (
-            select row_number() over () as k, * from _csv
+            select row_number() over () as k, * from {csv}
         ),
         lines as (
-            select range as line from range(2, 2 + (select count(*) from _csv) + {len(rejected)})
-            where range not in (select line from _rej_lines)
+            select range as line from range(2, 2 + (select count(*) from {csv}) + {len(rejected)})
+            where range not in (select line from {rej}_lines)
         ),
         numbered as (select line, row_number() over (order by line) as k from lines)
         select numbered.line as source_line, {_raw_column(present, text=True)}, null::varchar as parse_error,
@@ -120,7 +125,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool
         select line, {_masked_csv_line(columns, et, delim)}, error,
                {", ".join(f"null::varchar as {quote_ident(n)}" for n in et.names)},
                null::varchar
-        from _rej_lines
+        from {rej}_lines
         """
     )
     return False
@@ -153,20 +158,20 @@ def _masked_json_text(et: EventType) -> str:
     return f"regexp_replace(raw, {quote_str(pattern)}, '\"\\1\": \"<pii>\"', 'g')"
 
 
-def _rejected_lines(con: duckdb.DuckDBPyConnection) -> list[int]:
+def _rejected_lines(con: duckdb.DuckDBPyConnection, rej: str) -> list[int]:
     con.execute(
-        """
-        create or replace temp table _rej_lines as
+        f"""
+        create or replace temp table {rej}_lines as
         select line, any_value(csv_line) as csv_line,
                -- the CSV reader can report one broken line once per column: keep the first
                arg_min(error_type || ': ' || error_message, column_idx) as error
-        from _rej group by line
+        from {rej} group by line
         """
     )
-    return [r[0] for r in con.execute("select line from _rej_lines").fetchall()]
+    return [r[0] for r in con.execute(f"select line from {rej}_lines").fetchall()]
 
 
-def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool:
+def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str) -> bool:
     # Read lines as text so that one broken line is quarantined, not the whole file, and
     # every record keeps its exact line number.
     lines = (
@@ -180,7 +185,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bo
     fields = ", ".join(f"v[{i}] as {quote_ident(n)}" for i, n in enumerate(et.names, 1))
     con.execute(
         f"""
-        create temp view _in as
+        create temp view {name} as
         with lines as (
             select row_number() over () as source_line, raw from {lines}
         ),
@@ -219,7 +224,7 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bo
     return False
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> bool:
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str) -> bool:
     source = f"read_parquet({quote_str(str(path))}, file_row_number=true)"
     columns = [
         row[0]
@@ -229,7 +234,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> 
     present = {c.strip().lower(): c for c in columns}
     con.execute(
         f"""
-        create temp view _in as
+        create temp view {name} as
         select file_row_number + 1 as source_line, {_raw_column(present)},
                null::varchar as parse_error,
                {_field_columns(present, et)}, {_extra_column(present, et)}

@@ -133,8 +133,12 @@ def _masked_raw(et: EventType, raw_struct: bool) -> str:
     )
 
 
-def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct: bool = False) -> None:
-    """raw_struct: ``_in.raw`` is a STRUCT of the record's columns, not text (readers.py)."""
+def check_into_temp(
+    con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct: bool = False, file_column: bool = False
+) -> None:
+    """raw_struct: ``_in.raw`` is a STRUCT of the record's columns, not text (readers.py).
+    file_column: ``_in`` holds several files, told apart by its column ``_file``, kept."""
+    carry = "_file, " if file_column else ""
     checks = _checks(et)
     # Each condition is evaluated once: the first failing check's number picks reason and detail.
     failed = "case " + " ".join(f"when {c} then {i}" for i, (c, _, _) in enumerate(checks)) + " end"
@@ -146,6 +150,7 @@ def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct
     by_name = {f.name: f for f in et.fields}
     key = "concat_ws('|', " + ", ".join(_canonical(by_name[k]) for k in et.key) + ")"
     hashed = ", ".join(f"coalesce({_canonical(f)}, chr(0))" for f in et.fields)
+    names = ", ".join(quote_ident(n) for n in et.names)
     con.execute("drop table if exists _checked")
     # One pass, no join: each PII value is hashed where it stands. (Hashing each distinct value
     # once and joining back costs more than it saves: most member ids and emails of a file are
@@ -154,15 +159,15 @@ def check_into_temp(con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct
         f"""
         create temp table _checked as
         with edged as (select *, {_edges(et)} as __edge from _in),
-        texts as (select source_line, raw, parse_error, extra, {texts} from edged),
+        texts as (select {carry}source_line, raw, parse_error, extra, {texts} from edged),
         parsed as (select *, {parsed} from texts),
         judged as (select *, {failed} as failed from parsed),
         stored as (
-            select source_line, raw, parse_error, extra, failed,
+            select {carry}source_line, raw, parse_error, extra, failed,
                    {reason} as reason, {detail} as detail, {stored}
             from judged
         )
-        select source_line, parse_error, extra, reason, detail, {", ".join(quote_ident(n) for n in et.names)},
+        select {carry}source_line, parse_error, extra, reason, detail, {names},
                {key} as event_key,
                {content_hash(hashed)} as content_hash,
                -- only quarantined records keep their raw text: building it is not free

@@ -16,7 +16,7 @@ from ingestion import landing
 from ingestion.landing import event_type_for, land_path
 from ingestion.pseudonymize import pseudonym
 from reachloop.cli import main
-from reachloop.settings import Settings
+from reachloop.settings import ReachloopError, Settings
 from reachloop.warehouse import warehouse
 from tests.conftest import query
 
@@ -364,3 +364,71 @@ def test_a_log_with_text_content_hashes_is_migrated_and_still_deduplicates(setti
         settings.warehouse,
         "select data_type from information_schema.columns where table_name = 'share' and column_name = 'content_hash'",
     ) == [("UHUGEINT",)]
+
+
+def _mixed_share_folder(root: Path) -> Path:
+    """Small share files in three formats: duplicates within and across files, a new version of
+    an event in a later file, a broken record, and one file delivered twice under two names."""
+    first = SHARE_HEADER + GOOD_SHARE + GOOD_SHARE + "s2,robot,e1,linkedin,2026-03-01T10:00:00Z,t2,c1,u\n"
+    write(root / "share-1.csv", first)
+    write(
+        root / "share-2.jsonl",
+        '{"share_id":"s1","author_type":"employee","author_id":"e1","network":"linkedin",'
+        '"posted_at":"2026-03-01T10:00:00Z","tracking_token":"tok1","content_id":"c1","platform_urn":"urn:x:1"}\n'
+        '{"share_id":"s1","author_type":"employee","author_id":"e1","network":"linkedin",'
+        '"posted_at":"2026-03-01T10:00:00Z","tracking_token":"tok1","content_id":"c2","platform_urn":"urn:x:1"}\n'
+        "not json\n",
+    )
+    pq.write_table(
+        pa.table({"share_id": ["s3", "s1"], "author_type": ["page", "employee"], "author_id": ["p", "e1"],
+                  "network": ["linkedin"] * 2, "posted_at": ["2026-03-02T00:00:00Z", "2026-03-01T10:00:00Z"],
+                  "tracking_token": ["t3", "tok1"], "content_id": [None, "c2"], "platform_urn": ["u", "urn:x:1"]}),
+        root / "share-3.parquet",
+    )
+    write(root / "share-4.csv", first)  # the same file again
+    return root
+
+
+def test_small_files_landing_together_land_as_one_after_another(settings, pii_key, tmp_path, monkeypatch) -> None:
+    folder = _mixed_share_folder(tmp_path / "in")
+    together = land(settings, folder, pii_key)
+    assert [(r.status, r.rows_read, r.rows_landed, r.rows_duplicate, r.rows_quarantined) for r in together] == [
+        ("landed", 3, 1, 1, 1),  # s1, s1 again, s2 (bad enum)
+        ("landed", 3, 1, 1, 1),  # s1 (logged), s1 version 2, a broken line
+        ("landed", 2, 1, 1, 0),  # s3, s1 version 2 (in the file before)
+        ("skipped", 0, 0, 0, 0),
+    ]
+    assert together[3].batch_id == together[0].batch_id
+    # The same as landing them one at a time (no file is small enough to share a transaction).
+    monkeypatch.setattr(landing, "SMALL_FILE_BYTES", 0)
+    one_by_one = Settings(home=tmp_path / "home-2")
+    assert [r.as_dict() for r in land(one_by_one, folder, pii_key)] == [r.as_dict() for r in together]
+    log = "select * exclude (ingested_at) from raw.share order by batch_id, source_line"
+    assert query(settings.warehouse, log) == query(one_by_one.warehouse, log)
+    ledger = "select * exclude (started_at, ingested_at) from meta.batches order by ingested_at"
+    assert query(settings.warehouse, ledger) == query(one_by_one.warehouse, ledger)
+    q = "select * exclude (quarantined_at) from meta.quarantine order by batch_id, source_line"
+    assert query(settings.warehouse, q) == query(one_by_one.warehouse, q)
+    # Files keep their order in the log, and each row its batch's ingested_at: the later
+    # version of s1 is the latest.
+    [(latest,)] = query(
+        settings.warehouse,
+        "select content_id from raw.share where share_id = 's1'"
+        " order by ingested_at desc, source_line desc limit 1",
+    )
+    assert latest == "c2"
+    assert query(
+        settings.warehouse,
+        "select count(*) from raw.share r join meta.batches b using (batch_id) where r.ingested_at <> b.ingested_at",
+    ) == [(0,)]
+
+
+def test_a_broken_file_among_small_ones_stops_where_it_would_alone(settings, pii_key, tmp_path) -> None:
+    write(tmp_path / "in" / "share-1.csv", SHARE_HEADER + GOOD_SHARE)
+    (tmp_path / "in" / "share-2.parquet").write_text("not parquet at all")
+    write(tmp_path / "in" / "share-3.csv", SHARE_HEADER + GOOD_SHARE.replace("s1,", "s3,"))
+    with pytest.raises(ReachloopError, match="share-2.parquet"):
+        land(settings, tmp_path / "in", pii_key)
+    # the file before it landed, nothing of it or after it did
+    assert query(settings.warehouse, "select file_path from meta.batches") == [(str(tmp_path / "in" / "share-1.csv"),)]
+    assert query(settings.warehouse, "select share_id from raw.share") == [("s1",)]

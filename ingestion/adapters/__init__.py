@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -26,7 +26,7 @@ from ingestion.landing import (
     check_and_append,
     event_type_for,
     file_sha256,
-    land_file,
+    land_files,
     landing_files,
     landing_transaction,
     prepare,
@@ -152,10 +152,22 @@ def land_any(
         raise ReachloopError(f"nothing to land: {root} does not exist")
     prepare(con, key)
     results: list[FileResult] = []
+    base = root if root.is_dir() else root.parent
+    contract: list[tuple[Path, str]] = []  # consecutive contract files land as a run (land_files)
+
+    def report(unit_results: Iterable[FileResult]) -> None:
+        for result in unit_results:
+            results.append(result)
+            if on_file:
+                on_file(result)
+
     for unit, unit_spec, members in _units(root, spec):
         if unit_spec is None:
-            unit_results = [_land_contract_file(con, unit, root)]
-        elif unit_spec == UNKNOWN:
+            contract.append((unit, event_type_for(unit, base)))
+            continue
+        report(land_files(con, contract))
+        contract = []
+        if unit_spec == UNKNOWN:
             et_name = event_type_for(unit, root if root.is_dir() else root.parent)
             message = (
                 f"unknown event type {et_name!r}: name the file or its folder after one, or give"
@@ -167,10 +179,8 @@ def land_any(
                 unit_results = land_source(con, unit, unit_spec, files=members)
             except SourceShapeError as exc:
                 unit_results = [FileResult(str(unit), None, "rejected", message=str(exc))]
-        for result in unit_results:
-            results.append(result)
-            if on_file:
-                on_file(result)
+        report(unit_results)
+    report(land_files(con, contract))
     return results
 
 
@@ -205,11 +215,6 @@ def _units(root: Path, spec: str | None) -> Iterator[tuple[Path, str | None, lis
                 yield path.parent, fmt, members
         else:
             yield path, fmt or UNKNOWN, None
-
-
-def _land_contract_file(con: duckdb.DuckDBPyConnection, path: Path, root: Path) -> FileResult:
-    et_name = event_type_for(path, root if root.is_dir() else root.parent)
-    return land_file(con, path, EVENT_TYPES[et_name])
 
 
 def _members(path: Path) -> list[Path]:
