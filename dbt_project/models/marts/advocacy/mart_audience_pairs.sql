@@ -43,12 +43,39 @@ latest_shares as (
 
 ),
 
+latest_audience_refs as (
+
+    -- Each employee's audience as of their latest share: an observation, or the engaged fallback.
+    select
+        resolved.employee_id,
+        resolved.posted_at,
+        resolved.audience_basis,
+        resolved.audience_observed_at
+    from latest_shares
+    inner join {{ ref('int_share_audiences_resolved') }} as resolved
+        on latest_shares.share_id = resolved.share_id
+
+),
+
 audiences as (
 
-    select latest_shares.employee_id, share_audiences.member_id
-    from latest_shares
-    inner join {{ ref('int_share_audiences') }} as share_audiences
-        on latest_shares.share_id = share_audiences.share_id
+    -- Their members, joined set-based (never copied per share): see int_share_audiences_resolved.
+    select refs.employee_id, audiences.member_id
+    from latest_audience_refs as refs
+    inner join {{ ref('stg_event_log__audiences') }} as audiences
+        on refs.audience_basis = 'observed'
+        and audiences.employee_id = refs.employee_id
+        and audiences.observed_at = refs.audience_observed_at
+
+    union all
+
+    select refs.employee_id, spans.member_id
+    from latest_audience_refs as refs
+    inner join {{ ref('int_employee_engager_spans') }} as spans
+        on refs.audience_basis = 'engaged'
+        and spans.employee_id = refs.employee_id
+        and spans.first_engaged_at < refs.posted_at
+        and refs.posted_at <= spans.audience_until
 
 ),
 

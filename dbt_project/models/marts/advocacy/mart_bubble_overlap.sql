@@ -1,6 +1,7 @@
 -- Grain: content item shared by at least one employee. How much the audiences of the
 -- employees who shared an item overlap: each sharer's audience is taken as of their first
--- share of the item; overlap_ratio = 1 − union ÷ sum (0: disjoint audiences).
+-- share of the item (int_share_audiences_resolved: the latest observation at or before it,
+-- else the engaged fallback); overlap_ratio = 1 − union ÷ sum (0: disjoint audiences).
 
 with
 
@@ -23,15 +24,40 @@ sharer_shares as (
 
 ),
 
-sharer_audiences as (
+sharer_audience_refs as (
 
+    -- Each sharer's audience as of that share: an observation, or the engaged fallback.
     select
         sharer_shares.content_id,
-        sharer_shares.employee_id,
-        share_audiences.member_id
+        resolved.employee_id,
+        resolved.posted_at,
+        resolved.audience_basis,
+        resolved.audience_observed_at
     from sharer_shares
-    inner join {{ ref('int_share_audiences') }} as share_audiences
-        on sharer_shares.share_id = share_audiences.share_id
+    inner join {{ ref('int_share_audiences_resolved') }} as resolved
+        on sharer_shares.share_id = resolved.share_id
+
+),
+
+sharer_audiences as (
+
+    -- Their members, joined set-based (never copied per share): see int_share_audiences_resolved.
+    select refs.content_id, audiences.member_id
+    from sharer_audience_refs as refs
+    inner join {{ ref('stg_event_log__audiences') }} as audiences
+        on refs.audience_basis = 'observed'
+        and audiences.employee_id = refs.employee_id
+        and audiences.observed_at = refs.audience_observed_at
+
+    union all
+
+    select refs.content_id, spans.member_id
+    from sharer_audience_refs as refs
+    inner join {{ ref('int_employee_engager_spans') }} as spans
+        on refs.audience_basis = 'engaged'
+        and spans.employee_id = refs.employee_id
+        and spans.first_engaged_at < refs.posted_at
+        and refs.posted_at <= spans.audience_until
 
 ),
 
