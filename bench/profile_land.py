@@ -3,6 +3,11 @@ DuckDB profile (EXPLAIN ANALYZE) of the check of the largest file of each format
 
     python -m bench.profile_land LANDING [--explain DIR]
     python -m bench.profile_land LANDING --statements   # CPU per kind of SQL statement, too
+    python -m bench.profile_land LANDING --as-landed    # small files together, as reachloop land
+
+File by file (the default), every file takes the single-file path of ``land_file``; with
+``--as-landed`` small consecutive files of one type share a transaction and phases are not
+split by format.
 
 CPU seconds per phase (ingestion/landing.py): sha256 of the file, the ledger lookup, read (the reader's
 temp objects; CSV materializes the file here, JSON Lines and Parquet stay lazy views), check
@@ -68,7 +73,7 @@ def _timed(name: str, fn):
     return wrapper
 
 
-def profile(root: Path, explain: Path | None, statements: bool = False) -> dict:
+def profile(root: Path, explain: Path | None, statements: bool = False, as_landed: bool = False) -> dict:
     home = Path(tempfile.mkdtemp(prefix="profile-land-"))
     con = open_warehouse(home / "warehouse.duckdb")
     timed = _TimedConnection(con) if statements else con
@@ -78,10 +83,18 @@ def profile(root: Path, explain: Path | None, statements: bool = False) -> dict:
     landing.read_into_temp = _timed("read", landing.read_into_temp)
     landing.check_into_temp = _timed("check", landing.check_into_temp)
     landing._append = _timed("append", landing._append)
+    landing._append_together = _timed("append", landing._append_together)
     rows: dict[str, int] = defaultdict(int)
     largest: dict[str, tuple[int, Path]] = {}
     started = time.perf_counter()
-    for path in landing.landing_files(root):
+    if as_landed:  # as reachloop land does it: small files together, so no split by format
+        CURRENT["fmt"] = "all"
+        t0 = time.process_time()
+        files = [(path, landing.event_type_for(path, root)) for path in landing.landing_files(root)]
+        for r in landing.land_files(timed, files):
+            rows["all"] += r.rows_read
+        PHASES["all"]["total"] += time.process_time() - t0
+    for path in [] if as_landed else landing.landing_files(root):
         et = landing.event_type_for(path, root)
         fmt = path.suffix.lstrip(".")
         CURRENT["fmt"] = fmt
@@ -145,9 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("landing", type=Path)
     p.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE of the largest file per format here")
     p.add_argument("--statements", action="store_true", help="also CPU seconds per kind of SQL statement")
+    p.add_argument(
+        "--as-landed", action="store_true",
+        help="land as reachloop land does (small files of one type together), not file by file",
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("REACHLOOP_PII_KEY", "profile")
-    print(json.dumps(profile(args.landing, args.explain, args.statements), indent=1))
+    print(json.dumps(profile(args.landing, args.explain, args.statements, args.as_landed), indent=1))
     return 0
 
 
