@@ -338,7 +338,7 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
             settings, as_of=as_of, full_refresh=full_refresh, exclude="resource_type:unit_test"
         )
     with warehouse(settings) as con:
-        _drop_orphan_marts(con, settings)
+        _drop_orphan_relations(con, settings)
         con.execute(
             "update meta.builds set models = ?, tests = ? where build_id = ?",
             [result.models, result.tests, build_id],
@@ -346,25 +346,31 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
     return result.models, result.tests
 
 
-def _drop_orphan_marts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """dbt never drops the table of a model that was renamed or removed; in schema marts such a
-    table would be checked by no suite yet published as if current. The manifest of the build
-    that just ran lists every model of the project, selected or not."""
-    from reachloop.dbt_build import MARTS_SCHEMA, manifest_path
+def _drop_orphan_relations(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """dbt never drops the table of a model that was renamed or removed. In schema marts such
+    a table would be checked by no suite yet published as if current; elsewhere it wastes disk
+    (a removed intermediate can hold tens of millions of rows). The manifest of the build that
+    just ran lists every model of the project, selected or not."""
+    from reachloop.dbt_build import manifest_path
 
     manifest = manifest_path(settings)
     if not manifest.exists():
         return
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    current = {n.get("alias") or n["name"] for n in nodes if n.get("schema") == MARTS_SCHEMA}
-    orphans = con.execute(
-        "select table_name, table_type from information_schema.tables where table_schema = ?",
-        [MARTS_SCHEMA],
+    nodes = [
+        n for n in json.loads(manifest.read_text())["nodes"].values()
+        if n["resource_type"] in ("model", "seed", "snapshot")
+    ]
+    current = {(n["schema"], n.get("alias") or n["name"]) for n in nodes}
+    managed = sorted({schema for schema, _ in current})
+    relations = con.execute(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_catalog = current_database() and list_contains(?, table_schema)",
+        [managed],
     ).fetchall()
-    for name, kind in orphans:
-        if name not in current:
+    for schema, name, kind in relations:
+        if (schema, name) not in current:
             what = "view" if kind == "VIEW" else "table"
-            con.execute(f"drop {what} {MARTS_SCHEMA}.{quote_ident(name)}")
+            con.execute(f"drop {what} {quote_ident(schema)}.{quote_ident(name)}")
 
 
 def run_gate_2(settings: Settings, build_id: str) -> str:

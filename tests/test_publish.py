@@ -155,10 +155,19 @@ def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatc
         land_path(con, late, b"k")
         # and a mart some earlier version of the project had, since renamed away
         con.execute("create schema if not exists marts; create table marts.mart_renamed_away as select 1 as x")
+        # and an intermediate model it had, since removed (dbt leaves its table behind)
+        con.execute("create schema if not exists intermediate;"
+                    " create table intermediate.int_removed as select 1 as x")
     pipeline.run_dbt(settings, outcome.build_id)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         built = {r[0] for r in con.execute("select share_id from marts.fct_shares").fetchall()}
         marts = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+        intermediate = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'intermediate'").fetchall()}
+        raw = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
     assert built == {"s1"}
     assert "mart_renamed_away" not in marts and "mart_reach_vs_network" in marts
+    assert "int_removed" not in intermediate and "int_share_metrics_latest" in intermediate
+    assert "share" in raw  # the event log is not dbt's to drop
