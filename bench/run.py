@@ -337,8 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     p.add_argument(
         "--markdown",
-        type=Path,
-        default=REPO / "BENCHMARKS.md",
+        default=str(REPO / "BENCHMARKS.md"),
         help="render this file from the results ('' to skip)",
     )
     p.add_argument("--reuse-data", action="store_true", help="keep generated data already in --work")
