@@ -172,7 +172,7 @@ def land_file(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> File
             str(path), et.name, "skipped", previous, message="already landed (same checksum)"
         )
     fmt = file_format(path)
-    with landing_transaction(con, path) as started_at:
+    with landing_transaction(con, path, _temp_objects(fmt, "_in")) as started_at:
         raw_struct = read_into_temp(con, path, fmt, et)
         result = check_and_append(
             con, path, et, batch_id=f"{et.name}-{sha[:16]}", sha=sha, size=path.stat().st_size,
@@ -229,7 +229,8 @@ def _land_together(
     fields = ", ".join(quote_ident(n) for n in et.names)
     batch_ids = [f"{et.name}-{sha[:16]}" for _, sha, _ in files]
     batches, paths = _sql_list(batch_ids), _sql_list([str(path) for path, _, _ in files])
-    with landing_transaction(con, files[0][0], parts=len(files)) as started_at:
+    temp = tuple(o for i, (p, _, _) in enumerate(files) for o in _temp_objects(file_format(p), f"_in_{i}"))
+    with landing_transaction(con, files[0][0], (*temp, "table _landing")) as started_at:
         parts = []
         for i, (path, _, _) in enumerate(files):
             raw_struct = read_into_temp(con, path, file_format(path), et, name=f"_in_{i}")
@@ -330,11 +331,14 @@ def already_landed(con: duckdb.DuckDBPyConnection, sha: str, event_types: tuple[
 
 
 @contextmanager
-def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path, parts: int = 0) -> Iterator[datetime]:
+def landing_transaction(
+    con: duckdb.DuckDBPyConnection, path: Path, temp: tuple[str, ...] = ()
+) -> Iterator[datetime]:
     """One transaction for everything one file produces: all of it lands, or none of it.
 
     Yields the transaction's start time (the ledger's started_at). Source adapters use it to
-    land the several event types one vendor file produces as a unit.
+    land the several event types one vendor file produces as a unit. ``temp``: more temporary
+    tables and views to drop afterwards (what readers made, see _temp_objects).
     """
     con.execute("begin transaction")
     try:
@@ -346,14 +350,18 @@ def landing_transaction(con: duckdb.DuckDBPyConnection, path: Path, parts: int =
             raise ReachloopError(f"could not land {path}: {exc}".splitlines()[0]) from exc
         raise
     finally:
-        con.execute("drop view if exists _in; drop table if exists _checked; drop table if exists _csv")
-        for i in range(parts):  # the files read side by side (_land_together)
-            con.execute(
-                f"drop view if exists _in_{i}; drop table if exists _csv_{i}; drop table if exists _rej_{i};"
-                f" drop table if exists _rej_scan_{i}; drop table if exists _rej_{i}_lines"
-            )
-        if parts:
-            con.execute("drop table if exists _landing")
+        drops = ["view _in", "table _checked", "table _csv", *temp]
+        con.execute("; ".join(f"drop {kind} if exists {name}" for kind, name in (d.split() for d in drops)))
+
+
+def _temp_objects(fmt: str, name: str) -> tuple[str, ...]:
+    """The temporary objects the reader of a format makes for the view ``name`` (readers.py)."""
+    suffix = name.removeprefix("_in")
+    made = {
+        "csv": (f"_csv{suffix}", f"_rej{suffix}", f"_rej_scan{suffix}", f"_rej{suffix}_lines"),
+        "jsonl": (f"_lines{suffix}",),
+    }
+    return (f"view {name}", *(f"table {t}" for t in made.get(fmt, ())))
 
 
 def check_and_append(

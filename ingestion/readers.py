@@ -174,8 +174,12 @@ def _rejected_lines(con: duckdb.DuckDBPyConnection, rej: str) -> list[int]:
 def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str) -> bool:
     # Read lines as text so that one broken line is quarantined, not the whole file, and
     # every record keeps its exact line number.
-    lines = (
-        f"read_csv({quote_str(str(path))}, columns={{'raw': 'VARCHAR'}}, header=false,"
+    # The lines are stored first, in file order, then numbered: numbered as they are read,
+    # everything that follows ran on one thread.
+    lines = f"_lines{name.removeprefix('_in')}"
+    con.execute(
+        f"create or replace temp table {lines} as select raw from"
+        f" read_csv({quote_str(str(path))}, columns={{'raw': 'VARCHAR'}}, header=false,"
         " delim=E'\\x01', quote='', escape='', auto_detect=false)"
     )
     known = "{" + ", ".join(f'"{n}": null' for n in et.names) + "}"
