@@ -432,3 +432,15 @@ def test_a_broken_file_among_small_ones_stops_where_it_would_alone(settings, pii
     # the file before it landed, nothing of it or after it did
     assert query(settings.warehouse, "select file_path from meta.batches") == [(str(tmp_path / "in" / "share-1.csv"),)]
     assert query(settings.warehouse, "select share_id from raw.share") == [("s1",)]
+
+
+def test_small_files_landing_together_see_rejected_batches_as_absent(settings, pii_key, tmp_path) -> None:
+    header = "page_id,observed_at,followers\n"
+    write(tmp_path / "a" / "page_followers.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,-5\n")
+    [bad] = land(settings, tmp_path / "a", pii_key)
+    assert main(["batches", "reject", bad.batch_id, "--reason", "negative followers"]) == 0
+    # a fix and a re-delivery of an accepted row of it, landing in one transaction
+    write(tmp_path / "b" / "page_followers-1.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,105\n")
+    write(tmp_path / "b" / "page_followers-2.csv", header + "p,2026-03-02T00:00:00Z,105\n")
+    fixed, again = land(settings, tmp_path / "b", pii_key)
+    assert (fixed.rows_landed, fixed.rows_duplicate, again.rows_landed, again.rows_duplicate) == (2, 0, 0, 1)
