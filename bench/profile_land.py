@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -125,6 +126,7 @@ def profile(root: Path, explain: Path | None, statements: bool = False, as_lande
         for fmt, (_, path) in largest.items():
             _explain(con, path, explain / f"check-{fmt}.txt")
     con.close()
+    shutil.rmtree(home, ignore_errors=True)  # a scratch warehouse (SF10: ~700 MB)
     return out
 
 
