@@ -59,23 +59,7 @@ latest_audience_refs as (
 
 audiences as (
 
-    -- Their members, joined set-based (never copied per share): see int_share_audiences_resolved.
-    select refs.employee_id, audiences.member_id
-    from latest_audience_refs as refs
-    inner join {{ ref('stg_event_log__audiences') }} as audiences
-        on refs.audience_basis = 'observed'
-        and audiences.employee_id = refs.employee_id
-        and audiences.observed_at = refs.audience_observed_at
-
-    union all
-
-    select refs.employee_id, spans.member_id
-    from latest_audience_refs as refs
-    inner join {{ ref('int_employee_engager_spans') }} as spans
-        on refs.audience_basis = 'engaged'
-        and spans.employee_id = refs.employee_id
-        and spans.first_engaged_at < refs.posted_at
-        and refs.posted_at <= spans.audience_until
+    {{ reachloop.audience_members('latest_audience_refs', 'employee_id') }}
 
 ),
 

@@ -41,23 +41,7 @@ sharer_audience_refs as (
 
 sharer_audiences as (
 
-    -- Their members, joined set-based (never copied per share): see int_share_audiences_resolved.
-    select refs.content_id, audiences.member_id
-    from sharer_audience_refs as refs
-    inner join {{ ref('stg_event_log__audiences') }} as audiences
-        on refs.audience_basis = 'observed'
-        and audiences.employee_id = refs.employee_id
-        and audiences.observed_at = refs.audience_observed_at
-
-    union all
-
-    select refs.content_id, spans.member_id
-    from sharer_audience_refs as refs
-    inner join {{ ref('int_employee_engager_spans') }} as spans
-        on refs.audience_basis = 'engaged'
-        and spans.employee_id = refs.employee_id
-        and spans.first_engaged_at < refs.posted_at
-        and refs.posted_at <= spans.audience_until
+    {{ reachloop.audience_members('sharer_audience_refs', 'content_id') }}
 
 ),
 
