@@ -74,6 +74,29 @@ def test_fast_formula_equals_the_textbook_definition() -> None:
     assert max(abs(fast[s] - slow[s]) for s in fast) < 1e-12
 
 
+def test_chains_with_cycles_and_acyclic_states_match_the_textbook() -> None:
+    """Most share states lie on no cycle (their N[s, s] comes from the self-loop alone); some
+    form cycles of different sizes; self-loops everywhere. All must equal the textbook."""
+    rng = np.random.default_rng(11)
+    line = [f"a{i}" for i in range(30)]  # walks only go forward: no cycles
+    journeys = []
+    for _ in range(800):
+        first = int(rng.integers(0, 27))
+        steps = sorted(rng.choice(np.arange(first, 30), size=int(rng.integers(1, 4)), replace=False))
+        path = [line[i] for i in steps]
+        if rng.random() < 0.2:
+            path.insert(1, path[0])  # a self-loop
+        journeys.append((path, bool(rng.random() < 0.3)))
+    journeys += [(["c1", "c2", "c1", "c3"], True), (["c2", "c3", "c2"], False), (["c3", "c1"], True),
+                 (["d1", "d2", "d1"], True), (["d2"], False), (["a3", "c1", "c2"], True)]
+    transitions = journeys_to_transitions(journeys)
+    fast = removal_effects(transitions).set_index("state")["removal_effect"].to_dict()
+    slow = removal_effects_by_resolving(transitions)
+    assert fast.keys() == slow.keys()
+    assert max(abs(fast[s] - slow[s]) for s in fast) < 1e-12
+    assert 0 < fast["c1"] < 1 and fast["d1"] > 0
+
+
 def test_deterministic_whatever_the_row_order() -> None:
     t = journeys_to_transitions([(["A", "B"], True), (["B", "C"], False), (["C"], True), (["A"], False)])
     a = removal_effects(t)
