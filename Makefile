@@ -15,11 +15,11 @@ export REACHLOOP_HOME ?= $(CURDIR)/.reachloop
 
 env: $(STAMP)
 
+# Installed with compiled bytecode: where PYTHONDONTWRITEBYTECODE is set (CI images often do),
+# every process would otherwise re-compile Airflow, dbt and GX from source (GX: 4 s → 12+ s).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	# Compiled bytecode: where PYTHONDONTWRITEBYTECODE is set (CI images often do) every
-	# process would otherwise re-compile Airflow, dbt and GX from source (GX: 4 s → 12+ s).
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
