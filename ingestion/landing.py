@@ -26,7 +26,7 @@ from ingestion.readers import file_format, read_into_temp
 from ingestion.validation import check_into_temp
 from reachloop.batches import LATEST_DECISION_SQL
 from reachloop.settings import ReachloopError
-from reachloop.sql import quote_ident, quote_str
+from reachloop.sql import quote_idents, quote_str
 
 
 @dataclass
@@ -226,7 +226,7 @@ def _land_together(
     """Several new files of one event type in one transaction: each its own batch and ledger
     row. Each file's rows get ingested_at = transaction start + its position in microseconds,
     so that files keep their order in the log (the latest version of an event wins)."""
-    fields = ", ".join(quote_ident(n) for n in et.names)
+    fields = quote_idents(et.names)
     batch_ids = [f"{et.name}-{sha[:16]}" for _, sha, _ in files]
     batches, paths = _sql_list(batch_ids), _sql_list([str(path) for path, _, _ in files])
     temp = tuple(o for i, (p, _, _) in enumerate(files) for o in _temp_objects(file_format(p), f"_in_{i}"))
@@ -281,13 +281,44 @@ def _append_together(con: duckdb.DuckDBPyConnection, et: EventType, batches: str
     """_append for the files of ``_checked`` (column _file): the first occurrence is the first
     by file, then line. Returns the rows landed per file."""
     table = raw_table(et.name)
-    columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
-    selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
-    position = "(_file::bigint << 40 | source_line)"
+    columns, selected = _log_columns(et)
+    new_records = _new_records(con, table, position="(_file::bigint << 40 | source_line)")
     con.execute(
         f"""
         create or replace temp table _landing as
         select _file, source_line, event_key, content_hash, {selected}
+        {new_records}
+        """
+    )
+    con.execute(
+        f"""
+        insert into {table} ({columns})
+        select {batches}[_file + 1], source_line, now() + to_microseconds(_file), event_key, content_hash,
+               {selected}
+        from _landing
+        """
+    )
+    return dict(con.execute("select _file, count(*) from _landing group by all").fetchall())
+
+
+def _log_columns(et: EventType) -> tuple[str, str]:
+    """The raw table's columns (for an insert), and those a record of _checked supplies."""
+    columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
+    supplied = columns[len(BOOKKEEPING_COLUMNS):]
+    return quote_idents(columns), quote_idents(supplied)
+
+
+def _new_records(con: duckdb.DuckDBPyConnection, table: str, position: str) -> str:
+    """SQL (from … where …): the good records of _checked that land.
+
+    Exact duplicates (same content hash, hence same key): only the first occurrence (by
+    ``position``) can land, and only if the log holds it in a batch that counts: a row of a
+    rejected batch is excluded from every build, so its corrected re-delivery must land. The
+    probe into the log reads its 16-byte hashes only (and batch ids, once a batch was
+    rejected). Written so that no hash table is built over the whole file but the within-file
+    count: the log's matches (few) are the build side of the NOT IN, and the good records are
+    read from _checked where they are used (a CTE used three times would be copied)."""
+    return f"""
         from _checked
         left join (
             select content_hash, min({position}) as first_position
@@ -298,18 +329,7 @@ def _append_together(con: duckdb.DuckDBPyConnection, et: EventType, batches: str
           and content_hash not in (
               select content_hash from {table}
               where content_hash in (select content_hash from _checked where reason is null) {_counted(con)}
-          )
-        """
-    )
-    con.execute(
-        f"""
-        insert into {table} ({", ".join(quote_ident(c) for c in columns)})
-        select {batches}[_file + 1], source_line, now() + to_microseconds(_file), event_key, content_hash,
-               {selected}
-        from _landing
-        """
-    )
-    return dict(con.execute("select _file, count(*) from _landing group by all").fetchall())
+          )"""
 
 
 def _counted(con: duckdb.DuckDBPyConnection) -> str:
@@ -393,31 +413,12 @@ def _append(
     con: duckdb.DuckDBPyConnection, path: Path, et: EventType, batch_id: str
 ) -> tuple[int, int, int, int]:
     table = raw_table(et.name)
-    columns = [n for n, _ in BOOKKEEPING_COLUMNS] + list(et.names) + ["extra"]
-    selected = ", ".join(quote_ident(c) for c in columns[len(BOOKKEEPING_COLUMNS):])
-    # Exact duplicates (same content hash, hence same key): only the first occurrence in the
-    # file can land, and only if the log holds it in a batch that counts: a row of a rejected
-    # batch is excluded from every build, so its corrected re-delivery must land. The probe
-    # into the log reads its 16-byte hashes only (and batch ids, once a batch was rejected).
-    counted = _counted(con)
-    # Written so that no hash table is built over the whole file but the within-file count:
-    # the log's matches (few) are the build side of the NOT IN, and the good records are
-    # read from _checked where they are used (a CTE used three times would be copied).
+    columns, selected = _log_columns(et)
     landed = con.execute(
         f"""
-        insert into {table} ({", ".join(quote_ident(c) for c in columns)})
+        insert into {table} ({columns})
         select {quote_str(batch_id)}, source_line, now(), event_key, content_hash, {selected}
-        from _checked
-        left join (
-            select content_hash, min(source_line) as first_line
-            from _checked where reason is null group by content_hash having count(*) > 1
-        ) repeated using (content_hash)
-        where reason is null
-          and (repeated.first_line is null or source_line = repeated.first_line)
-          and content_hash not in (
-              select content_hash from {table}
-              where content_hash in (select content_hash from _checked where reason is null) {counted}
-          )
+        {_new_records(con, table, position="source_line")}
         """
     ).fetchone()[0]
     quarantined = con.execute(

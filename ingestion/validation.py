@@ -11,7 +11,7 @@ import duckdb
 
 from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
 from ingestion.pseudonymize import WHITESPACE
-from reachloop.sql import quote_ident, quote_str
+from reachloop.sql import quote_ident, quote_idents, quote_str
 
 # Quarantine reasons, the stable vocabulary that `reachloop status` groups by.
 MALFORMED = "malformed_record"
@@ -40,7 +40,7 @@ def _edges(et: EventType) -> str:
     """True for a record with a value to trim. trim() with a character set costs more than all
     the other checks of a field together, and few values need it: one test per record, then
     trim() only the values of the records that have one (the result is the same)."""
-    fields = ", ".join(quote_ident(f.name) for f in et.fields)
+    fields = quote_idents(f.name for f in et.fields)
     return f"regexp_matches(concat_ws(chr(31), {fields}), {_EDGE_PATTERN})"
 
 
@@ -150,7 +150,7 @@ def check_into_temp(
     by_name = {f.name: f for f in et.fields}
     key = "concat_ws('|', " + ", ".join(_canonical(by_name[k]) for k in et.key) + ")"
     hashed = ", ".join(f"coalesce({_canonical(f)}, chr(0))" for f in et.fields)
-    names = ", ".join(quote_ident(n) for n in et.names)
+    names = quote_idents(et.names)
     con.execute("drop table if exists _checked")
     # One pass, no join: each PII value is hashed where it stands. (Hashing each distinct value
     # once and joining back costs more than it saves: most member ids and emails of a file are

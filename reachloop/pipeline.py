@@ -256,9 +256,6 @@ def start_build(
                 outcome.full_refresh = True
                 outcome.note = "full refresh: batches were rejected or restored since the last build"
         outcome.build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        # The log position this build gates and builds: a batch landing while the build runs
-        # (a landing task between the build DAG's gate_1 and dbt tasks) waits for the next
-        # build instead of reaching the marts without passing gate 1.
         # Builds run one at a time (one DuckDB writer; the DAG has max_active_runs=1): a build
         # still 'running' was killed mid-way. Closing it keeps its stale log_cutoff out of
         # staging, which reads the running build's cutoff.
@@ -267,6 +264,9 @@ def start_build(
             " error = coalesce(error, 'abandoned: the build process ended without finishing')"
             " where status = 'running'"
         )
+        # The log position this build gates and builds: a batch landing while the build runs
+        # (a landing task between the build DAG's gate_1 and dbt tasks) waits for the next
+        # build instead of reaching the marts without passing gate 1.
         con.execute(
             "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
             " log_cutoff) select ?, 'running', ?, ?, ?, now(), max(ingested_at) from meta.batches",

@@ -328,11 +328,17 @@ def test_whitespace_of_any_kind_around_an_email_is_one_person(settings, pii_key,
     assert pseudonym("\tbob@x.com\u00a0", pii_key, email=True) == pseudonym("bob@x.com", pii_key, email=True)
 
 
-def test_a_rejected_batch_does_not_swallow_its_corrected_redelivery(settings, pii_key, tmp_path) -> None:
+def _land_and_reject_followers(settings, pii_key, tmp_path) -> str:
+    """Land a page_followers file with a negative count and reject its batch; the CSV header."""
     header = "page_id,observed_at,followers\n"
     write(tmp_path / "a" / "page_followers.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,-5\n")
     [bad] = land(settings, tmp_path / "a", pii_key)
     assert main(["batches", "reject", bad.batch_id, "--reason", "negative followers"]) == 0
+    return header
+
+
+def test_a_rejected_batch_does_not_swallow_its_corrected_redelivery(settings, pii_key, tmp_path) -> None:
+    header = _land_and_reject_followers(settings, pii_key, tmp_path)
     write(tmp_path / "b" / "page_followers-fixed.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,105\n")
     [fixed] = land(settings, tmp_path / "b", pii_key)
     assert (fixed.rows_landed, fixed.rows_duplicate) == (2, 0)
@@ -435,10 +441,7 @@ def test_a_broken_file_among_small_ones_stops_where_it_would_alone(settings, pii
 
 
 def test_small_files_landing_together_see_rejected_batches_as_absent(settings, pii_key, tmp_path) -> None:
-    header = "page_id,observed_at,followers\n"
-    write(tmp_path / "a" / "page_followers.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,-5\n")
-    [bad] = land(settings, tmp_path / "a", pii_key)
-    assert main(["batches", "reject", bad.batch_id, "--reason", "negative followers"]) == 0
+    header = _land_and_reject_followers(settings, pii_key, tmp_path)
     # a fix and a re-delivery of an accepted row of it, landing in one transaction
     write(tmp_path / "b" / "page_followers-1.csv", header + "p,2026-03-01T00:00:00Z,100\np,2026-03-02T00:00:00Z,105\n")
     write(tmp_path / "b" / "page_followers-2.csv", header + "p,2026-03-02T00:00:00Z,105\n")

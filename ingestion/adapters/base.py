@@ -19,7 +19,7 @@ import duckdb
 
 from ingestion.contract import event_type_of
 from reachloop.settings import ReachloopError
-from reachloop.sql import quote_ident, quote_str
+from reachloop.sql import quote_ident, quote_idents, quote_str
 
 
 class SourceShapeError(ReachloopError):
@@ -242,7 +242,7 @@ def stage_in(con: duckdb.DuckDBPyConnection, event_type: str, select: str) -> No
             from ({select})
         )
         select source_line, json_object({raw_pairs})::varchar as raw, null::varchar as parse_error,
-               {", ".join(quote_ident(n) for n in et.names)}, extra
+               {quote_idents(et.names)}, extra
         from mapped
         """
     )

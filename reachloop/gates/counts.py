@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from reachloop.gates import suites
-from reachloop.sql import quote_ident, quote_str
+from reachloop.sql import quote_ident, quote_idents, quote_str
 
 # The batches gate 1 checks (a temp table that frames.gate_1_frames fills).
 PENDING = "batch_id in (select batch_id from _gate_batches)"
@@ -70,7 +70,7 @@ def counts_sql(counts: Counts, label: str) -> str:
         f"""
         left join (
             select {key} as {counts.key}, sum(n) as {quote_ident(c)}
-            from (select {_idents(_unique_columns(r, counts.per_batch))}, count(*) as n
+            from (select {quote_idents(_unique_columns(r, counts.per_batch))}, count(*) as n
                   from {counts.table} where {where} and not ({_all_missing(r.columns, counts.floats)})
                   group by all having count(*) > 1){group}
         ) using ({counts.key})"""
@@ -95,10 +95,10 @@ def violating_rows(
     order = dict.fromkeys([*(c for c in rule.columns if c != "batch_id" and unique), *counts.order])
     df = con.execute(
         f"""
-        select {_idents(dict.fromkeys([*counts.shown, *rule.columns]))} from {counts.table}
+        select {quote_idents(dict.fromkeys([*counts.shown, *rule.columns]))} from {counts.table}
         where {"batch_id = $1" if counts.per_batch else "true"}
         {"qualify" if unique else "and"} {violation_sql(rule, counts.floats)}
-        {f"order by {_idents(order)}" if order else ""} limit {int(limit)}
+        {f"order by {quote_idents(order)}" if order else ""} limit {int(limit)}
         """,
         [key] if counts.per_batch else [],
     ).df()
@@ -153,7 +153,7 @@ def violation_sql(rule: suites.Rule, floats: frozenset[str] = frozenset()) -> st
             # A window, to find examples in one batch or mart; counting uses counts_sql's
             # grouped form. Every copy of a repeated key is unexpected, as in GX.
             return (f"(not {_all_missing(rule.columns, floats)}"
-                    f" and count(*) over (partition by {_idents(rule.columns)}) > 1)")
+                    f" and count(*) over (partition by {quote_idents(rule.columns)}) > 1)")
     raise ValueError(f"no SQL for {rule}")
 
 
@@ -176,10 +176,6 @@ def _missing(column: str, floats: frozenset[str]) -> str:
 
 def _all_missing(columns: tuple[str, ...], floats: frozenset[str]) -> str:
     return "(" + " and ".join(_missing(c, floats) for c in columns) + ")"
-
-
-def _idents(names) -> str:
-    return ", ".join(quote_ident(n) for n in names)
 
 
 def _literal(value) -> str:
