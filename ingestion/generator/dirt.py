@@ -14,7 +14,7 @@ import numpy as np
 
 from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType, event_type_of
 from ingestion.generator.config import YEAR, Scale
-from ingestion.generator.events import Events
+from ingestion.generator.events import Events, LazyEvents
 from ingestion.generator.ids import stream
 from ingestion.generator.writers import export_value
 
@@ -40,28 +40,38 @@ class FilePlan:
     relpath: str
     fmt: str
     month: int  # 0..11, the month of arrival
-    rows: np.ndarray  # indices into Events.table, in file order, duplicates included
+    index: int  # the file's place among the type's files
+    arrival: np.ndarray  # file index each row of the type arrives in (shared by its files)
+    is_late: np.ndarray  # per row of the type: arrives after its own month's file
+    size: int = 0  # rows in the file before malformed records, duplicates included
+    dup_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dup_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     bad: list[Bad] = field(default_factory=list)
     bad_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     duplicates: int = 0
     late: int = 0
 
+    def rows(self) -> np.ndarray:
+        """Indices into the type's events, in file order, duplicates included. Made when the
+        file is written: a type's files hold all its rows, too many to keep as indices."""
+        here = self.arrival == self.index
+        # Rows are already in time order; late ones are appended at the end of the export.
+        rows = np.concatenate([np.flatnonzero(here & ~self.is_late), np.flatnonzero(here & self.is_late)])
+        return np.insert(rows, self.dup_pos, self.dup_rows) if len(self.dup_rows) else rows
 
-def month_of(t: np.ndarray) -> np.ndarray:
-    return (t.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) - (YEAR - 1970) * 12).clip(
-        0, 11
-    )
 
-
-def plan_files(ev: Events, scale: Scale, seed: int, type_index: int) -> tuple[list[FilePlan], dict]:
+def plan_files(
+    ev: Events | LazyEvents, scale: Scale, seed: int, type_index: int
+) -> tuple[list[FilePlan], dict]:
     rng = stream(seed, f"dirt:{ev.name}")
     n = len(ev)
-    month = month_of(ev.time)
+    month = ev.months()
     present = np.unique(month)
     k = len(present)
-    file_of_month = np.full(12, -1)
+    file_of_month = np.full(12, -1, dtype=np.int8)
     file_of_month[present] = np.arange(k)
     home = file_of_month[month]  # file index of each row
+    del month
 
     # Late rows: arrive one (sometimes two) files after their own month.
     arrival = home.copy()
@@ -70,9 +80,11 @@ def plan_files(ev: Events, scale: Scale, seed: int, type_index: int) -> tuple[li
         cand = np.flatnonzero(home < k - 1)
         n_late = min(len(cand), max(1, round(scale.late_rate * n)))
         late = rng.choice(cand, n_late, replace=False)
+        del cand
         hop = np.where(rng.random(n_late) < 0.3, 2, 1)
         arrival[late] = np.minimum(home[late] + hop, k - 1)
     is_late = arrival != home
+    del home
 
     plans = []
     for f, m in enumerate(present):
@@ -83,25 +95,23 @@ def plan_files(ev: Events, scale: Scale, seed: int, type_index: int) -> tuple[li
             if ev.name in FOLDER_STYLE
             else (f"{ev.name}-{stamp}.{EXTENSIONS[fmt]}")
         )
-        on_time = np.flatnonzero((arrival == f) & ~is_late)
-        came_late = np.flatnonzero((arrival == f) & is_late)
-        # Rows are already in time order; late ones are appended at the end of the export.
-        rows = np.concatenate([on_time, came_late])
-        plans.append(FilePlan(ev.name, rel, fmt, int(m), rows, late=len(came_late)))
+        here = arrival == f
+        size, came_late = int(np.count_nonzero(here)), int(np.count_nonzero(here & is_late))
+        plans.append(FilePlan(ev.name, rel, fmt, int(m), f, arrival, is_late, size, late=came_late))
 
     # Exact duplicates: half repeated within their own file, half re-exported in another file.
     n_dup = max(2, round(scale.duplicate_rate * n)) if n >= 10 else 0
     dup_rows = rng.choice(n, n_dup, replace=False) if n_dup else np.zeros(0, dtype=np.int64)
     across = np.arange(n_dup) % 2 == 1 if k >= 2 else np.zeros(n_dup, dtype=bool)
     within_n, across_n = int((~across).sum()), int(across.sum())
-    src = arrival[dup_rows]
+    src = arrival[dup_rows].astype(np.int64)
     dst = np.where(across, np.where(src + 1 < k, src + 1, src - 1), src)
     for f in np.unique(dst):  # one insert per file: inserting row by row is quadratic
         p = plans[f]
-        rows = dup_rows[dst == f]
-        pos = np.sort(rng.integers(0, len(p.rows) + 1, len(rows)))
-        p.rows = np.insert(p.rows, pos, rows)
-        p.duplicates += len(rows)
+        p.dup_rows = dup_rows[dst == f]
+        p.dup_pos = np.sort(rng.integers(0, p.size + 1, len(p.dup_rows)))
+        p.size += len(p.dup_rows)
+        p.duplicates += len(p.dup_rows)
 
     malformed = _inject_malformed(ev, plans, scale, rng)
     stats = {
@@ -123,7 +133,9 @@ def applicable_kinds(name: str) -> list[str]:
     return kinds
 
 
-def _inject_malformed(ev: Events, plans: list[FilePlan], scale: Scale, rng: np.random.Generator) -> dict:
+def _inject_malformed(
+    ev: Events | LazyEvents, plans: list[FilePlan], scale: Scale, rng: np.random.Generator
+) -> dict:
     et = event_type_of(ev.name)
     ts_fields = [f.name for f in et.fields if f.type == TIMESTAMP]
     counts: dict[str, int] = {}
@@ -137,13 +149,13 @@ def _inject_malformed(ev: Events, plans: list[FilePlan], scale: Scale, rng: np.r
         n_bad = max(1, round(scale.malformed_rate_per_kind * len(ev)))
         counts[kind] = n_bad
         sources = rng.integers(0, len(ev), n_bad)
-        for src in sources:  # ~0.2% of rows: a Python loop is fine here
+        typed_rows = ev.take(sources).to_pylist()
+        for src, typed in zip(sources, typed_rows, strict=True):  # ~0.2% of rows: a Python loop is fine
             serial += 1
-            typed = ev.table.slice(int(src), 1).to_pylist()[0]
             _fresh_key(typed, et, serial, rng)
             bad = _break(kind, typed, int(ev.offset[src]), et, ts_fields, rng)
             target = eligible[int(rng.integers(0, len(eligible)))]
-            pending[target].append((int(rng.integers(0, len(plans[target].rows) + 1)), bad))
+            pending[target].append((int(rng.integers(0, plans[target].size + 1)), bad))
     for p, items in zip(plans, pending, strict=True):
         items.sort(key=lambda x: x[0])
         p.bad = [b for _, b in items]

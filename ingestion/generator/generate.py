@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,54 +15,16 @@ from ingestion.contract import EVENT_TYPES
 from ingestion.generator import content, deals, funnel, metrics, people, truth
 from ingestion.generator.config import END, START, scale_for
 from ingestion.generator.dirt import FilePlan, plan_files
-from ingestion.generator.events import Events
+from ingestion.generator.events import CHUNK_ROWS, Events, LazyEvents
 from ingestion.generator.progress import Progress
-from ingestion.generator.writers import (
-    csv_line,
-    csv_lines,
-    json_line,
-    json_lines,
-    splice,
-    write_parquet,
-    write_text,
-)
+from ingestion.generator.writers import FileSink, csv_line, csv_lines, json_line, json_lines
 
 
 def generate(scale: float, seed: int, out: Path, progress: bool = False) -> dict:
     """Write out/landing/ and out/ground_truth/ for scale factor `scale`; return the summary."""
     out = Path(out)
     sc = scale_for(scale)
-    bar = Progress(total=9 + len(EVENT_TYPES), enabled=progress)
-
-    company = people.build_company(sc, seed)
-    bar.step("company")
-    contents, content_ev = content.build_contents(sc, seed)
-    shares = content.build_shares(company, contents, sc, seed)
-    bar.step("shares")
-    outcomes = metrics.draw_outcomes(company, shares, sc, seed)
-    metric_ev, dips = metrics.metric_events(shares, outcomes, sc, seed)
-    bar.step("share metrics")
-    engagement_ev = metrics.engagement_events(company, shares, outcomes, sc, seed)
-    bar.step("engagements")
-    clicks, persons, fills = funnel.build_funnel(shares, outcomes, sc, seed)
-    click_ev = funnel.click_events(clicks, shares, contents, seed)
-    fill_ev = funnel.form_fill_events(fills, persons, seed)
-    bar.step("clicks and leads")
-    deal_set, deal_ev = deals.build_deals(persons, sc, seed)
-    bar.step("deals")
-    events: dict[str, Events] = {
-        "employee": people.employee_events(company, sc, seed),
-        "content": content_ev,
-        "share": content.share_events(company, contents, shares, seed),
-        "share_metrics": metric_ev,
-        "engagement": engagement_ev,
-        "audience": people.audience_events(company, sc, seed),
-        "page_followers": people.page_follower_events(company, seed),
-        "click": click_ev,
-        "form_fill": fill_ev,
-        "deal": deal_ev,
-    }
-    bar.step("roster and audiences")
+    bar = Progress(total=5 + len(EVENT_TYPES) + 2, enabled=progress)
 
     landing, truth_dir = out / "landing", out / "ground_truth"
     for d in (landing, truth_dir):
@@ -69,60 +32,119 @@ def generate(scale: float, seed: int, out: Path, progress: bool = False) -> dict
             shutil.rmtree(d)  # stale files from another run would break same-seed-same-bytes
         d.mkdir(parents=True)
 
+    company = people.build_company(sc, seed)
+    bar.step("company")
+    contents, content_ev = content.build_contents(sc, seed)
+    shares = content.build_shares(company, contents, sc, seed)
+    bar.step("shares")
+    outcomes = metrics.draw_outcomes(company, shares, sc, seed)
+    bar.step("outcomes")
+    clicks, persons, fills = funnel.build_funnel(shares, outcomes, sc, seed)
+    bar.step("clicks and leads")
+    deal_set, deal_ev = deals.build_deals(persons, sc, seed)
+    bar.step("deals")
+
+    # One event type at a time: built, written, let go. Only the types the ground truth
+    # reads stay in memory; every type has its own random streams, so the order in which
+    # they are built does not change a byte.
+    dips = 0
+
+    def share_metrics() -> Events:
+        nonlocal dips
+        ev, dips = metrics.metric_events(shares, outcomes, sc, seed)
+        return ev
+
+    build: dict[str, Callable[[], Events | LazyEvents]] = {
+        "employee": lambda: people.employee_events(company, sc, seed),
+        "content": lambda: content_ev,
+        "share": lambda: content.share_events(company, contents, shares, seed),
+        "share_metrics": share_metrics,
+        "engagement": lambda: metrics.engagement_events(company, shares, outcomes, sc, seed),
+        "audience": lambda: people.audience_events(company, sc, seed),
+        "page_followers": lambda: people.page_follower_events(company, seed),
+        "click": lambda: funnel.click_events(clicks, shares, contents, seed),
+        "form_fill": lambda: funnel.form_fill_events(fills, persons, seed),
+        "deal": lambda: deal_ev,
+    }
+    kept: dict[str, Events] = {}
+    counts: dict[str, int] = {}
     files: dict[str, dict] = {}
     dirt: dict[str, dict] = {}
     for i, name in enumerate(EVENT_TYPES):
-        plans, stats = plan_files(events[name], sc, seed, i)
+        ev = build[name]()
+        counts[name] = len(ev)
+        plans, dirt[name] = plan_files(ev, sc, seed, i)
         for p in plans:
-            files[p.relpath] = _write_file(landing, events[name], p)
-        dirt[name] = stats
+            files[p.relpath] = _write_file(landing, ev, p)
+        if name in TRUTH_READS:
+            kept[name] = ev
+        del ev, plans
         bar.step(f"write {name}")
 
-    leads = truth.lead_truth(fill_ev, click_ev, events["share"])
+    leads = truth.lead_truth(kept["form_fill"], kept["click"], kept["share"])
     deal_rows = truth.deal_truth(
         deal_set,
-        deal_ev,
+        kept["deal"],
         persons,
         persons.conv_click,
         clicks.share,
         shares,
-        fill_ev,
-        click_ev,
-        events["share"],
+        kept["form_fill"],
+        kept["click"],
+        kept["share"],
     )
     leads.to_csv(truth_dir / "leads.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     deal_rows.to_csv(truth_dir / "deals.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     bar.step("ground truth")
 
-    summary = _summary(sc.sf, seed, events, files, dirt, dips, leads, deal_rows)
+    summary = _summary(sc.sf, seed, counts, files, dirt, dips, leads, deal_rows)
     (truth_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     bar.step("summary")
     return summary
 
 
-def _write_file(landing: Path, ev: Events, p: FilePlan) -> dict:
+# The event types the ground truth is computed from.
+TRUTH_READS = ("share", "click", "form_fill", "deal")
+
+
+def _write_file(landing: Path, ev: Events | LazyEvents, p: FilePlan) -> dict:
+    """Write one file a chunk of rows at a time (a whole month of the biggest types, as
+    text, is gigabytes). Malformed records go in at their planned places."""
     path = landing / p.relpath
-    rows = ev.table.take(pa.array(p.rows, pa.int64()))
-    offset = ev.offset[p.rows]
-    if p.fmt == "parquet":
-        table = rows
-        if p.bad:
-            bad = pa.Table.from_pylist([b.typed for b in p.bad], schema=rows.schema)
-            order = np.insert(np.arange(len(rows)), p.bad_pos, len(rows) + np.arange(len(bad)))
-            table = pa.concat_tables([rows, bad]).take(pa.array(order))
-        write_parquet(path, table)
-    else:
-        extras = tuple(c for c in rows.column_names if c not in EVENT_TYPES[p.event_type].names)
-        if p.fmt == "csv":
-            lines = csv_lines(rows, offset)
-            bad_lines = [_csv_bad(b.row, b.kind) for b in p.bad]
-        else:
-            lines = json_lines(rows, offset, keep_null=extras)
-            bad_lines = [_json_bad(b.row, b.kind, extras) for b in p.bad]
-        if p.bad:
-            lines = splice(lines, pa.array(bad_lines, pa.string()), p.bad_pos)
-        header = ",".join(rows.column_names) if p.fmt == "csv" else None
-        write_text(path, header, lines)
+    rows = p.rows()
+    n_good = len(rows)
+    # Output position -> good row (0..n_good-1) or malformed record (n_good + i).
+    order = np.insert(np.arange(n_good), p.bad_pos, n_good + np.arange(len(p.bad)))
+    fields = EVENT_TYPES[p.event_type].names
+    with FileSink(path, p.fmt) as sink:
+        for a in range(0, max(len(order), 1), CHUNK_ROWS):  # an empty file still gets its header
+            sel = order[a : a + CHUNK_ROWS]
+            is_bad = sel >= n_good
+            good = ev.take(rows[sel[~is_bad]])
+            bad = [p.bad[i] for i in sel[is_bad] - n_good]
+            # Where each row of [good rows, malformed records] goes within the chunk.
+            place = np.empty(len(sel), dtype=np.int64)
+            place[~is_bad] = np.arange(len(good))
+            place[is_bad] = len(good) + np.arange(len(bad))
+            if p.fmt == "parquet":
+                chunk = good
+                if bad:
+                    bad_table = pa.Table.from_pylist([b.typed for b in bad], schema=good.schema)
+                    chunk = pa.concat_tables([good, bad_table]).take(pa.array(place))
+                sink.write_table(chunk)
+                continue
+            extras = tuple(c for c in good.column_names if c not in fields)
+            offset = ev.offset[rows[sel[~is_bad]]]
+            if p.fmt == "csv":
+                lines = csv_lines(good, offset)
+                bad_lines = [_csv_bad(b.row, b.kind) for b in bad]
+            else:
+                lines = json_lines(good, offset, keep_null=extras)
+                bad_lines = [_json_bad(b.row, b.kind, extras) for b in bad]
+            if bad:
+                lines = pa.concat_arrays([lines, pa.array(bad_lines, pa.string()).cast(lines.type)])
+                lines = lines.take(pa.array(place))
+            sink.write_lines(",".join(good.column_names) if p.fmt == "csv" else None, lines)
     bad_kinds: dict[str, int] = {}
     for b in p.bad:
         bad_kinds[b.kind] = bad_kinds.get(b.kind, 0) + 1
@@ -130,8 +152,8 @@ def _write_file(landing: Path, ev: Events, p: FilePlan) -> dict:
         "event_type": p.event_type,
         "format": p.fmt,
         "month": f"{p.month + 1:02d}",
-        "rows": int(len(p.rows) + len(p.bad)),
-        "clean_rows": int(len(p.rows) - p.duplicates),
+        "rows": int(n_good + len(p.bad)),
+        "clean_rows": int(n_good - p.duplicates),
         "duplicates": p.duplicates,
         "late": p.late,
         "malformed": bad_kinds,
@@ -150,7 +172,7 @@ def _json_bad(row: dict, kind: str, extras: tuple[str, ...]) -> str:
     return line[: max(2, len(line) // 2)] if kind == "broken_row" else line
 
 
-def _summary(sf, seed, events, files, dirt, dips, leads, deal_rows) -> dict:
+def _summary(sf, seed, counts, files, dirt, dips, leads, deal_rows) -> dict:
     malformed = {name: d["malformed"] for name, d in dirt.items()}
     duplicates = {name: d["duplicates"] for name, d in dirt.items()}
     return {
@@ -160,10 +182,10 @@ def _summary(sf, seed, events, files, dirt, dips, leads, deal_rows) -> dict:
             "start": np.datetime_as_string(np.datetime64(START, "s")) + "Z",
             "end": np.datetime_as_string(np.datetime64(END, "s")) + "Z",
         },
-        "events": {name: len(ev) for name, ev in events.items()},
-        "total_events": int(sum(len(ev) for ev in events.values())),
+        "events": dict(counts),
+        "total_events": int(sum(counts.values())),
         "rows_in_files": {
-            name: sum(f["rows"] for f in files.values() if f["event_type"] == name) for name in events
+            name: sum(f["rows"] for f in files.values() if f["event_type"] == name) for name in counts
         },
         "files": files,
         "duplicates": duplicates,

@@ -37,23 +37,43 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def hex_ids(prefix: str, index: np.ndarray, seed: int, salt: str, width: int = 16) -> pa.Array:
     """`prefix` + `width` hex digits of mix(index + salt). width 16 is collision-free."""
     s = np.uint64(zlib.crc32(salt.encode()) * 1_000_003 + seed * 7_919)
-    with np.errstate(over="ignore"):
-        z = _mix(np.asarray(index, dtype=np.uint64) + (s << np.uint64(32)) + s)
+    index = np.asarray(index, dtype=np.uint64)
     shifts = np.arange(60, 60 - 4 * width, -4, dtype=np.uint64)
-    digits = _HEX[((z[:, None] >> shifts) & np.uint64(0xF)).astype(np.intp)]
-    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    chars = np.concatenate([np.broadcast_to(head, (len(z), len(head))), digits], axis=1)
-    raw = np.ascontiguousarray(chars).view(f"S{len(head) + width}").ravel()
-    return pa.array(raw, type=pa.binary()).cast(pa.string())
+    chars = _with_prefix(prefix, len(index), width)
+    for a in range(0, len(index), _CHUNK):
+        with np.errstate(over="ignore"):
+            z = _mix(index[a : a + _CHUNK] + (s << np.uint64(32)) + s)
+        chars[a : a + _CHUNK, -width:] = _HEX[((z[:, None] >> shifts) & np.uint64(0xF)).astype(np.intp)]
+    return _strings(chars)
 
 
 def seq_ids(prefix: str, index: np.ndarray, width: int) -> pa.Array:
     """Readable sequential ids such as emp_00042 (for small, human-facing entities)."""
     index = np.asarray(index, dtype=np.int64)
-    digits = (index[:, None] // (10 ** np.arange(width - 1, -1, -1))) % 10
+    powers = 10 ** np.arange(width - 1, -1, -1)
+    chars = _with_prefix(prefix, len(index), width)
+    for a in range(0, len(index), _CHUNK):
+        digits = (index[a : a + _CHUNK, None] // powers) % 10
+        chars[a : a + _CHUNK, -width:] = digits + 48
+    return _strings(chars)
+
+
+# Ids are made a slice at a time: one digit per uint64 for a whole column of tens of millions
+# of ids would be gigabytes of temporaries.
+_CHUNK = 1 << 16
+
+
+def _with_prefix(prefix: str, n: int, width: int) -> np.ndarray:
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    chars = np.concatenate(
-        [np.broadcast_to(head, (len(index), len(head))), (digits + 48).astype(np.uint8)], axis=1
-    )
-    raw = np.ascontiguousarray(chars).view(f"S{len(head) + width}").ravel()
-    return pa.array(raw, type=pa.binary()).cast(pa.string())
+    chars = np.empty((n, len(head) + width), dtype=np.uint8)
+    chars[:, : len(head)] = head
+    return chars
+
+
+def _strings(chars: np.ndarray) -> pa.Array:
+    """Rows of fixed-width ASCII as an Arrow string array, over the same bytes (no copy)."""
+    n, w = chars.shape
+    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64 if (n + 1) * w >= 2**31 else np.int32)
+    kind = pa.large_string() if offsets.dtype == np.int64 else pa.string()
+    arr = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
+    return arr.cast(pa.string()) if kind != pa.string() else arr

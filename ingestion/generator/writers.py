@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -99,28 +100,43 @@ def json_line(row: dict[str, object], keep_null: tuple[str, ...] = ()) -> str:
     return json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
 
 
-def splice(main: pa.Array, extra: pa.Array, positions: np.ndarray) -> pa.Array:
-    """Insert extra[i] before main[positions[i]] (positions sorted, in 0..len(main))."""
-    order = np.insert(np.arange(len(main)), positions, len(main) + np.arange(len(extra)))
-    return pa.concat_arrays([main, extra.cast(main.type)]).take(pa.array(order))
+ROW_GROUP_ROWS = 256 * 1024
 
 
-def write_text(path: Path, header: str | None, lines: pa.Array) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        if header is not None:
-            f.write(header.encode() + b"\n")
-        f.write(lines_to_bytes(lines))
+class FileSink:
+    """One landing file, written a chunk of rows at a time. Parquet row groups have a fixed
+    size, so chunks of a multiple of it give the same bytes as one write of the whole file."""
 
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self._parquet: pq.ParquetWriter | None = None
+        self._text: BinaryIO | None = None
 
-def write_parquet(path: Path, table: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Fixed options and a fixed row-group size keep the bytes stable from run to run.
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        row_group_size=256 * 1024,
-        coerce_timestamps="us",
-        allow_truncated_timestamps=False,
-    )
+    def __enter__(self) -> FileSink:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def write_table(self, table: pa.Table) -> None:
+        if self._parquet is None:
+            # Fixed options keep the bytes stable from run to run.
+            self._parquet = pq.ParquetWriter(
+                self.path,
+                table.schema,
+                compression="zstd",
+                coerce_timestamps="us",
+                allow_truncated_timestamps=False,
+            )
+        self._parquet.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+    def write_lines(self, header: str | None, lines: pa.Array) -> None:
+        if self._text is None:
+            self._text = self.path.open("wb")
+            if header is not None:
+                self._text.write(header.encode() + b"\n")
+        self._text.write(lines_to_bytes(lines))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._text is not None:
+            self._text.close()
