@@ -27,7 +27,7 @@ ARROW_TYPES = {
 # Rows of one chunk: bounds the temporaries of building, rendering and writing rows, so
 # that memory does not grow with the size of an event type. A multiple of the Parquet
 # row-group size, so that files written chunk by chunk get the row groups of one write.
-CHUNK_ROWS = 1 << 20
+CHUNK_ROWS = 1 << 18
 
 
 def month_of(t: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from ingestion.generator.config import (
     YEAR,
     Scale,
 )
-from ingestion.generator.events import Events, make_events
+from ingestion.generator.events import Events, LazyEvents, draw_offsets, make_events
 from ingestion.generator.ids import hex_ids, seq_ids, stream
 
 MONTH_STARTS = np.array(
@@ -223,8 +223,9 @@ def employee_events(c: Company, scale: Scale, seed: int) -> Events:
     return make_events("employee", cols, t[order], rng)
 
 
-def audience_events(c: Company, scale: Scale, seed: int) -> Events:
-    """Quarterly exports of the connections of a subset of employees (active sharers most)."""
+def audience_events(c: Company, scale: Scale, seed: int) -> LazyEvents:
+    """Quarterly exports of the connections of a subset of employees (active sharers most).
+    Tens of millions of rows at SF100: rows are made from the exports when asked for."""
     rng = stream(seed, "audience_events")
     p = np.where(c.tier == TIER_ACTIVE, 0.9, scale.audience_observed_share)
     observed = np.flatnonzero(rng.random(c.n) < p)
@@ -233,19 +234,24 @@ def audience_events(c: Company, scale: Scale, seed: int) -> Events:
     q = np.tile(np.arange(4), len(observed))
     month = np.array([2, 5, 8, 11])[q]
     have = c.net_offsets[emp + 1] - c.net_offsets[emp]
+    # Each export lists the employee's first connections, as many as the network had then.
     listed = np.minimum(have, c.size_by_month[emp, month])
-    owner = np.repeat(np.arange(len(emp)), listed)
-    start = np.repeat(c.net_offsets[emp] - np.concatenate([[0], np.cumsum(listed)[:-1]]), listed)
-    member = c.net_members[start + np.arange(len(owner))]
+    first_row = np.concatenate([[0], np.cumsum(listed)])
     # One observed_at per export: every member listed in it carries the same moment.
     export_t = quarter_ends[q] + rng.integers(0, HOUR, len(emp))
-    t = export_t[owner]
-    cols = {
-        "employee_id": c.employee_id.take(pa.array(emp[owner])),
-        "member_id": c.member_ids(member),
-        "observed_at": t,
-    }
-    return make_events("audience", cols, t, rng)
+    n = int(first_row[-1])
+
+    def columns(rows: np.ndarray) -> dict[str, object]:
+        export = np.searchsorted(first_row, rows, side="right") - 1
+        member = c.net_members[c.net_offsets[emp[export]] + rows - first_row[export]]
+        return {
+            "employee_id": c.employee_id.take(pa.array(emp[export])),
+            "member_id": c.member_ids(member),
+            "observed_at": export_t[export],
+        }
+
+    row_month = np.repeat(month.astype(np.int8), listed)
+    return LazyEvents("audience", n, row_month, draw_offsets(rng, n), columns)
 
 
 def page_follower_events(c: Company, seed: int) -> Events:
