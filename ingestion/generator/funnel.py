@@ -243,6 +243,7 @@ def click_events(clicks: Clicks, s: Shares, contents: Contents, seed: int) -> Ev
     )
     url = pa.array(base_url, pa.string())
     landing = pc.coalesce(pc.binary_join_element_wise(url, query, "?"), url)
+    del base_url, url, query  # millions of clicks at SF100: only the table is kept
     referrer = np.where(network == "twitter", "https://t.co/", "https://www.linkedin.com/").astype(object)
     referrer = np.where(clicks.bot | (rng.random(n) < 0.3), None, referrer)
     cols = {

@@ -158,27 +158,36 @@ def _employee_emails(rng: np.random.Generator, n: int) -> list[str]:
 def _networks(
     rng, final_size, dept, dept_start, dept_count, pool_base, pool_size, global_base, global_size
 ) -> tuple[np.ndarray, np.ndarray]:
+    # Tens of millions of connections at SF100: each temporary is let go as soon as it is used
+    # (the draws and their order are unchanged).
     n = len(final_size)
-    owner = np.repeat(np.arange(n), final_size)
-    d = dept[owner]
-    u = rng.random(len(owner))
-    kind = np.where(u < 0.06, 0, np.where(u < 0.36, 1, 2))  # colleague / department pool / global
-    same = rng.random(len(owner)) < 0.6
+    owner = np.repeat(np.arange(n, dtype=np.int32), final_size)
+    m = len(owner)
+    d = dept[owner].astype(np.int8)
+    u = rng.random(m)
+    kind = np.where(u < 0.06, 0, np.where(u < 0.36, 1, 2)).astype(np.int8)  # colleague / pool / global
+    del u
+    same = rng.random(m) < 0.6
     colleague = np.where(
         same,
-        dept_start[d] + (rng.random(len(owner)) * dept_count[d]).astype(np.int64),
-        rng.integers(0, n, len(owner)),
+        dept_start[d] + (rng.random(m) * dept_count[d]).astype(np.int64),
+        rng.integers(0, n, m),
     )
-    pool = pool_base[d] + (rng.random(len(owner)) * pool_size[d]).astype(np.int64)
-    glob = global_base + rng.integers(0, global_size, len(owner))
+    del same
+    pool = pool_base[d] + (rng.random(m) * pool_size[d]).astype(np.int64)
+    del d
+    glob = global_base + rng.integers(0, global_size, m)
     member = np.choose(kind, [colleague, pool, glob]).astype(np.int64)
+    del kind, colleague, pool, glob
     keep = member != owner
     owner, member = owner[keep], member[keep]
+    del keep
     # One connection per (employee, member); then a random connection order per employee.
     key = np.unique(owner.astype(np.int64) << 40 | member)
-    owner, member = key >> 40, key & ((1 << 40) - 1)
-    order = np.lexsort((rng.random(len(owner)), owner))
-    owner, member = owner[order], member[order]
+    del owner, member
+    owner, member = (key >> 40).astype(np.int32), key & ((1 << 40) - 1)
+    del key
+    member = member[np.lexsort((rng.random(len(owner)), owner))]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n))])
     return offsets, member
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.generator.content import Shares
 from ingestion.generator.deals import Deals
@@ -13,6 +15,7 @@ from ingestion.generator.funnel import SOCIAL, People
 from ingestion.generator.names import BOT_USER_AGENTS
 
 LOOKBACK_DAYS = 90
+CLICK_COLUMNS = ("click_id", "tracking_token", "visitor_id", "occurred_at", "user_agent")
 
 
 def _frame(ev: Events, columns: list[str]) -> pd.DataFrame:
@@ -59,8 +62,10 @@ def lead_truth(form_fills: Events, clicks: Events, shares: Events) -> pd.DataFra
 
 
 def human_clicks(clicks: Events, shares: Events) -> pd.DataFrame:
-    ck = _frame(clicks, ["click_id", "tracking_token", "visitor_id", "occurred_at", "user_agent"])
-    ck = ck[~ck["user_agent"].isin(BOT_USER_AGENTS)]
+    # Bots are left out before pandas: millions of user agents as Python strings are gigabytes.
+    table = clicks.table.select(list(CLICK_COLUMNS))
+    human = pc.invert(pc.is_in(table["user_agent"], value_set=pa.array(BOT_USER_AGENTS, pa.string())))
+    ck = table.filter(human).drop_columns(["user_agent"]).to_pandas()
     sh = _frame(shares, ["share_id", "tracking_token"])
     return ck.merge(sh, on="tracking_token", how="left")
 
