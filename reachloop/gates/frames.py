@@ -36,6 +36,35 @@ class Frame:
     rules: list[suites.Rule]
     id_columns: tuple[str, ...]  # identify a row in failure reports
     counts: cn.Counts | None = None  # a frame of violation counts: what it counts
+    parts: tuple[Frame, ...] = ()  # a merged frame of violation counts: the frames it holds
+
+
+# The merged counts frame's columns: which part and check a row is, and its violations by severity.
+MERGED_ID_COLUMNS = ("suite", "key", "check")
+
+
+def merge_counts(suite: str, target: str, parts: list[Frame]) -> Frame:
+    """Frames of violation counts as one long frame, a row per (frame, batch or mart, rule).
+
+    GX's cost is per expectation (about 15 ms each, however few the rows): a wide frame per
+    event type or mart needs one per rule (about 200 in all), the long frame two, one per
+    severity. Each row carries its count in the column of its rule's severity and 0 in the
+    other; every count must be zero, and a failure lists (frame, key, rule), so the verdicts
+    are told per batch or mart and rule exactly as the wide frames' were (runner)."""
+    rows = []
+    for part in parts:
+        counts = part.counts
+        for column, rule in counts.rules.items():
+            n = part.df[column].astype("int64")
+            critical = rule.severity == suites.CRITICAL
+            rows.append(pd.DataFrame({
+                "suite": part.suite, "key": part.df[counts.key].astype(str), "check": column,
+                suites.CRITICAL: n if critical else 0, suites.WARNING: 0 if critical else n,
+            }))
+    columns = [*MERGED_ID_COLUMNS, suites.CRITICAL, suites.WARNING]
+    df = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    checks = [suites.violation_count_rule(s, s) for s in (suites.CRITICAL, suites.WARNING)]
+    return Frame(suite, target, df[columns], checks, MERGED_ID_COLUMNS, parts=tuple(parts))
 
 
 def _event_time(et: EventType) -> str:
@@ -70,9 +99,9 @@ def _accepted_batches(alias: str) -> str:
 
 
 def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]]) -> list[Frame]:
-    """For the pending batches: one schema frame, one summary frame (a row per batch) and one
-    frame of row-rule violation counts per event type (a row per batch). Few frames on
-    purpose: GX's fixed cost is per validation."""
+    """For the pending batches: one schema frame, one summary frame (a row per batch) and the
+    row-rule violation counts of every event type (a row per batch and rule). Few
+    expectations on purpose: GX's cost is per expectation."""
     con.execute("create or replace temp table _gate_batches (batch_id varchar)")
     con.executemany("insert into _gate_batches values (?)", [[b] for ids in pending.values() for b in ids])
     newest = _newest_events(con)
@@ -87,7 +116,7 @@ def gate_1_frames(con: duckdb.DuckDBPyConnection, pending: dict[str, list[str]])
               ("event_type", "column_name")),
         Frame("gate_1.batches", "batches", pd.concat(summaries, ignore_index=True),
               suites.batch_summary_rules(), ("batch_id", "event_type")),
-        *frames,
+        merge_counts("gate_1.rows", "raw", frames),
     ]
 
 
@@ -197,7 +226,7 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 def gate_2_frames(
     con: duckdb.DuckDBPyConnection, previous_sizes: dict[str, int]
 ) -> list[Frame]:
-    frames = []
+    frames, counted = [], []
     tables = mart_tables(con)
     sizes = []
     for name in tables:
@@ -206,7 +235,9 @@ def gate_2_frames(
         spec = suites.MARTS.get(name)
         if spec is None:
             continue
-        frames += _mart_frames(con, name, spec)
+        columns, counts = _mart_frames(con, name, spec)
+        frames.append(columns)
+        counted.append(counts)
         if name == "mart_lead_to_deal_attribution" and {"credit", "deal_id", "model"} <= set(
             _column_types(con, name)
         ):
@@ -223,7 +254,7 @@ def gate_2_frames(
     volume["previous_rows"] = volume["mart"].map(previous_sizes)
     volume["size_ratio"] = volume["rows"] / volume["previous_rows"].where(volume["previous_rows"] > 0)
     frames.append(Frame("gate_2.mart_volume", "marts", volume, suites.mart_volume_rules(), ("mart",)))
-    return frames
+    return [*frames, merge_counts("gate_2.rows", "marts", counted)]
 
 
 def _mart_frames(con: duckdb.DuckDBPyConnection, name: str, spec: suites.MartSpec) -> list[Frame]:

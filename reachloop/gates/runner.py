@@ -187,7 +187,7 @@ def _result(r) -> dict:
 
 
 def _frame_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, evr) -> list[CheckResult]:
-    if frame.counts:
+    if frame.parts:
         return _count_results(con, gate, frame, evr)
     return _check_results(gate, frame, evr, per_batch=gate == "gate_1")
 
@@ -221,31 +221,40 @@ def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[Che
 
 
 def _count_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, evr) -> list[CheckResult]:
-    """The verdicts on a frame of violation counts, told as the row-level rules they count (the
-    rule, its column, n of the rows unexpected): one result per rule that held, one per batch
-    (gate 1) or mart (gate 2) that broke it, with some of the rows that broke it as examples."""
-    counts = frame.counts
-    rows = dict(zip(frame.df[counts.key], frame.df["rows"], strict=True))
-    out = []
+    """The verdicts on a merged frame of violation counts, told as the row-level rules they
+    count (the rule, its column, n of the rows unexpected): one result per rule and part that
+    held, one per batch (gate 1) or mart (gate 2) that broke it, with some of the rows that
+    broke it as examples. GX decides: a count fails when GX lists its row as unexpected."""
+    failing: dict[tuple[str, str], list[str]] = {}
+    broken: dict[str, Any] = {}  # severity → what GX observed, when its expectation failed unlisted
     for r in evr.results:
-        cfg = r.expectation_config
-        count_column = cfg.kwargs["column"]
-        rule = counts.rules[count_column]
         res = _result(r)
-        base = dict(gate=gate, suite=frame.suite, target=frame.target, expectation=rule.type,
-                    column=_column_label(rule.kwargs), severity=_severity(cfg))
-        failing = [str(row[counts.key]) for row in res.get("unexpected_index_list") or []]
-        if r.success or not failing:  # passed, or GX itself failed: blame the whole target
-            out.append(CheckResult(batch_id=None, success=bool(r.success), element_count=sum(rows.values()),
-                                   unexpected_count=0 if r.success else None,
-                                   observed=_json_safe(res.get("observed_value")), **base))
-            continue
-        counted = dict(zip(frame.df[counts.key], frame.df[count_column], strict=True))
-        for key in failing:
-            examples = cn.violating_rows(con, counts, key, rule, EXAMPLES)
-            out.append(CheckResult(batch_id=key if counts.per_batch else None, success=False,
-                                   element_count=int(rows[key]), unexpected_count=int(counted[key]),
-                                   observed=_offending_values(rule, examples), examples=examples, **base))
+        listed = res.get("unexpected_index_list") or []
+        if not r.success and not listed:
+            broken[r.expectation_config.kwargs["column"]] = _json_safe(res.get("observed_value"))
+        for row in listed:
+            failing.setdefault((str(row["suite"]), str(row["check"])), []).append(str(row["key"]))
+    out = []
+    for part in frame.parts:
+        counts = part.counts
+        keys = part.df[counts.key].astype(str)
+        rows = dict(zip(keys, part.df["rows"], strict=True))
+        for count_column, rule in counts.rules.items():
+            base = dict(gate=gate, suite=part.suite, target=part.target, expectation=rule.type,
+                        column=_column_label(rule.kwargs), severity=rule.severity)
+            failed = failing.get((part.suite, count_column))
+            if not failed:  # held, or GX itself failed: blame the whole target
+                held = rule.severity not in broken
+                out.append(CheckResult(batch_id=None, success=held, element_count=int(sum(rows.values())),
+                                       unexpected_count=0 if held else None,
+                                       observed=broken.get(rule.severity), **base))
+                continue
+            counted = dict(zip(keys, part.df[count_column], strict=True))
+            for key in failed:
+                examples = cn.violating_rows(con, counts, key, rule, EXAMPLES)
+                out.append(CheckResult(batch_id=key if counts.per_batch else None, success=False,
+                                       element_count=int(rows[key]), unexpected_count=int(counted[key]),
+                                       observed=_offending_values(rule, examples), examples=examples, **base))
     return out
 
 

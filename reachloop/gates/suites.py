@@ -114,7 +114,7 @@ def event_rows_rules(et: EventType) -> list[Rule]:
 
 
 def violation_count_rule(column: str, severity: str) -> Rule:
-    """On one row per batch: how many of its rows break a row-level rule; none may."""
+    """On counts of rows that break row-level rules (of one severity): none may."""
     return _rule("ExpectColumnValuesToBeBetween", severity, column=column, min_value=0, max_value=0)
 
 
