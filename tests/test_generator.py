@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
-from ingestion.generator import generate
+from ingestion.generator import events, generate, ids, writers
 from ingestion.generator.names import BOT_USER_AGENTS
 
 SF = 0.05
@@ -106,6 +107,28 @@ def test_same_seed_same_bytes_other_seed_differs(run, tmp_path):
     other = sha_all(tmp_path / "other")
     assert other != sha_all(out)
     assert other["ground_truth/summary.json"] != sha_all(out)["ground_truth/summary.json"]
+
+
+def test_chunked_writing_gives_the_bytes_of_one_write(tmp_path, monkeypatch):
+    """Rows are made, rendered and written a chunk at a time (SF100 does not fit in memory
+    otherwise), with malformed records at their planned places and Parquet row groups of a
+    fixed size: tiny chunks must give the same files as one chunk per file."""
+    gen_module = importlib.import_module("ingestion.generator.generate")
+    monkeypatch.setattr(writers, "ROW_GROUP_ROWS", 64)  # many row groups even at a small scale
+
+    def run_with(chunk_rows: int, id_chunk: int, out: Path) -> dict[str, str]:
+        monkeypatch.setattr(events, "CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(gen_module, "CHUNK_ROWS", chunk_rows)
+        monkeypatch.setattr(ids, "_CHUNK", id_chunk)
+        generate(SF, SEED, out)
+        return sha_all(out)
+
+    whole = run_with(10**9, 10**9, tmp_path / "whole")
+    chunked = run_with(128, 7, tmp_path / "chunked")
+    assert chunked == whole
+    summary = json.loads((tmp_path / "chunked" / "ground_truth" / "summary.json").read_text())
+    big = [f for f in summary["files"].values() if f["rows"] > 128 and f["malformed"]]
+    assert {f["format"] for f in big} == {"csv", "jsonl", "parquet"}  # chunk boundaries were crossed
 
 
 def test_every_event_type_in_every_format_and_both_naming_styles(run):
