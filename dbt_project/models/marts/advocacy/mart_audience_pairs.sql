@@ -79,7 +79,7 @@ intersections as (
         count(*) as audience_intersection
     from audiences as a
     inner join audiences as b
-        on a.member_id = b.member_id
+        on a.member_number = b.member_number
         and a.employee_id < b.employee_id
     inner join pairs
         on pairs.employee_a = a.employee_id

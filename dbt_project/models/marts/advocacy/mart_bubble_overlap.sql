@@ -24,16 +24,26 @@ sharer_shares as (
 
 ),
 
+content_keys as (
+
+    -- A number per content item: the fan-out to members (tens of millions of rows at SF10)
+    -- is grouped on two fixed-width numbers instead of text.
+    select content_id, row_number() over () as content_key
+    from (select distinct content_id from sharer_shares) as shared_contents
+
+),
+
 sharer_audience_refs as (
 
     -- Each sharer's audience as of that share: an observation, or the engaged fallback.
     select
-        sharer_shares.content_id,
+        content_keys.content_key,
         resolved.employee_id,
         resolved.posted_at,
         resolved.audience_basis,
         resolved.audience_observed_at
     from sharer_shares
+    inner join content_keys on sharer_shares.content_id = content_keys.content_id
     inner join {{ ref('int_share_audiences_resolved') }} as resolved
         on sharer_shares.share_id = resolved.share_id
 
@@ -41,7 +51,7 @@ sharer_audience_refs as (
 
 sharer_audiences as (
 
-    {{ reachloop.audience_members('sharer_audience_refs', 'content_id') }}
+    {{ reachloop.audience_members('sharer_audience_refs', 'content_key') }}
 
 ),
 
@@ -56,11 +66,18 @@ contents as (
 audience_sizes as (
 
     select
-        content_id,
-        count(*) as audience_sum,
-        count(distinct member_id) as audience_union
-    from sharer_audiences
-    group by content_id
+        content_keys.content_id,
+        member_counts.audience_sum,
+        member_counts.audience_union
+    from (
+        select
+            content_key,
+            count(*) as audience_sum,
+            count(distinct member_number) as audience_union
+        from sharer_audiences
+        group by content_key
+    ) as member_counts
+    inner join content_keys on member_counts.content_key = content_keys.content_key
 
 ),
 
