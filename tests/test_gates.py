@@ -70,6 +70,10 @@ def test_gate_1_passes_on_good_data_and_records_verdicts(landed: Settings, lande
         assert "failed" not in outcomes
         stored = con.execute("select count(*), count(distinct suite) from meta.gate_results").fetchone()
         assert stored[0] > 50 and stored[1] >= 12  # schema, batches, one rows suite per event type
+        assert stored[0] == len(report.results)
+        assert con.execute(
+            "select count(*) from meta.gate_results where success and batch_id is null and unexpected_count = 0"
+        ).fetchone()[0] == sum(r.success and r.batch_id is None and r.unexpected_count == 0 for r in report.results)
         # Every batch is gated now: the next build has nothing to check.
         again = run_gate_1(con, landed, "build-2")
         assert again.batches == {} and again.outcome == "passed"
