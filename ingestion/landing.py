@@ -233,7 +233,7 @@ def _land_together(
     with landing_transaction(con, files[0][0], (*temp, "table _landing")) as started_at:
         parts = []
         for i, (path, _, _) in enumerate(files):
-            raw_struct = read_into_temp(con, path, file_format(path), et, name=f"_in_{i}")
+            raw_struct = read_into_temp(con, path, file_format(path), et, name=f"_in_{i}", typed=False)
             raw = "to_json(raw)::varchar" if raw_struct else "raw"
             parts.append(
                 f"select {i} as _file, source_line, {raw} as raw, parse_error, {fields}, extra from _in_{i}"

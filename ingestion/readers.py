@@ -9,7 +9,10 @@ Every reader creates the temp table ``_in`` with:
   <field>      VARCHAR  one column per contract field, NULL when absent
   extra        VARCHAR  unknown fields as a JSON object, NULL when there are none
 
-Values stay text here; typing and checks happen once, in ``validation``, whatever the format.
+Values stay text here, except a Parquet column already of its field's contract type (a
+timestamp, an integer): it keeps that type, and ``validation`` skips the text round trip for it
+(to text and parsed back, it gives the same value). Checks happen once, in ``validation``,
+whatever the format.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import EventType
+from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType
 from reachloop.sql import quote_ident, quote_str
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
@@ -39,24 +42,44 @@ def file_format(path: Path) -> str | None:
 
 
 def read_into_temp(
-    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType, name: str = "_in"
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str, et: EventType, name: str = "_in",
+    *, typed: bool = True,
 ) -> bool:
     """Create the view ``name`` (``_in``) from the file; True if its ``raw`` is a STRUCT rather
     than text. Helper tables of the view are named after it (``_csv`` for ``_in``, ``_csv_3``
-    for ``_in_3``), so that several files can be read side by side."""
-    readers = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
+    for ``_in_3``), so that several files can be read side by side. ``typed=False``: every
+    field as text (files of several formats read into one union)."""
     con.execute(f"drop view if exists {name}")
+    if fmt == "parquet":
+        return _read_parquet(con, path, et, name, typed_ok=typed)
+    readers = {"csv": _read_csv, "jsonl": _read_jsonl}
     return readers[fmt](con, path, et, name)
 
 
-def _field_columns(present: dict[str, str], et: EventType) -> str:
-    """Select list mapping the file's columns (by case-insensitive name) onto the contract."""
+def _field_columns(present: dict[str, str], et: EventType, typed: frozenset[str] = frozenset()) -> str:
+    """Select list mapping the file's columns (by case-insensitive name) onto the contract;
+    the fields in ``typed`` keep their column's type (already the contract's)."""
     cols = []
     for name in et.names:
         source = present.get(name)
-        expr = f"cast({quote_ident(source)} as varchar)" if source else "null::varchar"
+        if source and name in typed:
+            expr = quote_ident(source)
+        else:
+            expr = f"cast({quote_ident(source)} as varchar)" if source else "null::varchar"
         cols.append(f"{expr} as {quote_ident(name)}")
     return ", ".join(cols)
+
+
+# How DuckDB names the contract's non-text types in a described relation.
+DESCRIBED_TYPES = {BIGINT: "BIGINT", MONEY: "DECIMAL(18,2)", TIMESTAMP: "TIMESTAMP WITH TIME ZONE"}
+
+
+def _typed_fields(described: dict[str, str], present: dict[str, str], et: EventType) -> frozenset[str]:
+    """Fields whose column has exactly the contract's (non-text) type."""
+    return frozenset(
+        f.name for f in et.fields
+        if f.name in present and described[present[f.name]] == DESCRIBED_TYPES.get(f.type)
+    )
 
 
 def _extra_column(present: dict[str, str], et: EventType) -> str:
@@ -228,20 +251,22 @@ def _read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name:
     return False
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str) -> bool:
+def _read_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str, typed_ok: bool = True
+) -> bool:
     source = f"read_parquet({quote_str(str(path))}, file_row_number=true)"
-    columns = [
-        row[0]
-        for row in con.execute(f"select column_name from (describe select * from {source})").fetchall()
-        if row[0] != "file_row_number"
-    ]
-    present = {c.strip().lower(): c for c in columns}
+    described = dict(
+        con.execute(f"select column_name, column_type from (describe select * from {source})").fetchall()
+    )
+    described.pop("file_row_number")
+    present = {c.strip().lower(): c for c in described}
+    typed = _typed_fields(described, present, et) if typed_ok else frozenset()
     con.execute(
         f"""
         create temp view {name} as
         select file_row_number + 1 as source_line, {_raw_column(present)},
                null::varchar as parse_error,
-               {_field_columns(present, et)}, {_extra_column(present, et)}
+               {_field_columns(present, et, typed)}, {_extra_column(present, et)}
         from {source}
         """
     )

@@ -11,6 +11,7 @@ import duckdb
 
 from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
 from ingestion.pseudonymize import WHITESPACE
+from ingestion.readers import DESCRIBED_TYPES
 from reachloop.sql import quote_ident, quote_idents, quote_str
 
 # Quarantine reasons, the stable vocabulary that `reachloop status` groups by.
@@ -36,17 +37,23 @@ _SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
 _EDGE_PATTERN = quote_str(f"(^|\\x{{1f}}){_SPACE_CLASS}|{_SPACE_CLASS}(\\x{{1f}}|$)")
 
 
-def _edges(et: EventType) -> str:
+def _edges(et: EventType, typed: frozenset[str]) -> str:
     """True for a record with a value to trim. trim() with a character set costs more than all
     the other checks of a field together, and few values need it: one test per record, then
-    trim() only the values of the records that have one (the result is the same)."""
-    fields = quote_idents(f.name for f in et.fields)
-    return f"regexp_matches(concat_ws(chr(31), {fields}), {_EDGE_PATTERN})"
+    trim() only the values of the records that have one (the result is the same). Typed
+    values have no text to trim."""
+    fields = [f.name for f in et.fields if f.name not in typed]
+    if not fields:
+        return "false"
+    return f"regexp_matches(concat_ws(chr(31), {quote_idents(fields)}), {_EDGE_PATTERN})"
 
 
-def _text(f: Field) -> str:
-    """The trimmed text of a field, NULL when empty (``__edge``: see _edges)."""
+def _text(f: Field, typed: frozenset[str]) -> str:
+    """The trimmed text of a field, NULL when empty (``__edge``: see _edges); a typed value
+    (see readers.py) as it is."""
     v = quote_ident(f.name)
+    if f.name in typed:
+        return v
     return f"nullif(case when __edge then trim({v}, {_WHITESPACE_SQL}) else {v} end, '')"
 
 
@@ -58,9 +65,12 @@ def _p(f: Field) -> str:
     return quote_ident(f"p__{f.name}")
 
 
-def _parsed(f: Field) -> str:
-    """The value typed, from its trimmed text; NULL if it does not parse."""
+def _parsed(f: Field, typed: frozenset[str]) -> str:
+    """The value typed, from its trimmed text; NULL if it does not parse. A value read with
+    the contract's type already is the value its text would parse to."""
     t = _t(f)
+    if f.name in typed:
+        return t
     if f.type == BIGINT:
         return f"try_cast({t} as bigint)"
     if f.type == MONEY:
@@ -91,7 +101,7 @@ def _checks(et: EventType) -> list[tuple[str, str, str]]:
         t, p, name = _t(f), _p(f), quote_str(f.name)
         if f.required:
             checks.append((f"{t} is null", MISSING, name))
-        shown = f"{name} || ' = ' || {t}"
+        shown = f"{name} || ' = ' || cast({t} as varchar)"
         if f.type in (BIGINT, MONEY):
             checks.append((f"{t} is not null and {p} is null", BAD_NUMBER, shown))
         elif f.type == TIMESTAMP:
@@ -133,19 +143,26 @@ def _masked_raw(et: EventType, raw_struct: bool) -> str:
     )
 
 
+def _typed_fields(con: duckdb.DuckDBPyConnection, et: EventType) -> frozenset[str]:
+    """Fields of ``_in`` that a reader gave their contract type rather than text."""
+    described = dict(con.execute("select column_name, column_type from (describe _in)").fetchall())
+    return frozenset(f.name for f in et.fields if described.get(f.name) == DESCRIBED_TYPES.get(f.type))
+
+
 def check_into_temp(
     con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct: bool = False, file_column: bool = False
 ) -> None:
     """raw_struct: ``_in.raw`` is a STRUCT of the record's columns, not text (readers.py).
     file_column: ``_in`` holds several files, told apart by its column ``_file``, kept."""
     carry = "_file, " if file_column else ""
+    typed = _typed_fields(con, et)
     checks = _checks(et)
     # Each condition is evaluated once: the first failing check's number picks reason and detail.
     failed = "case " + " ".join(f"when {c} then {i}" for i, (c, _, _) in enumerate(checks)) + " end"
     reason = "case failed " + " ".join(f"when {i} then '{r}'" for i, (_, r, _) in enumerate(checks)) + " end"
     detail = "case failed " + " ".join(f"when {i} then {d}" for i, (_, _, d) in enumerate(checks)) + " end"
-    texts = ", ".join(f"{_text(f)} as {_t(f)}" for f in et.fields)
-    parsed = ", ".join(f"{_parsed(f)} as {_p(f)}" for f in et.fields)
+    texts = ", ".join(f"{_text(f, typed)} as {_t(f)}" for f in et.fields)
+    parsed = ", ".join(f"{_parsed(f, typed)} as {_p(f)}" for f in et.fields)
     stored = ", ".join(f"{_stored(f)} as {quote_ident(f.name)}" for f in et.fields)
     by_name = {f.name: f for f in et.fields}
     key = "concat_ws('|', " + ", ".join(_canonical(by_name[k]) for k in et.key) + ")"
@@ -154,11 +171,13 @@ def check_into_temp(
     con.execute("drop table if exists _checked")
     # One pass, no join: each PII value is hashed where it stands. (Hashing each distinct value
     # once and joining back costs more than it saves: most member ids and emails of a file are
-    # distinct, and the join needs the file materialized.)
+    # distinct, and the join needs the file materialized. A connection-wide cache of values
+    # already hashed, joined in, saved nothing either: the hash join on the clear text costs
+    # about what the HMAC it avoids does — SF10 audience and engagement files, 40 CPU-s each way.)
     con.execute(
         f"""
         create temp table _checked as
-        with edged as (select *, {_edges(et)} as __edge from _in),
+        with edged as (select *, {_edges(et, typed)} as __edge from _in),
         texts as (select {carry}source_line, raw, parse_error, extra, {texts} from edged),
         parsed as (select *, {parsed} from texts),
         judged as (select *, {failed} as failed from parsed),

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -141,6 +142,61 @@ def test_parquet_rows_are_checked_like_any_other(settings, pii_key, tmp_path) ->
     [(actor, extra)] = query(settings.warehouse, "select actor_id, extra from raw.engagement")
     assert actor == pseudonym("urn:li:person:abc", pii_key)
     assert json.loads(extra) == {"client": "web"}
+
+
+def test_typed_parquet_columns_land_as_their_text_would(settings, pii_key, tmp_path) -> None:
+    """Timestamps, integers and money a Parquet file already types skip the text round trip:
+    the log, the quarantine (reason, detail, raw) and the ledger must be what the same values
+    written as text give."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    when = [datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC), datetime(1999, 12, 31, tzinfo=UTC), None]
+    sizes = [500, 700, 900]
+    amounts = [Decimal("1000.50"), None, Decimal("-3.25")]
+    typed = {
+        "employee": pa.table({
+            "employee_id": ["e1", "e2", "e3"], "observed_at": pa.array(when, pa.timestamp("us", tz="UTC")),
+            "network": ["linkedin"] * 3, "network_size": pa.array(sizes, pa.int64()),
+            "email": ["A@x.com", "b@x.com", "c@x.com"],
+        }),
+        "deal": pa.table({
+            "deal_event_id": ["d1", "d2", "d3"], "deal_id": ["D"] * 3, "event": ["created"] * 3,
+            "occurred_at": pa.array([when[0]] * 3, pa.timestamp("us", tz="UTC")),
+            "amount": pa.array(amounts, pa.decimal128(18, 2)), "currency": ["usd"] * 3,
+        }),
+    }
+
+    def as_text(table: pa.Table) -> pa.Table:
+        # each value as DuckDB writes it as text: what the reader made of it before
+        con = duckdb.connect()
+        con.execute("set timezone = 'UTC'")
+        con.register("t", table)
+        cast = ", ".join(f"cast({c} as varchar) as {c}" for c in table.column_names)
+        rows = con.execute(f"select {cast} from t").fetchall()
+        return pa.table({c: [r[i] for r in rows] for i, c in enumerate(table.column_names)})
+
+    outcomes = []
+    for variant, convert in (("typed", lambda t: t), ("text", as_text)):
+        home = Settings(home=tmp_path / variant)
+        for name, table in typed.items():
+            path = tmp_path / variant / "in" / f"{name}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(convert(table), path)
+        results = land(home, tmp_path / variant / "in", pii_key)
+        outcomes.append((
+            [(r.event_type, r.rows_landed, r.rows_quarantined) for r in results],
+            query(home.warehouse, "select * exclude (batch_id, ingested_at, content_hash) from raw.employee"),
+            query(home.warehouse, "select * exclude (batch_id, ingested_at, content_hash) from raw.deal"),
+            query(home.warehouse, "select event_type, source_line, reason, detail from meta.quarantine order by all"),
+        ))
+    typed_outcome, text_outcome = outcomes
+    assert typed_outcome[0] == [("deal", 3, 0), ("employee", 1, 2)]
+    assert [(line, reason) for _, line, reason, _ in typed_outcome[3]] == [
+        (2, "invalid_timestamp"), (3, "missing_field")
+    ]
+    assert typed_outcome[3][0][3] == "observed_at = 1999-12-31 00:00:00+00"
+    assert typed_outcome == text_outcome
 
 
 def test_same_file_twice_is_a_no_op(settings, pii_key, tmp_path) -> None:
