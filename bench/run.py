@@ -342,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
         default=str(REPO / "BENCHMARKS.md"),
         help="render this file from the results ('' to skip)",
     )
+    p.add_argument(
+        "--section",
+        default="",
+        help="the named section of --markdown to write, e.g. sf100 for a run kept beside the main one",
+    )
     p.add_argument("--reuse-data", action="store_true", help="keep generated data already in --work")
     p.add_argument("--no-per-format", action="store_true", help="skip landing CSV/JSONL/Parquet separately")
     p.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
@@ -404,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary(result))
     if args.markdown:
         md = Path(args.markdown)
-        md.write_text(report.markdown(result, md))
+        md.write_text(report.markdown(result, md, args.section))
         print(f"wrote {out_file} and {md}")
     failed = [sf for sf, r in result["scales"].items() if "error" in r["info"]]
     return 1 if failed else 0

@@ -1,0 +1,41 @@
+"""BENCHMARKS.md keeps its hand-written analysis and each generated section when one run is re-rendered."""
+
+import json
+from pathlib import Path
+
+from bench import report
+
+RESULT = {
+    "started": "20260101T000000Z",
+    "command": "python -m bench.run --scales 0.01",
+    "machine": {"cores": 2, "ram_gib": 1.0, "cpu": "test", "python": "3.11", "duckdb": "2", "dbt_core": "1", "pandas": "3"},
+    "memory_limit": "3GB",
+    "scales": {"0.01": {"info": {"rows_in_files": 1234}, "stages": {}}},
+}
+
+
+def test_named_sections_are_replaced_independently(tmp_path: Path):
+    md = tmp_path / "BENCHMARKS.md"
+    md.write_text("# Benchmarks\n\nhand-written intro\n")
+    md.write_text(report.markdown(RESULT, md))
+    md.write_text(report.markdown({**RESULT, "started": "SF100RUN"}, md, "sf100"))
+    md.write_text(md.read_text() + "\nhand-written outro\n")
+
+    md.write_text(report.markdown({**RESULT, "started": "SECONDMAIN"}, md))
+    text = md.read_text()
+
+    assert "hand-written intro" in text and "hand-written outro" in text
+    assert "SECONDMAIN" in text and "20260101T000000Z" not in text  # main run replaced
+    assert text.count("SF100RUN") == 1  # the named section kept, once
+    for begin, end in (report.markers(), report.markers("sf100")):
+        assert text.count(begin) == 1 and text.count(end) == 1
+    assert text.index(report.markers()[1]) < text.index(report.markers("sf100")[0])
+
+
+def test_report_command_renders_a_named_section(tmp_path: Path):
+    results, md = tmp_path / "r.json", tmp_path / "B.md"
+    results.write_text(json.dumps(RESULT))
+    md.write_text("# Benchmarks\n")
+    report.main([str(results), str(md), "--section", "sf100"])
+    assert report.markers("sf100")[0] in md.read_text()
+    assert report.markers()[0] not in md.read_text()
