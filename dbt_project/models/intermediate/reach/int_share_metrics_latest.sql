@@ -18,8 +18,12 @@ snapshots as (
 
     select * from {{ ref('stg_event_log__share_metrics') }}
     {% if is_incremental() %}
+    -- Candidates straight from the log: a share with any row landed since the watermark.
+    -- Through staging, finding them cost a second deduplication of every snapshot (1.3 s of
+    -- CPU at SF10); rows staging would drop (a rejected batch, beyond the build's cutoff, an
+    -- older version) only add candidates, and a candidate's row is recomputed from staging.
     where share_id in (
-        select share_id from {{ ref('stg_event_log__share_metrics') }}
+        select share_id from {{ source('event_log', 'share_metrics') }}
         where ingested_at > {{ reachloop.incremental_watermark() }}
     )
     {% endif %}
