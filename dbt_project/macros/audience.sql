@@ -1,10 +1,20 @@
-{#- A member id as a 128-bit integer: the same member, a fixed-width key that hashes and
-    compares several times faster than its 32-character text. Exact, not a hash: a member id
-    is a pseudonym of exactly 32 hex digits (ingestion/pseudonymize.py, 128 bits), read here
-    as the number it spells; anything else stops the build rather than risk two ids meeting. -#}
+{#- A member id as a fixed-width key for the big member joins and distinct counts. A member id
+    is a pseudonym of exactly 32 lower-case hex digits (ingestion/pseudonymize.py, 128 bits);
+    on DuckDB it becomes the 128-bit number it spells, which hashes and compares several times
+    faster than the text. Exact, not a hash: the full match keeps case variants and the
+    digit separators that a uhugeint cast would accept from ever meeting as one member, and
+    anything else stops the build. Elsewhere the text id itself is the key. -#}
 {% macro member_number(member_id) -%}
+    {{ return(adapter.dispatch('member_number', 'reachloop')(member_id)) }}
+{%- endmacro %}
+
+{% macro default__member_number(member_id) -%}
+    {{ member_id }}
+{%- endmacro %}
+
+{% macro duckdb__member_number(member_id) -%}
     case
-        when length({{ member_id }}) = 32
+        when regexp_full_match({{ member_id }}, '[0-9a-f]{32}')
             then cast('0x' || {{ member_id }} as uhugeint)
         else error('member id is not a 32-hex-digit pseudonym: ' || {{ member_id }})
     end

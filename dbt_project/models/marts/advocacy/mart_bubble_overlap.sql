@@ -27,8 +27,9 @@ sharer_shares as (
 content_keys as (
 
     -- A number per content item: the fan-out to members (tens of millions of rows at SF10)
-    -- is grouped on two fixed-width numbers instead of text.
-    select content_id, row_number() over () as content_key
+    -- is grouped on two fixed-width numbers instead of text. Ordered, so that both reads of
+    -- this CTE number the items alike on engines that compute a CTE once per reference.
+    select content_id, row_number() over (order by content_id) as content_key
     from (select distinct content_id from sharer_shares) as shared_contents
 
 ),
