@@ -393,10 +393,10 @@ def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
             [str(destination), version, build_id],
         )
         sizes = published_marts(destination)
-        if sizes:
-            con.executemany(
-                "insert into meta.published_marts values (?, ?, ?, now())",
-                [[build_id, mart, rows] for mart, rows in sizes.items()],
+        if sizes:  # one statement: executemany commits each row
+            con.execute(
+                "insert into meta.published_marts select ?, unnest(?), unnest(?), now()",
+                [build_id, list(sizes), list(sizes.values())],
             )
     return destination, version
 

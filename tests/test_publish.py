@@ -171,3 +171,13 @@ def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatc
     assert "mart_renamed_away" not in marts and "mart_reach_vs_network" in marts
     assert "int_removed" not in intermediate and "int_share_metrics_latest" in intermediate
     assert "share" in raw  # the event log is not dbt's to drop
+    # The rest of the build: what was published is recorded mart by mart (gate 2's volume check
+    # compares the next build with it).
+    pipeline.run_gate_2(settings, outcome.build_id)
+    destination, _ = pipeline.run_publish(settings, outcome.build_id)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        recorded = dict(con.execute(
+            "select mart, rows from meta.published_marts where build_id = ?", [outcome.build_id]).fetchall())
+        status = con.execute("select status from meta.builds where build_id = ?", [outcome.build_id]).fetchone()
+    assert recorded == pub.published_marts(destination) and recorded["fct_shares"] == 1
+    assert status == ("succeeded",)
