@@ -17,6 +17,8 @@ BIGINT = "BIGINT"
 DOUBLE = "DOUBLE"
 MONEY = "DECIMAL(18,2)"
 TIMESTAMP = "TIMESTAMPTZ"
+# How DuckDB names the non-text types above when it describes a relation.
+DESCRIBED_TYPES = {BIGINT: "BIGINT", MONEY: "DECIMAL(18,2)", TIMESTAMP: "TIMESTAMP WITH TIME ZONE"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,13 @@ class EventType:
 
     def get(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
+
+    def fields_of_own_type(self, column_types: dict[str, str]) -> frozenset[str]:
+        """The fields whose column already has the field's (non-text) contract type, given
+        DuckDB's described type per field name: those skip the text round trip at landing."""
+        return frozenset(
+            f.name for f in self.fields if column_types.get(f.name, "") == DESCRIBED_TYPES.get(f.type)
+        )
 
 
 def _req(name: str, type_: str = VARCHAR, **kw) -> Field:

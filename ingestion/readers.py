@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType
+from ingestion.contract import EventType
 from reachloop.sql import quote_ident, quote_str
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
@@ -68,18 +68,6 @@ def _field_columns(present: dict[str, str], et: EventType, typed: frozenset[str]
             expr = f"cast({quote_ident(source)} as varchar)" if source else "null::varchar"
         cols.append(f"{expr} as {quote_ident(name)}")
     return ", ".join(cols)
-
-
-# How DuckDB names the contract's non-text types in a described relation.
-DESCRIBED_TYPES = {BIGINT: "BIGINT", MONEY: "DECIMAL(18,2)", TIMESTAMP: "TIMESTAMP WITH TIME ZONE"}
-
-
-def _typed_fields(described: dict[str, str], present: dict[str, str], et: EventType) -> frozenset[str]:
-    """Fields whose column has exactly the contract's (non-text) type."""
-    return frozenset(
-        f.name for f in et.fields
-        if f.name in present and described[present[f.name]] == DESCRIBED_TYPES.get(f.type)
-    )
 
 
 def _extra_column(present: dict[str, str], et: EventType) -> str:
@@ -260,7 +248,8 @@ def _read_parquet(
     )
     described.pop("file_row_number")
     present = {c.strip().lower(): c for c in described}
-    typed = _typed_fields(described, present, et) if typed_ok else frozenset()
+    types = {name: described[column] for name, column in present.items()}
+    typed = et.fields_of_own_type(types) if typed_ok else frozenset()
     con.execute(
         f"""
         create temp view {name} as

@@ -11,7 +11,6 @@ import duckdb
 
 from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
 from ingestion.pseudonymize import WHITESPACE
-from ingestion.readers import DESCRIBED_TYPES
 from reachloop.sql import quote_ident, quote_idents, quote_str
 
 # Quarantine reasons, the stable vocabulary that `reachloop status` groups by.
@@ -143,19 +142,15 @@ def _masked_raw(et: EventType, raw_struct: bool) -> str:
     )
 
 
-def _typed_fields(con: duckdb.DuckDBPyConnection, et: EventType) -> frozenset[str]:
-    """Fields of ``_in`` that a reader gave their contract type rather than text."""
-    described = dict(con.execute("select column_name, column_type from (describe _in)").fetchall())
-    return frozenset(f.name for f in et.fields if described.get(f.name) == DESCRIBED_TYPES.get(f.type))
-
-
 def check_into_temp(
     con: duckdb.DuckDBPyConnection, et: EventType, *, raw_struct: bool = False, file_column: bool = False
 ) -> None:
     """raw_struct: ``_in.raw`` is a STRUCT of the record's columns, not text (readers.py).
     file_column: ``_in`` holds several files, told apart by its column ``_file``, kept."""
     carry = "_file, " if file_column else ""
-    typed = _typed_fields(con, et)
+    # Fields a reader gave their contract type rather than text (typed Parquet columns).
+    described = con.execute("select column_name, column_type from (describe _in)").fetchall()
+    typed = et.fields_of_own_type(dict(described))
     checks = _checks(et)
     # Each condition is evaluated once: the first failing check's number picks reason and detail.
     failed = "case " + " ".join(f"when {c} then {i}" for i, (c, _, _) in enumerate(checks)) + " end"
