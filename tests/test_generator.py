@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
 import json
 import re
 from pathlib import Path
@@ -113,12 +112,10 @@ def test_chunked_writing_gives_the_bytes_of_one_write(tmp_path, monkeypatch):
     """Rows are made, rendered and written a chunk at a time (SF100 does not fit in memory
     otherwise), with malformed records at their planned places and Parquet row groups of a
     fixed size: tiny chunks must give the same files as one chunk per file."""
-    gen_module = importlib.import_module("ingestion.generator.generate")
     monkeypatch.setattr(writers, "ROW_GROUP_ROWS", 64)  # many row groups even at a small scale
 
     def run_with(chunk_rows: int, id_chunk: int, out: Path) -> dict[str, str]:
         monkeypatch.setattr(events, "CHUNK_ROWS", chunk_rows)
-        monkeypatch.setattr(gen_module, "CHUNK_ROWS", chunk_rows)
         monkeypatch.setattr(ids, "_CHUNK", id_chunk)
         generate(SF, SEED, out)
         return sha_all(out)

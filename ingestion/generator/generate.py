@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow as pa
 
 from ingestion.contract import EVENT_TYPES
-from ingestion.generator import content, deals, funnel, metrics, people, truth
+from ingestion.generator import content, deals, events, funnel, metrics, people, truth, writers
 from ingestion.generator.config import END, START, scale_for
 from ingestion.generator.dirt import FilePlan, plan_files
-from ingestion.generator.events import CHUNK_ROWS, Events, LazyEvents
+from ingestion.generator.events import Events, LazyEvents
 from ingestion.generator.progress import Progress
 from ingestion.generator.writers import FileSink, csv_line, csv_lines, json_line, json_lines
 
@@ -125,9 +125,12 @@ def _write_file(landing: Path, ev: Events | LazyEvents, p: FilePlan) -> dict:
     # Output position -> good row (0..n_good-1) or malformed record (n_good + i).
     order = np.insert(np.arange(n_good), p.bad_pos, n_good + np.arange(len(p.bad)))
     fields = EVENT_TYPES[p.event_type].names
+    chunk_rows = events.CHUNK_ROWS
+    # Whole row groups per chunk, or a chunked Parquet file differs from one written at once.
+    assert chunk_rows % writers.ROW_GROUP_ROWS == 0, (chunk_rows, writers.ROW_GROUP_ROWS)
     with FileSink(path, p.fmt) as sink:
-        for a in range(0, max(len(order), 1), CHUNK_ROWS):  # an empty file still gets its header
-            sel = order[a : a + CHUNK_ROWS]
+        for a in range(0, max(len(order), 1), chunk_rows):  # an empty file still gets its header
+            sel = order[a : a + chunk_rows]
             is_bad = sel >= n_good
             good = ev.take(rows[sel[~is_bad]])
             bad = [p.bad[i] for i in sel[is_bad] - n_good]

@@ -27,7 +27,7 @@ from ingestion.generator.config import (
     YEAR,
     Scale,
 )
-from ingestion.generator.events import Events, LazyEvents, draw_offsets, make_events
+from ingestion.generator.events import Events, LazyEvents, draw_offsets, make_events, month_of
 from ingestion.generator.ids import hex_ids, seq_ids, stream
 
 MONTH_STARTS = np.array(
@@ -259,7 +259,7 @@ def audience_events(c: Company, scale: Scale, seed: int) -> LazyEvents:
             "observed_at": export_t[export],
         }
 
-    row_month = np.repeat(month.astype(np.int8), listed)
+    row_month = np.repeat(month_of(export_t), listed)
     return LazyEvents("audience", n, row_month, draw_offsets(rng, n), columns)
 
 
