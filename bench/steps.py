@@ -1,6 +1,7 @@
 """Child-process entry points for the stages that have no CLI command of their own.
 
     python -m bench.steps build [--full-refresh]   reachloop.pipeline.build, outcome as JSON
+                                                   (wall and CPU seconds per step)
     python -m bench.steps attribution              dbt run of the attribution models alone
     python -m bench.steps publish                  reachloop.publish.publish alone
     python -m bench.steps marts                    dbt run of the peer-checked marts (smoke)
@@ -33,6 +34,7 @@ def cmd_build(args: argparse.Namespace) -> dict:
         "models": outcome.models,
         "tests": outcome.tests,
         "seconds": outcome.seconds,
+        "cpu_seconds": outcome.cpu_seconds,
     }
 
 
