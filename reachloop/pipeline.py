@@ -305,6 +305,10 @@ def _step(
         yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None)
     except BaseException as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:1000]
+        if con is not None:
+            # The step's connection may be what failed (DuckDB invalidates a database after a
+            # fatal error): let go of it so that the reopen below gets a fresh database.
+            con.close()
         try:
             with warehouse(settings) as c:
                 c.execute(

@@ -1,6 +1,6 @@
 """Run the gates' suites with Great Expectations, record the verdicts, stop on a critical failure.
 
-GX runs on pandas (an ephemeral context, one dataframe asset per frame): its SQLAlchemy route
+GX runs on pandas (an ephemeral context, one dataframe asset for every frame): its SQLAlchemy route
 on DuckDB is broken in GX 1.24 (every expectation errors with "list index out of range"), and
 the frames are small anyway. Every verdict lands in ``meta.gate_results``; gate 1's verdict per
 batch in ``meta.batch_gates``; GX renders Data Docs HTML under ``$REACHLOOP_HOME/gx/data_docs``.
@@ -271,7 +271,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[list], chunk:
     statement per row (~2 ms of CPU and an fsync each, hundreds of rows per gate)."""
     if not rows:
         return
-    one = "(" + ", ".join("?" * len(rows[0])) + ", now())"
+    one = "(" + ", ".join(["?"] * len(rows[0])) + ", now())"
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         values = ", ".join([one] * len(part))
