@@ -221,7 +221,11 @@ def markdown_section(result: dict, section: str = "") -> str:
         out += stage_table(scale)
         build = (scale["stages"].get("build") or {}).get("extra") or {}
         if build.get("seconds"):
-            steps = ", ".join(f"{k} {v:.1f} s" for k, v in build["seconds"].items())
+            cpu = build.get("cpu_seconds") or {}
+            steps = ", ".join(
+                f"{k} {v:.1f} s" + (f" ({cpu[k]:.1f} s CPU)" if k in cpu else "")
+                for k, v in build["seconds"].items()
+            )
             nodes = info.get("dbt_nodes") or {}
             kinds = ", ".join(f"{k} {v:.1f} s" for k, v in (nodes.get("sum_by_kind") or {}).items())
             out += [
