@@ -11,9 +11,14 @@ RUN pip install --no-cache-dir -r /opt/reachloop/requirements.lock
 
 # The project (library, dbt project, DAGs). Installed without dependencies: the lock did that.
 COPY --chown=airflow:root pyproject.toml README.md /opt/reachloop/
-COPY --chown=airflow:root reachloop /opt/reachloop/reachloop
+# One line per Python package that pyproject.toml installs (tests/test_compose.py checks).
+COPY --chown=airflow:root eventlog /opt/reachloop/eventlog
 COPY --chown=airflow:root ingestion /opt/reachloop/ingestion
+COPY --chown=airflow:root generator /opt/reachloop/generator
 COPY --chown=airflow:root attribution /opt/reachloop/attribution
+COPY --chown=airflow:root builds /opt/reachloop/builds
+COPY --chown=airflow:root reports /opt/reachloop/reports
+COPY --chown=airflow:root reachloop /opt/reachloop/reachloop
 COPY --chown=airflow:root dbt_project /opt/reachloop/dbt_project
 COPY --chown=airflow:root dags /opt/reachloop/dags
 RUN pip install --no-cache-dir --no-deps -e /opt/reachloop

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.pandas_peer import read_events
-from ingestion.contract import BIGINT, EVENT_TYPES, TIMESTAMP
+from eventlog.contract import BIGINT, EVENT_TYPES, TIMESTAMP
 
 DAY = pd.Timestamp("2025-06-11", tz="UTC")  # a Wednesday
 NEXT = pd.Timestamp("2026-01-01", tz="UTC")

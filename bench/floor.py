@@ -22,10 +22,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import EVENT_TYPES
+from eventlog.contract import EVENT_TYPES
+from eventlog.sql import quote_str
+from eventlog.warehouse import apply_resource_limits
 from ingestion.landing import event_type_for, landing_files
-from reachloop.sql import quote_str
-from reachloop.warehouse import apply_resource_limits
 
 READERS = {
     "csv": "read_csv({files}, all_varchar=true, union_by_name=true, ignore_errors=true)",

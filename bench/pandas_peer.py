@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingestion.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
+from eventlog.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
 from ingestion.landing import event_type_for, landing_files
 
 REPO = Path(__file__).resolve().parent.parent

@@ -32,8 +32,8 @@ from pathlib import Path
 import duckdb
 
 import ingestion.landing as landing
-from ingestion.contract import EVENT_TYPES
-from reachloop.warehouse import open_warehouse
+from eventlog.contract import EVENT_TYPES
+from eventlog.warehouse import open_warehouse
 
 PHASES: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 STATEMENTS: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])

@@ -7,7 +7,7 @@ Per scale factor, each stage runs as a child process (wall, CPU, peak RSS via wa
     generate         reachloop generate
     land             reachloop land (the whole landing folder, fresh warehouse)
     land.<format>    reachloop land of only the CSV / JSON Lines / Parquet files (scratch warehouses)
-    build            reachloop.pipeline.build = gate 1 → dbt build → gate 2 → publish
+    build            builds.steps.build = gate 1 → dbt build → gate 2 → publish
     attribution      the attribution models and their tests alone (dbt build --select), re-run
     publish          publish alone, re-run (to a scratch destination)
     floor.land       DuckDB reading the same files straight into tables
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from bench import report
 from bench.measure import PYTHON, REPO, Measurement, dir_size_mb, machine, run_stage
-from reachloop.warehouse import MEMORY_LIMIT_ENV
+from eventlog.warehouse import MEMORY_LIMIT_ENV
 
 REACHLOOP = str(Path(PYTHON).with_name("reachloop"))
 DBT = str(Path(PYTHON).with_name("dbt"))

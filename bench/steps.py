@@ -1,13 +1,13 @@
 """Child-process entry points for the stages that have no CLI command of their own.
 
-    python -m bench.steps build [--full-refresh]   reachloop.pipeline.build, outcome as JSON
+    python -m bench.steps build [--full-refresh]   builds.steps.build, outcome as JSON
                                                    (wall and CPU seconds per step)
     python -m bench.steps attribution              dbt run of the attribution models alone
-    python -m bench.steps publish                  reachloop.publish.publish alone
+    python -m bench.steps publish                  builds.publish.publish alone
     python -m bench.steps marts                    dbt run of the peer-checked marts (smoke)
 
 ``build`` is what ``reachloop build`` runs (the CLI only adds printing); ``attribution`` is
-``reachloop.dbt_build.run_dbt_build`` with a selection (models and their tests), run again on
+``builds.dbt_build.run_dbt_build`` with a selection (models and their tests), run again on
 a built warehouse to measure that part alone.
 """
 
@@ -18,13 +18,13 @@ import json
 import sys
 import time
 
-from reachloop.settings import Settings
+from eventlog.settings import Settings
 
 ATTRIBUTION_SELECT = ["path:models/intermediate/attribution", "path:models/marts/attribution"]
 
 
 def cmd_build(args: argparse.Namespace) -> dict:
-    from reachloop.pipeline import build
+    from builds.steps import build
 
     outcome = build(Settings.from_env(), full_refresh=args.full_refresh)
     return {
@@ -39,7 +39,7 @@ def cmd_build(args: argparse.Namespace) -> dict:
 
 
 def cmd_attribution(args: argparse.Namespace) -> dict:
-    from reachloop.dbt_build import run_dbt_build
+    from builds.dbt_build import run_dbt_build
 
     res = run_dbt_build(Settings.from_env(), select=" ".join(ATTRIBUTION_SELECT))
     return {"seconds": res.seconds, "models": res.models, "tests": res.tests}
@@ -56,7 +56,7 @@ def cmd_marts(args: argparse.Namespace) -> dict:
     parents: the smoke benchmark's stand-in for a build, a few times cheaper."""
     from dbt.cli.main import dbtRunner
 
-    from reachloop.dbt_build import dbt_args
+    from builds.dbt_build import dbt_args
 
     settings = Settings.from_env()
     argv = dbt_args(settings, select=" ".join("+" + m for m in PEER_MARTS.split()))
@@ -71,7 +71,7 @@ def cmd_marts(args: argparse.Namespace) -> dict:
 
 
 def cmd_publish(args: argparse.Namespace) -> dict:
-    from reachloop.publish import publish
+    from builds.publish import publish
 
     settings = Settings.from_env()
     started = time.perf_counter()

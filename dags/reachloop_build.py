@@ -14,7 +14,7 @@ a time anyway — no parallelism to win. One task calling ``run_dbt_build`` (the
 logs and ``run_results.json`` give the per-model detail. If the warehouse moves to an engine
 with concurrent writers, cosmos' ``DbtTaskGroup`` is the natural next step.
 
-Each task is one step of ``reachloop.pipeline``, keyed by the build id that ``start`` returns;
+Each task is one step of ``builds.steps``, keyed by the build id that ``start`` returns;
 ``meta.builds`` records progress and failures. A critical gate failure fails the run without
 retries (bad data does not heal by waiting) and names the check, the batch and example rows;
 readers keep the last good publication. Fix the data, or retract the batch with
@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, Variable, dag, task
 
-from reachloop.pipeline import SOURCE_FAMILIES, landed_asset
+from ingestion.deliveries import SOURCE_FAMILIES, landed_asset
 
 WAREHOUSE_POOL = "reachloop_warehouse"
 PUBLISHED = Asset(name="reachloop_published", uri="reachloop://published/marts")
@@ -53,7 +53,7 @@ def _any_landed():
 
 
 def _settings():
-    from reachloop.settings import Settings
+    from eventlog.settings import Settings
 
     return Settings.from_env(Variable.get("reachloop_home", default=None))
 
@@ -62,7 +62,7 @@ def _step(step, build_id: str):
     """Run one pipeline step; a gate failure is final, anything else may be retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from reachloop.gates import GateFailure
+    from builds.gates import GateFailure
 
     try:
         return step(_settings(), build_id)
@@ -87,7 +87,7 @@ def reachloop_build():
     def start() -> str:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from reachloop.pipeline import start_build
+        from builds.steps import start_build
 
         outcome = start_build(_settings(), skip_if_unchanged=True)
         if outcome.status == "skipped":
@@ -97,14 +97,14 @@ def reachloop_build():
 
     @task
     def gate_1(build_id: str) -> str:
-        from reachloop.pipeline import run_gate_1
+        from builds.steps import run_gate_1
 
         print(_step(run_gate_1, build_id))
         return build_id
 
     @task
     def dbt_build(build_id: str) -> str:
-        from reachloop.pipeline import run_dbt
+        from builds.steps import run_dbt
 
         models, tests = _step(run_dbt, build_id)
         print(f"dbt built {models} models, {tests} tests passed")
@@ -112,14 +112,14 @@ def reachloop_build():
 
     @task
     def gate_2(build_id: str) -> str:
-        from reachloop.pipeline import run_gate_2
+        from builds.steps import run_gate_2
 
         print(_step(run_gate_2, build_id))
         return build_id
 
     @task(outlets=[PUBLISHED])
     def publish(build_id: str) -> dict:
-        from reachloop.pipeline import run_publish
+        from builds.steps import run_publish
 
         destination, version = _step(run_publish, build_id)
         print(f"published version {version} to {destination}")

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Variable, dag, task
 
-from reachloop.pipeline import SOURCE_FAMILIES, landed_asset
+from ingestion.deliveries import SOURCE_FAMILIES, landed_asset
 
 WAREHOUSE_POOL = "reachloop_warehouse"
 DEFAULT_ARGS = {
@@ -70,9 +70,9 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
         def land(data_interval_start=None, data_interval_end=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 
+            from eventlog.settings import Settings
             from ingestion.adapters import formats_from_config
-            from reachloop.pipeline import land_interval
-            from reachloop.settings import Settings
+            from ingestion.deliveries import land_interval
 
             settings = Settings.from_env(Variable.get("reachloop_home", default=None))
             results = land_interval(

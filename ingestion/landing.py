@@ -20,13 +20,13 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_table
+from eventlog.batches import LATEST_DECISION_SQL
+from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_table
+from eventlog.errors import ReachloopError
+from eventlog.sql import quote_idents, quote_str
 from ingestion.pseudonymize import install_macro
 from ingestion.readers import file_format, read_into_temp
 from ingestion.validation import check_into_temp
-from reachloop.batches import LATEST_DECISION_SQL
-from reachloop.settings import ReachloopError
-from reachloop.sql import quote_idents, quote_str
 
 
 @dataclass

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import EventType
-from reachloop.sql import quote_ident, quote_str
+from eventlog.contract import EventType
+from eventlog.sql import quote_ident, quote_str
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-from ingestion.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
+from eventlog.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
+from eventlog.sql import quote_ident, quote_idents, quote_str
 from ingestion.pseudonymize import WHITESPACE
-from reachloop.sql import quote_ident, quote_idents, quote_str
 
 # Quarantine reasons, the stable vocabulary that `reachloop status` groups by.
 MALFORMED = "malformed_record"

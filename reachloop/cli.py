@@ -7,8 +7,8 @@ import os
 import sys
 from importlib import import_module
 
+from eventlog.errors import ReachloopError
 from reachloop import __version__
-from reachloop.settings import ReachloopError
 
 # Sub-command modules under reachloop/commands/, in the order --help lists them.
 COMMANDS = ("generate", "land", "status", "build", "run", "batches", "trace", "report", "docs")

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reachloop.settings import Settings
+from eventlog.settings import Settings
 
 TEST_PII_KEY = "test-key-for-pytest-only"
 
@@ -28,7 +28,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture(scope="session")
 def small_workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated SF0.05 workload (DIR/landing, DIR/ground_truth), made once per test session."""
-    from ingestion.generator import generate
+    from generator import generate
 
     out = tmp_path_factory.mktemp("workload")
     generate(0.05, 7, out)

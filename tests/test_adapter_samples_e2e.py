@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 from ingestion.adapters import land_any
 from ingestion.pseudonymize import pseudonym
-from reachloop.settings import Settings
-from reachloop.warehouse import warehouse
 from tests.conftest import query
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingestion" / "adapters" / "samples"
@@ -142,7 +142,7 @@ def test_the_log_holds_no_clear_text_pii(landed: Settings) -> None:
 @pytest.mark.slow
 def test_marts_from_the_sample_exports(landed: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dbt marts built from the sample exports agree with the hand figures."""
-    from reachloop.dbt_build import run_dbt_build
+    from builds.dbt_build import run_dbt_build
 
     monkeypatch.setenv("REACHLOOP_HOME", str(landed.home))
     run_dbt_build(landed)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 from ingestion.adapters import (
     ADAPTERS,
     adapter_for,
@@ -20,8 +23,6 @@ from ingestion.adapters import (
 from ingestion.adapters import base as adapter_base
 from ingestion.pseudonymize import install_macro, pseudonym
 from reachloop.cli import main
-from reachloop.settings import ReachloopError, Settings
-from reachloop.warehouse import warehouse
 from tests.conftest import query
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingestion" / "adapters" / "samples"

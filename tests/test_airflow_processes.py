@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from reachloop.pipeline import route_deliveries
+from ingestion.deliveries import route_deliveries
 
 ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from eventlog import batches
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 from ingestion.landing import land_path
-from reachloop import batches
 from reachloop.cli import main
-from reachloop.settings import ReachloopError, Settings
-from reachloop.warehouse import warehouse
 
 
 @pytest.fixture

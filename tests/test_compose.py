@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_health_checks_and_start_order(compose):
 def test_every_setting_the_dags_read_is_set(compose):
     env = _env(compose["services"]["airflow-scheduler"])
     dag_text = "".join(p.read_text() for p in (ROOT / "dags").glob("*.py"))
-    library = (ROOT / "reachloop" / "pipeline.py").read_text() + (ROOT / "reachloop" / "settings.py").read_text()
+    library = (ROOT / "ingestion" / "deliveries.py").read_text() + (ROOT / "eventlog" / "settings.py").read_text()
     for var in ("REACHLOOP_HOME", "REACHLOOP_LANDING", "REACHLOOP_PII_KEY"):
         assert var in env, var
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/reachloop/dags"
@@ -82,6 +83,8 @@ def test_volumes_hold_the_project_and_the_warehouse(compose):
     mounts = {v.rsplit(":", 1)[1]: v.rsplit(":", 1)[0] for v in common["volumes"]}
     assert mounts["/opt/reachloop/dags"] == "./dags"
     assert mounts["/opt/reachloop/dbt_project"] == "./dbt_project"
+    for package in _packages():  # the code under the mounted DAGs: every package pyproject installs
+        assert mounts[f"/opt/reachloop/{package}"] == f"./{package}", package
     assert mounts[env["REACHLOOP_HOME"]] in compose["volumes"]
     assert env["REACHLOOP_LANDING"] in mounts
     for named in ("reachloop-home", "postgres-db"):
@@ -95,5 +98,12 @@ def test_dockerfile_installs_the_project_on_the_official_image():
     assert f"ARG AIRFLOW_VERSION={airflow}" in text
     assert "FROM apache/airflow:${AIRFLOW_VERSION}" in text
     assert "requirements.lock" in text and "pip install --no-cache-dir -r" in text
-    for part in ("reachloop", "ingestion", "dbt_project", "dags"):
-        assert f"COPY --chown=airflow:root {part} " in text
+    for part in (*_packages(), "dbt_project", "dags"):
+        assert f"COPY --chown=airflow:root {part} " in text, part
+
+
+def _packages() -> list[str]:
+    """The top-level Python packages pyproject.toml installs."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        include = tomllib.load(f)["tool"]["setuptools"]["packages"]["find"]["include"]
+    return [pattern.rstrip("*") for pattern in include]

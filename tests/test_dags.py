@@ -19,8 +19,8 @@ os.environ.setdefault("AIRFLOW_HOME", _AIRFLOW_HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
-from reachloop.pipeline import SOURCE_FAMILIES, route_deliveries  # noqa: E402
-from reachloop.settings import Settings  # noqa: E402
+from eventlog.settings import Settings  # noqa: E402
+from ingestion.deliveries import SOURCE_FAMILIES, route_deliveries  # noqa: E402
 from tests.test_gates import poisoned_metrics  # noqa: E402
 from tests.test_publish import tree_digest  # noqa: E402
 

@@ -17,11 +17,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.contract import EVENT_TYPES, TIMESTAMP
+from builds.dbt_build import DbtBuildResult, run_dbt_build
+from eventlog.contract import EVENT_TYPES, TIMESTAMP
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings, pii_key
+from eventlog.warehouse import warehouse
 from ingestion.landing import land_path
-from reachloop.dbt_build import DbtBuildResult, run_dbt_build
-from reachloop.settings import ReachloopError, Settings, pii_key
-from reachloop.warehouse import warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_marts")]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reachloop.settings import Settings
+from eventlog.settings import Settings
 from tests.test_sql_access import published_build, shared_root
 
 pytestmark = pytest.mark.slow

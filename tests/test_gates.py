@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from builds.gates import GateFailure, GateReport, docs_dir, run_gate_1, run_gate_2
+from eventlog import batches
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 from ingestion.landing import land_path
-from reachloop import batches
-from reachloop.gates import GateFailure, GateReport, docs_dir, run_gate_1, run_gate_2
-from reachloop.settings import Settings
-from reachloop.warehouse import warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -225,8 +225,8 @@ def test_gate_1_row_rules_blame_the_batch_that_breaks_them_and_only_it(
 def test_gate_1_counts_in_sql_what_gx_finds_in_the_rows(settings: Settings):
     """The row rules' SQL counts agree with GX evaluating the same rules on the rows themselves,
     for every kind of rule, missing values included."""
-    from ingestion.contract import EVENT_TYPES
-    from reachloop.gates import frames
+    from builds.gates import frames
+    from eventlog.contract import EVENT_TYPES
 
     with warehouse(settings) as con:
         con.execute(
@@ -260,8 +260,8 @@ def test_gate_1_counts_in_sql_what_gx_finds_in_the_rows(settings: Settings):
 def _assert_sql_counts_what_gx_finds(settings: Settings, counted, rows) -> None:
     """Each count column of a counts frame, summed, against GX's unexpected count for the
     same rule evaluated on the rows themselves."""
-    from reachloop.gates import frames
-    from reachloop.gates.runner import _validate
+    from builds.gates import frames
+    from builds.gates.runner import _validate
 
     rules = list(counted.counts.rules.values())
     [(_, evr)] = _validate([frames.Frame("rows", counted.target, rows, rules, ())], settings.home / "docs")
@@ -278,7 +278,7 @@ def _assert_sql_counts_what_gx_finds(settings: Settings, counted, rows) -> None:
 
 def test_gate_2_counts_in_sql_what_gx_finds_in_the_rows(settings: Settings):
     """The same for the marts' rules, where NaN (a float 0/0) is missing to pandas, hence to GX."""
-    from reachloop.gates import frames, suites
+    from builds.gates import frames, suites
 
     with warehouse(settings) as con:
         con.execute("create schema marts")

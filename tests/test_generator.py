@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
-from ingestion.generator import events, generate, ids, writers
-from ingestion.generator.names import BOT_USER_AGENTS
+from eventlog.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
+from generator import events, generate, ids, writers
+from generator.names import BOT_USER_AGENTS
 
 SF = 0.05
 SEED = 7

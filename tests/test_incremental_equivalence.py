@@ -19,10 +19,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from builds.dbt_build import run_dbt_build
+from eventlog.settings import Settings, pii_key
+from eventlog.warehouse import warehouse
 from ingestion.landing import land_path, landing_files
-from reachloop.dbt_build import run_dbt_build
-from reachloop.settings import Settings, pii_key
-from reachloop.warehouse import warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental_equivalence")]
 

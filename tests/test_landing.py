@@ -13,12 +13,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 from ingestion import landing
 from ingestion.landing import event_type_for, land_path
 from ingestion.pseudonymize import pseudonym
 from reachloop.cli import main
-from reachloop.settings import ReachloopError, Settings
-from reachloop.warehouse import warehouse
 from tests.conftest import query
 
 SHARE_HEADER = "share_id,author_type,author_id,network,posted_at,tracking_token,content_id,platform_urn\n"
@@ -336,8 +337,8 @@ def test_a_crashed_process_leaves_nothing_half_landed(settings, tmp_path) -> Non
         import os
         from pathlib import Path
         from ingestion import landing
-        from reachloop.settings import Settings
-        from reachloop.warehouse import warehouse
+        from eventlog.settings import Settings
+        from eventlog.warehouse import warehouse
 
         real_append = landing._append
         def append_then_die(*args, **kwargs):

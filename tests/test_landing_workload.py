@@ -8,10 +8,10 @@ import json
 import duckdb
 import pytest
 
-from ingestion.contract import EVENT_TYPES
-from ingestion.generator import generate
+from eventlog.contract import EVENT_TYPES
+from eventlog.settings import Settings
+from generator import generate
 from reachloop.cli import main
-from reachloop.settings import Settings
 
 # What the generator's clear-text PII looks like: emails, and LinkedIn-style member ids.
 CLEAR_PII = r"@|\bli:[0-9a-f]{8,}"

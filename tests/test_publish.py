@@ -9,10 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reachloop import publish as pub
-from reachloop.pipeline import publish_destination
-from reachloop.settings import ReachloopError, Settings
-from reachloop.warehouse import warehouse
+from builds import publish as pub
+from builds.steps import publish_destination
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 
 
 def _make_marts(settings: Settings, shares: int = 50, engagements: int = 3000) -> None:
@@ -133,10 +134,10 @@ def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatc
     its dbt step, as an Airflow landing task can) is neither gated nor built by that build."""
     import duckdb
 
+    from builds import steps as pipeline
+    from eventlog.settings import Settings
+    from eventlog.warehouse import warehouse
     from ingestion.landing import land_path
-    from reachloop import pipeline
-    from reachloop.settings import Settings
-    from reachloop.warehouse import warehouse
 
     monkeypatch.setenv("REACHLOOP_HOME", str(tmp_path / "home"))
     settings = Settings.from_env()

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reachloop.report import build_report
-from reachloop.report import queries as q
-from reachloop.report.browser import find_chromium, render_check
-from reachloop.settings import Settings
+from eventlog.settings import Settings
+from reports import queries as q
+from reports.browser import find_chromium, render_check
+from reports.html_report import build_report
 from tests.test_sql_access import published_build, shared_root
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from eventlog.errors import ReachloopError
 from ingestion.adapters import formats_from_config
-from reachloop.pipeline import land_interval
-from reachloop.settings import ReachloopError
+from ingestion.deliveries import land_interval
 from tests.conftest import query
 
 SAMPLES = Path(__file__).resolve().parent.parent / "ingestion" / "adapters" / "samples"

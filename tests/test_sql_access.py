@@ -21,7 +21,7 @@ import pyarrow.dataset as ds
 import pytest
 from sqlalchemy import create_engine, text
 
-from reachloop.settings import Settings
+from eventlog.settings import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ a query has spilled (DuckDB refuses to change temp_directory once it has been us
 
 from __future__ import annotations
 
-from reachloop.warehouse import MEMORY_LIMIT_ENV, TEMP_DIRECTORY_ENV, open_warehouse
+from eventlog.warehouse import MEMORY_LIMIT_ENV, TEMP_DIRECTORY_ENV, open_warehouse
 
 
 def _spill(con) -> None:

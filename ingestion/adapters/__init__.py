@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
+from eventlog.contract import EVENT_TYPES
+from eventlog.errors import ReachloopError
 from ingestion.adapters import advocacy, hubspot, linkedin, salesforce, web
 from ingestion.adapters.base import Adapter, Options, SourceShapeError, install_cleaning_macros, stage_in
-from ingestion.contract import EVENT_TYPES
 from ingestion.landing import (
     FileResult,
     already_landed,
@@ -31,7 +32,6 @@ from ingestion.landing import (
     landing_transaction,
     prepare,
 )
-from reachloop.settings import ReachloopError
 
 ADAPTERS: dict[str, Adapter] = {
     a.name: a for a in (linkedin.ADAPTER, advocacy.ADAPTER, hubspot.ADAPTER, salesforce.ADAPTER, web.ADAPTER)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from eventlog.sql import quote_str
 from ingestion.adapters.base import Adapter, Options, Staged, csv_has_columns, read_csv_strict
-from reachloop.sql import quote_str
 
 REQUIRED = ("employee id", "network", "post url", "shared at", "tracked link")
 OPTIONAL = (

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.contract import event_type_of
-from reachloop.settings import ReachloopError
-from reachloop.sql import quote_ident, quote_idents, quote_str
+from eventlog.contract import event_type_of
+from eventlog.errors import ReachloopError
+from eventlog.sql import quote_ident, quote_idents, quote_str
 
 
 class SourceShapeError(ReachloopError):

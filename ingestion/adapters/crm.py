@@ -19,7 +19,7 @@ exports produce the same ids and land once.
 
 from __future__ import annotations
 
-from reachloop.sql import quote_str
+from eventlog.sql import quote_str
 
 
 def stage_key(expr: str) -> str:

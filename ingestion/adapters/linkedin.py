@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from eventlog.sql import quote_str
 from ingestion.adapters.base import (
     Adapter,
     Options,
@@ -32,7 +33,6 @@ from ingestion.adapters.base import (
     first_json_keys,
     read_json_lines,
 )
-from reachloop.sql import quote_str
 
 ENVELOPE = ("pulled_at", "endpoint", "response")
 ENDPOINTS = (

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from eventlog.sql import quote_str
 from ingestion.adapters.base import Adapter, Options, Role, Staged, read_bundle, role_of
 from ingestion.adapters.crm import deal_events, stage_key
-from reachloop.sql import quote_str
 
 ROLES = (
     Role(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from eventlog.sql import quote_str
 from ingestion.adapters.base import Adapter, Options, Staged, csv_has_columns, read_csv_strict
-from reachloop.sql import quote_str
 
 REQUIRED = ("event_id", "event_time", "visitor_id", "page_url")
 OPTIONAL = ("user_agent", "referrer", "event_name")

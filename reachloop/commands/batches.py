@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from reachloop import batches
-from reachloop.settings import Settings
-from reachloop.warehouse import warehouse
+from eventlog import batches
+from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
 
 
 def register(sub: argparse._SubParsersAction) -> None:

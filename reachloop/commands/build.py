@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from reachloop.pipeline import build
-from reachloop.settings import Settings
+from builds.steps import build
+from eventlog.settings import Settings
 
 
 def add_build_options(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reachloop.settings import ReachloopError, Settings
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +29,8 @@ def generate_docs(settings: Settings) -> Path:
     """Generate the docs; returns the folder holding index.html and static_index.html."""
     from dbt.cli.main import dbtRunner
 
-    from reachloop.dbt_build import PROJECT_DIR, _environ, _first_line, _release_warehouse
-    from reachloop.settings import HOME_ENV
+    from builds.dbt_build import PROJECT_DIR, _environ, _first_line, _release_warehouse
+    from eventlog.settings import HOME_ENV
 
     if not settings.warehouse.exists():
         raise ReachloopError(f"no warehouse at {settings.warehouse}: run reachloop build first")

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from reachloop.settings import ReachloopError
+from eventlog.errors import ReachloopError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingestion.generator import generate
+    from generator import generate
 
     if args.scale <= 0:
         raise ReachloopError(f"--scale must be positive, got {args.scale}")

@@ -8,10 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings, pii_key
+from eventlog.warehouse import warehouse
 from ingestion.adapters import ADAPTERS, land_any
 from ingestion.landing import FileResult
-from reachloop.settings import ReachloopError, Settings, pii_key
-from reachloop.warehouse import warehouse
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reachloop.settings import ReachloopError, Settings
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,13 +35,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reachloop.report import build_report
+    from reports.html_report import build_report
 
     settings = Settings.from_env(args.home)
     path = build_report(settings, args.out)
     print(path)
     if args.check:
-        from reachloop.report.browser import render_check
+        from reports.browser import render_check
 
         result = render_check(path, path.with_suffix(".png"))
         print(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from reachloop.settings import Settings
-from reachloop.status import log_status
-from reachloop.warehouse import warehouse
+from eventlog.settings import Settings
+from eventlog.status import log_status
+from eventlog.warehouse import warehouse
 
 
 def register(sub: argparse._SubParsersAction) -> None:

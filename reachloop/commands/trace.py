@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from attribution.trace import json_default, render, trace
-from reachloop.settings import Settings
+from eventlog.settings import Settings
+from reports.trace import json_default, render, trace
 
 
 def register(sub: argparse._SubParsersAction) -> None:

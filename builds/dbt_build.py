@@ -1,0 +1,205 @@
+"""Run the dbt project (dbt_project/) in process: staging → intermediate → marts, with tests.
+
+dbt's target and log folders live under ``$REACHLOOP_HOME/dbt/`` so that a build never
+writes into the repository. ``as_of`` rebuilds every model from only the events ingested
+up to that moment (dbt var ``as_of``); such a build always refreshes incremental models fully.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eventlog.errors import ReachloopError
+from eventlog.settings import HOME_ENV, Settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+# The schema whose tables are the marts readers get (dbt's custom schemas are used verbatim).
+MARTS_SCHEMA = "marts"
+
+
+def target_path(settings: Settings) -> Path:
+    return settings.home / "dbt" / "target"
+
+
+def manifest_path(settings: Settings) -> Path:
+    return target_path(settings) / "manifest.json"
+
+_MODEL_TYPES = {"model", "seed", "snapshot"}
+_TEST_TYPES = {"test", "unit_test"}
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class DbtBuildResult:
+    """What one ``dbt build`` did. ``models`` and ``tests`` count successes."""
+
+    as_of: str | None
+    full_refresh: bool
+    models: int = 0
+    models_failed: int = 0
+    tests: int = 0
+    tests_failed: int = 0
+    warnings: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    # unique_id → dbt status (success, pass, warn, error, fail, skipped), in execution order
+    nodes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.models_failed == 0 and self.tests_failed == 0
+
+    def summary(self) -> str:
+        return (
+            f"dbt built {self.models} models ({self.models_failed} failed), "
+            f"{self.tests} tests passed ({self.tests_failed} failed, {self.warnings} warned), "
+            f"{self.skipped} skipped in {self.seconds:.1f}s"
+        )
+
+
+def normalize_as_of(as_of: str) -> str:
+    """An ISO 8601 moment, naive meaning UTC, as the literal the dbt var carries."""
+    try:
+        moment = datetime.fromisoformat(as_of.strip())
+    except ValueError:
+        raise ReachloopError(
+            f"--as-of {as_of!r} is not an ISO 8601 timestamp (e.g. 2025-06-30T23:59:59Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def dbt_args(
+    settings: Settings,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    *,
+    exclude: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
+) -> list[str]:
+    """The ``dbt build`` command line run_dbt_build invokes (also usable from a shell)."""
+    dbt_vars = dict(dbt_vars or {})
+    if as_of is not None:
+        dbt_vars["as_of"] = as_of
+    args = [
+        "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target_path(settings)),
+        "--log-path", str(settings.home / "dbt" / "logs"),
+        "--quiet",
+    ]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    if full_refresh or as_of is not None:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
+    return args
+
+
+def run_dbt_build(
+    settings: Settings,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    *,
+    exclude: str | None = None,
+    dbt_vars: dict[str, object] | None = None,
+) -> DbtBuildResult:
+    """Run ``dbt build`` over the warehouse at ``settings.warehouse``; raise ReachloopError
+    with a one-line reason naming the failing node when any model or test fails.
+
+    ``select``/``exclude`` are dbt node selections; ``dbt_vars`` sets project vars
+    (``min_group_size``, ``incremental_lookback_hours`` …) for this build."""
+    from dbt.cli.main import dbtRunner
+
+    if not settings.warehouse.exists():
+        raise ReachloopError(
+            f"no warehouse at {settings.warehouse}: land some data first (reachloop land DIR)"
+        )
+    as_of = normalize_as_of(as_of) if as_of is not None else None
+    result = DbtBuildResult(as_of=as_of, full_refresh=full_refresh or as_of is not None)
+
+    started = time.perf_counter()
+    try:
+        with _environ({HOME_ENV: str(settings.home)}):
+            outcome = dbtRunner().invoke(
+                dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars)
+            )
+    finally:
+        _release_warehouse()
+    result.seconds = time.perf_counter() - started
+
+    if outcome.exception is not None:
+        raise ReachloopError(f"dbt build could not run: {_first_line(outcome.exception)}")
+
+    first_failure = None
+    for node_result in outcome.result or ():
+        node = node_result.node
+        status = str(node_result.status).lower()
+        result.nodes[node.unique_id] = status
+        failed = status in _FAILED
+        if failed and first_failure is None:
+            first_failure = node_result
+        if node.resource_type in _MODEL_TYPES:
+            result.models += status == "success"
+            result.models_failed += failed
+        elif node.resource_type in _TEST_TYPES:
+            result.tests += status in ("pass", "success")
+            result.tests_failed += failed
+        result.warnings += status == "warn"
+        result.skipped += status == "skipped"
+
+    if first_failure is not None:
+        node = first_failure.node
+        raise ReachloopError(
+            f"dbt build failed at {node.resource_type} {node.name} "
+            f"({result.models_failed} models and {result.tests_failed} tests failed): "
+            f"{_first_line(first_failure.message)}"
+        )
+    if not outcome.success:
+        raise ReachloopError("dbt build failed (see the dbt log under $REACHLOOP_HOME/dbt/logs)")
+    return result
+
+
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its DuckDB connection open for the life of the process. Close it, so
+    that the gates, publish or any reader in this process can open the warehouse afterwards."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
+
+
+def _first_line(message: object) -> str:
+    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """dbt renders profiles.yml from the environment: set variables for one invocation."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

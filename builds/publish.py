@@ -1,0 +1,201 @@
+"""Write-audit-publish, last step: swap the checked marts in for readers, atomically.
+
+Layout of a destination (``$REACHLOOP_HOME/published`` or an ``as_of/<stamp>`` folder)::
+
+    current -> versions/<v>
+    reachloop.duckdb -> current/reachloop.duckdb
+    parquet -> current/parquet
+    versions/<v>/reachloop.duckdb, versions/<v>/parquet/<mart>/…, versions/<v>/publication.json
+
+A publish writes a complete new version beside the current one (readers never see the
+build's own file, the warehouse), then makes it current with one atomic rename of the
+``current`` symlink: the DuckDB file and the Parquet always belong to the same version, and a
+reader holding the old file open keeps reading its old inode. Until that rename nothing a
+reader can see has changed, and a failure removes the half-written version: the last good
+publication stays byte-for-byte as it was. Old versions are pruned, keeping the last few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from builds.dbt_build import MARTS_SCHEMA
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.sql import quote_ident, quote_str
+from eventlog.warehouse import open_warehouse
+
+DUCKDB_NAME = "reachloop.duckdb"
+PARQUET_NAME = "parquet"
+CURRENT = "current"
+VERSIONS = "versions"
+KEEP_VERSIONS = 3
+# Big facts are split into one Parquet folder per month (hive style, month=YYYY-MM) so that
+# readers filtering on time open only the files they need; small marts stay one file.
+PARTITION_MIN_ROWS = 1_000_000
+ROW_GROUP_SIZE = 122_880
+
+
+def _new_version() -> str:
+    # Sortable, unique enough for one writer (publishes are serialized with the warehouse).
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[str, str]]]]:
+    rows = con.execute(
+        """
+        select table_name, list(column_name order by column_index), list(data_type order by column_index)
+        from duckdb_columns()
+        where database_name = current_database() and schema_name = ?
+          and table_name in (select table_name from duckdb_tables()
+                             where database_name = current_database() and schema_name = ?)
+        group by table_name order by table_name
+        """,
+        [MARTS_SCHEMA, MARTS_SCHEMA],
+    ).fetchall()
+    return [(name, list(zip(cols, types, strict=True))) for name, cols, types in rows]
+
+
+def _partition_column(columns: list[tuple[str, str]]) -> str | None:
+    """The first timestamp-like column: facts are partitioned by its month."""
+    for name, dtype in columns:
+        if dtype.upper().startswith(("TIMESTAMP", "DATE")):
+            return name
+    return None
+
+
+def _write_version(
+    settings: Settings, staging: Path, *, build_id: str | None, as_of: str | None, partition_min_rows: int
+) -> dict:
+    staging.mkdir(parents=True)
+    parquet = staging / PARQUET_NAME
+    parquet.mkdir()
+    # Through a warehouse connection, the new file attached: DuckDB shares one instance per
+    # file within a process, so this works even while an in-process dbt still holds it.
+    con = open_warehouse(settings.warehouse)
+    try:
+        con.execute(f"attach {quote_str(str(staging / DUCKDB_NAME))} as pub")
+        marts = _mart_tables(con)
+        if not marts:
+            raise ReachloopError(f"nothing to publish: the warehouse has no tables in schema {MARTS_SCHEMA}")
+        manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
+        for name, columns in marts:
+            table = f"pub.main.{quote_ident(name)}"
+            con.execute(f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)}")
+            rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+            target = parquet / name
+            month_of = _partition_column(columns) if rows >= partition_min_rows else None
+            if month_of:
+                con.execute(
+                    f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month from {table})
+                        to {quote_str(str(target))}
+                        (format parquet, compression zstd, partition_by (month),
+                         row_group_size {ROW_GROUP_SIZE})"""
+                )
+            else:
+                target.mkdir()
+                con.execute(
+                    f"""copy {table} to {quote_str(str(target / 'data.parquet'))}
+                        (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE})"""
+                )
+            manifest["marts"][name] = {"rows": rows, "partitioned_by_month_of": month_of}
+        manifest["published_at"] = datetime.now(UTC).isoformat()
+        con.execute(
+            "create table pub.main._publication as select ? as version, ? as build_id, ? as as_of, "
+            "?::timestamptz as published_at",
+            [staging.name.removeprefix(".tmp-"), build_id, as_of, manifest["published_at"]],
+        )
+        con.execute("detach pub")
+    finally:
+        con.close()
+    return manifest
+
+
+def _swap_link(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.swap")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    os.replace(tmp, link)  # rename(2): atomic; readers see the old or the new tree, never none
+
+
+def current_version(destination: Path) -> str | None:
+    link = destination / CURRENT
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
+
+
+def publish(
+    settings: Settings,
+    destination: Path,
+    *,
+    build_id: str | None = None,
+    as_of: str | None = None,
+    keep: int = KEEP_VERSIONS,
+    partition_min_rows: int = PARTITION_MIN_ROWS,
+) -> Path:
+    """Publish the warehouse's marts to destination; returns the destination."""
+    destination.mkdir(parents=True, exist_ok=True)
+    versions = destination / VERSIONS
+    versions.mkdir(exist_ok=True)
+    _remove_leftovers(versions)
+    version = _new_version()
+    staging = versions / f".tmp-{version}"
+    try:
+        manifest = _write_version(
+            settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows
+        )
+        (staging / "publication.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        final = versions / version
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # The swap, one rename: `current` points at the new version, and reachloop.duckdb and
+    # parquet are fixed links through it, so a reader (or a crash) never pairs the DuckDB file
+    # of one version with the Parquet of another.
+    _swap_link(destination / CURRENT, f"{VERSIONS}/{version}")
+    for name in (DUCKDB_NAME, PARQUET_NAME):
+        _ensure_link(destination / name, f"{CURRENT}/{name}")
+    prune(destination, keep)
+    return destination
+
+
+def _ensure_link(link: Path, target: str) -> None:
+    """Make link a symlink to target, atomically, unless it already is (a publication of an
+    older layout had a plain DuckDB file and a per-version Parquet link here)."""
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    _swap_link(link, target)
+
+
+def _remove_leftovers(versions: Path) -> None:
+    """A publish killed half-way leaves a .tmp- folder nobody reads: clear it."""
+    for p in versions.glob(".tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def prune(destination: Path, keep: int = KEEP_VERSIONS) -> list[str]:
+    """Remove all but the newest ``keep`` versions (never the current one). Readers that
+    opened an old DuckDB file keep their open inode; the directory entry is what goes."""
+    current = current_version(destination)
+    names = sorted(p.name for p in (destination / VERSIONS).iterdir() if not p.name.startswith("."))
+    doomed = [n for n in names[: max(len(names) - max(keep, 1), 0)] if n != current]
+    for name in doomed:
+        shutil.rmtree(destination / VERSIONS / name, ignore_errors=True)
+    return doomed
+
+
+def published_marts(destination: Path) -> dict[str, int]:
+    """Mart → rows of the current publication (from its manifest)."""
+    version = current_version(destination)
+    if not version:
+        return {}
+    manifest = json.loads((destination / VERSIONS / version / "publication.json").read_text())
+    return {k: v["rows"] for k, v in manifest["marts"].items()}

@@ -1,0 +1,316 @@
+"""The build's steps, defined once for ``reachloop build``/``run`` and the build DAG.
+
+Write-audit-publish::
+
+    start → gate 1 (pending batches) → dbt build → gate 2 (marts) → publish (atomic swap)
+
+Each step is a function of (settings, build_id): the CLI calls them in a row, the build DAG
+runs one per task. ``meta.builds`` carries the build's state between them, so a step can run
+in another process, or again after a retry. A critical gate failure stops the build before
+publish: readers keep the last good publication, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from builds.dbt_build import normalize_as_of
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.sql import quote_ident
+from eventlog.warehouse import warehouse
+
+GATE_1, DBT, GATE_2, PUBLISH = "gate 1", "dbt build", "gate 2", "publish"
+STEPS = (GATE_1, DBT, GATE_2, PUBLISH)
+
+
+@dataclass
+class BuildOutcome:
+    as_of: str | None
+    full_refresh: bool
+    build_id: str = ""
+    status: str = "running"  # running | succeeded | failed | skipped
+    models: int = 0
+    tests: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of this process per step, every thread (dbt's, DuckDB's) included: on a
+    # shared machine wall time says more about the neighbours than about the step.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    gates: dict[str, str] = field(default_factory=dict)  # gate → one-line summary
+    published_to: Path | None = None
+    version: str | None = None
+    note: str = ""
+
+    def summary(self) -> str:
+        if self.status == "skipped":
+            return f"build skipped: {self.note}" + (f"; published output in {self.published_to}"
+                                                    if self.published_to else "")
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        lines = [f"build {self.build_id}: {self.models} models, {self.tests} tests passed ({steps})"]
+        lines += [f"  {text}" for text in self.gates.values()]
+        if self.note:
+            lines.append(f"  {self.note}")
+        if self.published_to:
+            lines += [
+                f"published version {self.version} to {self.published_to}:",
+                f"  DuckDB   {self.published_to / 'reachloop.duckdb'}",
+                f"  Parquet  {self.published_to / 'parquet'}/<mart>/",
+            ]
+        return "\n".join(lines)
+
+
+def publish_destination(settings: Settings, as_of: str | None) -> Path:
+    """An as-of build reproduces a past report beside the current one, never over it."""
+    if as_of is None:
+        return settings.published
+    stamp = "".join(ch if ch.isalnum() else "-" for ch in as_of).strip("-")
+    return settings.home / "as_of" / stamp
+
+
+def _dbt_project_digest() -> str:
+    """Changes to models or macros must rebuild even when no data changed."""
+    project = Path(__file__).resolve().parent.parent / "dbt_project"
+    digest = hashlib.sha256()
+    for sub in ("dbt_project.yml", "models", "macros", "seeds", "snapshots"):
+        base = project / sub
+        files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        for f in files:
+            if f.is_file():
+                digest.update(str(f.relative_to(project)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _fingerprint(con, as_of: str | None) -> str:
+    """What a build's result depends on: the ledger, operator decisions, as_of, the models."""
+    state = con.execute(
+        """
+        select (select count(*) || '/' || coalesce(max(ingested_at)::varchar, '') from meta.batches),
+               (select count(*) || '/' || coalesce(max(recorded_at)::varchar, '') from meta.batch_events)
+        """
+    ).fetchone()
+    return hashlib.sha256(f"{state}|{as_of}|{_dbt_project_digest()}".encode()).hexdigest()[:24]
+
+
+def start_build(
+    settings: Settings,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    *,
+    skip_if_unchanged: bool = False,
+) -> BuildOutcome:
+    """Register a build. With skip_if_unchanged (the DAG), a build whose inputs equal those of
+    the last successful one is skipped: re-running the DAG for an interval is a no-op."""
+    # Reproducing the past rebuilds everything from the log: incremental state is of no use.
+    full_refresh = full_refresh or as_of is not None
+    outcome = BuildOutcome(as_of=as_of, full_refresh=full_refresh)
+    destination = publish_destination(settings, as_of)
+    with warehouse(settings) as con:
+        fingerprint = _fingerprint(con, as_of)
+        last = con.execute(
+            """
+            select build_id, fingerprint, started_at from meta.builds
+            where status = 'succeeded' and as_of is not distinct from ?
+            order by started_at desc limit 1
+            """,
+            [as_of],
+        ).fetchone()
+        published = (destination / "reachloop.duckdb").exists()
+        if skip_if_unchanged and last and last[1] == fingerprint and published:
+            outcome.status, outcome.published_to = "skipped", destination
+            outcome.note = f"nothing changed since build {last[0]} (same batches, decisions and models)"
+            return outcome
+        # A batch rejected or restored since the last good build: incremental models may hold
+        # its rows (or lack them), so this build starts from scratch.
+        if not full_refresh and last:
+            changed = con.execute(
+                "select count(*) from meta.batch_events where recorded_at > ?", [last[2]]
+            ).fetchone()[0]
+            if changed:
+                outcome.full_refresh = True
+                outcome.note = "full refresh: batches were rejected or restored since the last build"
+        outcome.build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        # Builds run one at a time (one DuckDB writer; the DAG has max_active_runs=1): a build
+        # still 'running' was killed mid-way. Closing it keeps its stale log_cutoff out of
+        # staging, which reads the running build's cutoff.
+        con.execute(
+            "update meta.builds set status = 'failed', finished_at = now(),"
+            " error = coalesce(error, 'abandoned: the build process ended without finishing')"
+            " where status = 'running'"
+        )
+        # The log position this build gates and builds: a batch landing while the build runs
+        # (a landing task between the build DAG's gate_1 and dbt tasks) waits for the next
+        # build instead of reaching the marts without passing gate 1.
+        con.execute(
+            "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
+            " log_cutoff) select ?, 'running', ?, ?, ?, now(), max(ingested_at) from meta.batches",
+            [outcome.build_id, as_of, outcome.full_refresh, fingerprint],
+        )
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Build:
+    """What a step needs to know of its build (meta.builds)."""
+
+    as_of: str | None
+    full_refresh: bool
+    log_cutoff: str | None  # the newest batch this build may see (see start_build), ISO 8601
+
+
+@contextmanager
+def _step(
+    settings: Settings, build_id: str, step: str, con: duckdb.DuckDBPyConnection | None = None
+) -> Iterator[_Build]:
+    """Record which step runs and read the build, on ``con`` when the step holds one open
+    (opening the warehouse costs ~80 ms of CPU, ~14 times a build); a failure marks the build
+    failed with its one-line reason."""
+    with nullcontext(con) if con is not None else warehouse(settings) as c:
+        row = c.execute(
+            "update meta.builds set step = ? where build_id = ? returning as_of, full_refresh, log_cutoff",
+            [step, build_id],
+        ).fetchone()
+    if not row:
+        raise ReachloopError(f"no build {build_id!r} in meta.builds")
+    try:
+        yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None)
+    except BaseException as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:1000]
+        if con is not None:
+            # The step's connection may be what failed (DuckDB invalidates a database after a
+            # fatal error): let go of it so that the reopen below gets a fresh database.
+            con.close()
+        try:
+            with warehouse(settings) as c:
+                c.execute(
+                    "update meta.builds set status = 'failed', error = ?, finished_at = now() "
+                    "where build_id = ?",
+                    [f"{step}: {reason}", build_id],
+                )
+        except Exception:  # noqa: BLE001 — never hide the original failure behind this one
+            pass
+        raise
+
+
+def run_gate_1(settings: Settings, build_id: str) -> str:
+    from builds.gates import run_gate_1 as gate
+
+    with warehouse(settings) as con, _step(settings, build_id, GATE_1, con) as b:
+        # Gate exactly what dbt will build: batches up to the log position, and up to the as-of
+        # moment for a build that reproduces the past.
+        bounds = [b.log_cutoff, b.as_of and normalize_as_of(b.as_of)]
+        bound = min((datetime.fromisoformat(x) for x in bounds if x), default=None)
+        return gate(con, settings, build_id, bound and bound.isoformat()).summary()
+
+
+def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
+    from builds.dbt_build import run_dbt_build
+
+    with _step(settings, build_id, DBT) as b:
+        # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
+        # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
+        # suite (tests/test_dbt_marts.py builds everything), not in every production build.
+        # The log position is not passed: staging reads this running build's log_cutoff.
+        result = run_dbt_build(
+            settings, as_of=b.as_of, full_refresh=b.full_refresh, exclude="resource_type:unit_test"
+        )
+    with warehouse(settings) as con:
+        _drop_orphan_relations(con, settings)
+        con.execute(
+            "update meta.builds set models = ?, tests = ? where build_id = ?",
+            [result.models, result.tests, build_id],
+        )
+    return result.models, result.tests
+
+
+def _drop_orphan_relations(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """dbt never drops the table of a model that was renamed or removed. In schema marts such
+    a table would be checked by no suite yet published as if current; elsewhere it wastes disk
+    (a removed intermediate can hold tens of millions of rows). The manifest of the build that
+    just ran lists every model of the project, selected or not."""
+    from builds.dbt_build import manifest_path
+
+    manifest = manifest_path(settings)
+    if not manifest.exists():
+        return
+    nodes = [
+        n for n in json.loads(manifest.read_text())["nodes"].values()
+        if n["resource_type"] in ("model", "seed", "snapshot")
+    ]
+    current = {(n["schema"], n.get("alias") or n["name"]) for n in nodes}
+    managed = sorted({schema for schema, _ in current})
+    relations = con.execute(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_catalog = current_database() and list_contains(?, table_schema)",
+        [managed],
+    ).fetchall()
+    for schema, name, kind in relations:
+        if (schema, name) not in current:
+            what = "view" if kind == "VIEW" else "table"
+            con.execute(f"drop {what} {quote_ident(schema)}.{quote_ident(name)}")
+
+
+def run_gate_2(settings: Settings, build_id: str) -> str:
+    from builds.gates import run_gate_2 as gate
+
+    with warehouse(settings) as con, _step(settings, build_id, GATE_2, con):
+        return gate(con, settings, build_id).summary()
+
+
+def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
+    from builds.publish import current_version, publish, published_marts
+
+    with _step(settings, build_id, PUBLISH) as b:
+        destination = publish_destination(settings, b.as_of)
+        publish(settings, destination, build_id=build_id, as_of=b.as_of)
+    version = current_version(destination)
+    with warehouse(settings) as con:
+        con.execute(
+            "update meta.builds set status = 'succeeded', step = null, published_to = ?, "
+            "published_version = ?, finished_at = now() where build_id = ?",
+            [str(destination), version, build_id],
+        )
+        sizes = published_marts(destination)
+        if sizes:  # one statement: executemany commits each row
+            con.execute(
+                "insert into meta.published_marts select ?, unnest(?), unnest(?), now()",
+                [build_id, list(sizes), list(sizes.values())],
+            )
+    return destination, version
+
+
+def build(
+    settings: Settings,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    *,
+    skip_if_unchanged: bool = False,
+) -> BuildOutcome:
+    """The whole build in this process: the sequence the build DAG runs task by task."""
+    outcome = start_build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged)
+    if outcome.status == "skipped":
+        return outcome
+
+    def timed(name: str, fn):
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            return fn(settings, outcome.build_id)
+        finally:
+            outcome.seconds[name] = time.perf_counter() - started
+            outcome.cpu_seconds[name] = time.process_time() - cpu
+
+    outcome.gates["gate 1"] = timed(GATE_1, run_gate_1)
+    outcome.models, outcome.tests = timed(DBT, run_dbt)
+    outcome.gates["gate 2"] = timed(GATE_2, run_gate_2)
+    outcome.published_to, outcome.version = timed(PUBLISH, run_publish)
+    outcome.status = "succeeded"
+    return outcome

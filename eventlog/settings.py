@@ -1,0 +1,50 @@
+"""Where reachloop keeps its files, and the secrets it reads from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from eventlog.errors import ReachloopError
+
+PII_KEY_ENV = "REACHLOOP_PII_KEY"
+HOME_ENV = "REACHLOOP_HOME"
+# Printed by the demo so that nobody mistakes it for a real key.
+DEMO_PII_KEY = "reachloop-demo-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+
+    @classmethod
+    def from_env(cls, home: str | Path | None = None) -> Settings:
+        return cls(Path(home or os.environ.get(HOME_ENV) or ".reachloop").resolve())
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def published_duckdb(self) -> Path:
+        return self.published / "reachloop.duckdb"
+
+    @property
+    def published_parquet(self) -> Path:
+        return self.published / "parquet"
+
+
+def pii_key() -> bytes:
+    """The pseudonymization key; landing refuses to run without one."""
+    key = os.environ.get(PII_KEY_ENV, "")
+    if not key:
+        raise ReachloopError(
+            f"{PII_KEY_ENV} is not set: landing pseudonymizes emails and member ids with a "
+            "keyed hash and refuses to run without a key (set a long random secret)"
+        )
+    return key.encode()

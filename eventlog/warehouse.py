@@ -1,0 +1,165 @@
+"""The DuckDB warehouse: the append-only event log (``raw``) and its bookkeeping (``meta``).
+
+dbt builds its models into other schemas of the same file; nothing in ``raw`` is ever
+updated or deleted by the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, raw_table
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+from eventlog.sql import quote_ident, quote_str
+
+META_TABLES = {
+    # The batch ledger: one row per landed file; rows_read = landed + duplicate + quarantined.
+    "batches": """
+        batch_id varchar primary key,
+        event_type varchar not null,
+        file_path varchar not null,
+        file_sha256 varchar not null,
+        file_bytes bigint not null,
+        format varchar not null,
+        rows_read bigint not null,
+        rows_landed bigint not null,
+        rows_duplicate bigint not null,
+        rows_quarantined bigint not null,
+        started_at timestamptz not null,
+        ingested_at timestamptz not null
+    """,
+    # Records that broke the contract, with enough to find and fix them. PII is masked.
+    "quarantine": """
+        batch_id varchar not null,
+        event_type varchar not null,
+        file_path varchar not null,
+        source_line bigint,
+        raw varchar,
+        reason varchar not null,
+        detail varchar,
+        quarantined_at timestamptz not null
+    """,
+    # Operator decisions about batches (reject / restore), kept as events, never edited.
+    "batch_events": """
+        batch_id varchar not null,
+        action varchar not null,
+        reason varchar,
+        recorded_at timestamptz not null
+    """,
+    # One row per build (reachloop build, the Airflow build DAG): its steps update it.
+    "builds": """
+        build_id varchar primary key,
+        status varchar not null,
+        as_of varchar,
+        full_refresh boolean not null,
+        fingerprint varchar,
+        step varchar,
+        error varchar,
+        models bigint,
+        tests bigint,
+        published_to varchar,
+        published_version varchar,
+        started_at timestamptz not null,
+        finished_at timestamptz,
+        log_cutoff timestamptz
+    """,
+    # Every expectation a quality gate evaluated, per build; failures name their batch.
+    "gate_results": """
+        build_id varchar not null,
+        gate varchar not null,
+        suite varchar not null,
+        target varchar not null,
+        batch_id varchar,
+        expectation varchar not null,
+        column_name varchar,
+        severity varchar not null,
+        success boolean not null,
+        element_count bigint,
+        unexpected_count bigint,
+        observed varchar,
+        examples varchar,
+        checked_at timestamptz not null
+    """,
+    # What each publish contained: one row per mart, for status and gate 2's volume check.
+    "published_marts": """
+        build_id varchar not null,
+        mart varchar not null,
+        rows bigint not null,
+        published_at timestamptz not null
+    """,
+    # Gate 1's verdict on each landed batch: passed, warned or failed (latest row wins).
+    "batch_gates": """
+        batch_id varchar not null,
+        build_id varchar not null,
+        outcome varchar not null,
+        checked_at timestamptz not null
+    """,
+}
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw; create schema if not exists meta")
+    for name, columns in META_TABLES.items():
+        con.execute(f"create table if not exists meta.{name} ({columns})")
+    # Columns added since a warehouse was created.
+    con.execute("alter table meta.builds add column if not exists log_cutoff timestamptz")
+    for et in EVENT_TYPES.values():
+        cols = [*BOOKKEEPING_COLUMNS, *((f.name, f.type) for f in et.fields), ("extra", "VARCHAR")]
+        ddl = ", ".join(f"{quote_ident(n)} {t}" for n, t in cols)
+        con.execute(f"create table if not exists {raw_table(et.name)} ({ddl})")
+        # A field added to the contract later becomes a new, nullable column of the log.
+        for n, t in cols:
+            con.execute(f"alter table {raw_table(et.name)} add column if not exists {quote_ident(n)} {t}")
+
+
+# DuckDB's defaults (80% of RAM; spill files in a ``.tmp`` folder beside the database) suit
+# one machine running one pipeline; these let an operator cap memory on a shared host or
+# spill to a bigger disk. dbt reads the same variables (dbt_project/profiles.yml, and the
+# on-run-start hook for the spill directory).
+MEMORY_LIMIT_ENV = "REACHLOOP_MEMORY_LIMIT"  # e.g. 4GB or 50%
+TEMP_DIRECTORY_ENV = "REACHLOOP_TEMP_DIRECTORY"
+
+
+def apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
+    if limit := os.environ.get(MEMORY_LIMIT_ENV):
+        con.execute(f"set memory_limit = {quote_str(limit)}")
+    # DuckDB shares one instance per file within a process and refuses to change
+    # temp_directory once a query has spilled (even to the same value): set it only if needed.
+    spill = os.environ.get(TEMP_DIRECTORY_ENV)
+    if spill and con.execute("select current_setting('temp_directory')").fetchone()[0] != spill:
+        con.execute(f"set temp_directory = {quote_str(spill)}")
+
+
+def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise ReachloopError(f"no warehouse at {path}: land some data first (reachloop land DIR)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise ReachloopError(
+                f"the warehouse {path} is in use by another writer (DuckDB allows one writer at "
+                "a time); wait for it to finish"
+            ) from exc
+        raise
+    con.execute("set timezone = 'UTC'")
+    apply_resource_limits(con)
+    if not read_only:
+        _ensure_schema(con)
+    return con
+
+
+@contextmanager
+def warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_warehouse(settings.warehouse, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -1,0 +1,307 @@
+"""The report's questions, in SQL over the published marts (set-based; Python only renders).
+
+Every query reads the public marts documented in dbt docs. Group figures (departments,
+cadence buckets) are suppressed when the group has fewer distinct employees than the dbt var
+``min_group_size``: the value comes from dbt_project.yml, the same place the rollups take it
+from, and a group a rollup already suppressed stays suppressed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
+PAGE_LABEL = "Company page"
+
+
+def min_group_size(project_file: Path = DBT_PROJECT) -> int:
+    """The dbt var ``min_group_size`` (default 5 when the project file is not around)."""
+    try:
+        return int(yaml.safe_load(project_file.read_text())["vars"]["min_group_size"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return 5
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or {})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def columns(rows: list[dict[str, Any]], *names: str) -> list[list[Any]]:
+    return [[r[n] for r in rows] for n in names]
+
+
+PUBLICATION = "select version, build_id, as_of, published_at from _publication"
+
+OVERVIEW = """
+select
+    count(*) filter (where author_type = 'employee')                    as employee_shares,
+    count(*) filter (where author_type = 'page')                        as page_shares,
+    count(distinct author_id) filter (where author_type = 'employee')   as sharers,
+    sum(members_reached) filter (where author_type = 'employee')        as employee_members_reached,
+    median(reach_ratio) filter (where author_type = 'employee')         as employee_median_reach_ratio,
+    median(reach_ratio) filter (where author_type = 'page')             as page_median_reach_ratio,
+    median(reach_ratio) filter (where author_type = 'employee')
+      / nullif(median(reach_ratio) filter (where author_type = 'page'), 0) as amplification_multiplier,
+    min(posted_at) as first_post_at,
+    max(posted_at) as last_post_at
+from mart_reach_vs_network
+"""
+
+CTR_BY_AUTHOR_TYPE = """
+select
+    author_type,
+    sum(clicks)::double / nullif(sum(impressions), 0)        as ctr,
+    sum(interactions)::double / nullif(sum(impressions), 0)  as engagement_rate
+from mart_engagement_rate
+group by author_type
+"""
+
+BUBBLE_OVERALL = """
+select sum(colleague_engagements)::double / nullif(sum(engagements_known_actor), 0) as colleague_share
+from mart_engagement_bubble
+where author_type = 'employee'
+"""
+
+# Box statistics per author type, computed in SQL so the page carries 2 boxes, not every share.
+REACH_RATIO_SPREAD = """
+select
+    author_type,
+    count(reach_ratio)                         as shares,
+    quantile_cont(reach_ratio, 0.05)           as p05,
+    quantile_cont(reach_ratio, 0.25)           as p25,
+    quantile_cont(reach_ratio, 0.50)           as p50,
+    quantile_cont(reach_ratio, 0.75)           as p75,
+    quantile_cont(reach_ratio, 0.95)           as p95,
+    avg(reach_ratio)                           as mean
+from mart_reach_vs_network
+where reach_ratio is not null
+group by author_type
+order by author_type
+"""
+
+REACH_BY_MONTH = """
+select
+    period_start,
+    employee_shares,
+    page_shares,
+    potential_reach,
+    employee_members_reached,
+    page_members_reached,
+    median_employee_reach_ratio,
+    median_page_reach_ratio,
+    amplification_multiplier
+from mart_reach_by_period
+where period_grain = 'month'
+order by period_start
+"""
+
+ENGAGEMENT_BY_WEEK = """
+select
+    date_trunc('week', posted_at)::date                       as week_start,
+    author_type,
+    count(*)                                                  as shares,
+    sum(interactions)::double / nullif(sum(impressions), 0)   as engagement_rate,
+    sum(clicks)::double / nullif(sum(impressions), 0)         as ctr
+from mart_engagement_rate
+group by all
+order by week_start, author_type
+"""
+
+# Weekly, and over the 4 weeks ending with each week (ratio of sums, not a mean of ratios).
+BUBBLE_BY_WEEK = """
+with weekly as (
+    select
+        date_trunc('week', engagement_date)::date as week_start,
+        sum(engagements)                          as engagements,
+        sum(colleague_engagements)                as colleague_engagements,
+        sum(engagements_known_actor)              as known_actor
+    from mart_engagement_daily
+    group by all
+)
+select
+    week_start, engagements, colleague_engagements,
+    colleague_engagements::double / nullif(known_actor, 0) as colleague_share,
+    sum(colleague_engagements) over w4 / nullif(sum(known_actor) over w4, 0) as colleague_share_4w
+from weekly
+window w4 as (order by week_start range between interval 21 days preceding and current row)
+order by week_start
+"""
+
+OVERLAP_BY_CONTENT = """
+select
+    coalesce(c.title, o.content_id)        as content,
+    o.content_id,
+    o.sharers,
+    o.audience_sum,
+    o.audience_union,
+    o.audience_sum - o.audience_union      as duplicated_reach,
+    o.overlap_ratio
+from mart_bubble_overlap as o
+left join dim_contents as c using (content_id)
+where o.sharers >= 2 and o.audience_sum > 0
+order by o.audience_sum desc, o.content_id
+limit $limit
+"""
+
+# Cadence buckets are groups of employees: small ones are suppressed like any group rollup.
+CADENCE = """
+with buckets as (
+    select
+        case
+            when hours_since_previous_post is null then 0
+            when hours_since_previous_post < 24 then 1
+            when hours_since_previous_post < 72 then 2
+            when hours_since_previous_post < 168 then 3
+            when hours_since_previous_post < 336 then 4
+            else 5
+        end as gap_order,
+        least(posts_that_day, 3) as day_posts,
+        employee_id,
+        reach_ratio
+    from mart_posting_cadence
+    where reach_ratio is not null
+),
+by_gap as (
+    select 'gap' as dimension, gap_order as bucket_order,
+           count(*) as posts, count(distinct employee_id) as employees,
+           median(reach_ratio) as median_reach_ratio,
+           quantile_cont(reach_ratio, 0.25) as p25, quantile_cont(reach_ratio, 0.75) as p75
+    from buckets group by gap_order
+),
+by_day as (
+    select 'day' as dimension, day_posts as bucket_order,
+           count(*), count(distinct employee_id),
+           median(reach_ratio), quantile_cont(reach_ratio, 0.25), quantile_cont(reach_ratio, 0.75)
+    from buckets group by day_posts
+)
+select
+    dimension, bucket_order, posts, employees,
+    employees < $min_group as is_suppressed,
+    case when employees >= $min_group then median_reach_ratio end as median_reach_ratio,
+    case when employees >= $min_group then p25 end as p25,
+    case when employees >= $min_group then p75 end as p75
+from (select * from by_gap union all select * from by_day)
+order by dimension, bucket_order
+"""
+
+# --- the closed loop ------------------------------------------------------------------------
+
+# Shares → human clicks → leads come from the funnel mart (by month of posting: clicks are
+# exact sums; a lead who clicked posts of two months counts in both). Deals come from
+# fct_deals, once each.
+FUNNEL = """
+select
+    (select coalesce(sum(shares), 0) from mart_attribution_funnel)       as shares,
+    (select coalesce(sum(human_clicks), 0) from mart_attribution_funnel) as human_clicks,
+    (select coalesce(sum(bot_clicks), 0) from mart_attribution_funnel)   as bot_clicks,
+    (select coalesce(sum(leads), 0) from mart_attribution_funnel)        as leads,
+    (select count(*) from fct_deals)                                     as deals,
+    (select count(*) from fct_deals where is_attributed)                 as touched_deals,
+    (select count(*) from fct_deals where is_attributed and status = 'won') as won_deals
+"""
+
+# Money is never added across currencies: the report shows the currency with most deals.
+CURRENCIES = """
+select
+    currency,
+    count(*)                                                        as deals,
+    coalesce(sum(amount) filter (where status = 'won'), 0)          as won_revenue,
+    coalesce(sum(amount) filter (where status = 'won' and is_attributed), 0) as won_revenue_touched
+from fct_deals
+where currency is not null
+group by currency
+order by deals desc, currency
+"""
+
+MODELS = "select distinct model from mart_lead_to_deal_attribution order by model"
+
+# Won revenue credited to each content item under every model (mart_attribution_rollups),
+# the items with the most credit under any model first.
+REVENUE_BY_CONTENT = """
+with by_content as (
+    select
+        case r.group_key when '(own post)' then 'Own posts (no company content)'
+                         else coalesce(c.title, r.group_key) end as content,
+        r.group_key, r.model, r.won_revenue
+    from mart_attribution_rollups as r
+    left join dim_contents as c on c.content_id = r.group_key
+    where r.dimension = 'content' and r.currency = $currency and r.group_key <> '(unattributed)'
+),
+ranked as (
+    select group_key, max(won_revenue) as best
+    from by_content group by group_key
+    having max(won_revenue) > 0
+    order by best desc, group_key
+    limit $limit
+)
+select by_content.content, by_content.model, by_content.won_revenue
+from by_content join ranked using (group_key)
+order by ranked.best desc, by_content.group_key, by_content.model
+"""
+
+# Departments as the rollup publishes them: small groups arrive suppressed (figures null).
+REVENUE_BY_DEPARTMENT = """
+select
+    case group_key when '(company page)' then '{page}' else group_key end as department,
+    model, is_suppressed, employees, won_revenue
+from mart_attribution_rollups
+where dimension = 'department' and currency = $currency and group_key <> '(unattributed)'
+order by is_suppressed, department, model
+""".replace("{page}", PAGE_LABEL)
+
+UNATTRIBUTED = """
+select coalesce(max(won_revenue), 0) as won_revenue, coalesce(max(deals_touched), 0) as deals
+from mart_attribution_rollups
+where dimension = 'content' and group_key = '(unattributed)' and currency = $currency
+"""
+
+# The biggest deals that posts touched, won first, with every touch (credits per model).
+TOP_DEALS = """
+with top as (
+    select
+        deal_id, status as deal_status, currency, amount, touches, created_at, closed_at,
+        first_touch_at, last_touch_at,
+        row_number() over (
+            order by case status when 'won' then 0 when 'open' then 1 else 2 end,
+                     amount desc nulls last, deal_id
+        ) as deal_rank
+    from fct_deals
+    where is_attributed and currency = $currency
+    qualify deal_rank <= $limit
+)
+select
+    top.deal_rank, top.deal_id, top.deal_status, top.currency, top.amount, top.touches,
+    top.created_at, top.closed_at, top.first_touch_at, top.last_touch_at,
+    a.touch_number, a.touch_at, a.share_id, a.author_type, a.author_id,
+    coalesce(c.title, a.content_id, 'own post') as content,
+    a.model, a.credit, a.attributed_amount
+from top
+join mart_lead_to_deal_attribution as a using (deal_id)
+left join dim_contents as c on c.content_id = a.content_id
+order by top.deal_rank, a.touch_number, a.model
+"""
+
+REQUIRED_MARTS = {
+    "overview": ("mart_reach_vs_network", "mart_engagement_rate", "mart_engagement_bubble"),
+    "reach": ("mart_reach_vs_network", "mart_reach_by_period"),
+    "engagement": ("mart_engagement_rate", "mart_engagement_daily"),
+    "bubble": ("mart_engagement_daily", "mart_bubble_overlap", "dim_contents"),
+    "cadence": ("mart_posting_cadence",),
+    "funnel": ("mart_attribution_funnel", "fct_deals"),
+    "attribution": ("mart_attribution_rollups", "mart_lead_to_deal_attribution", "fct_deals", "dim_contents"),
+}
+
+
+def published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    }

@@ -1,0 +1,130 @@
+"""Trace a deal: its journey, step by step, with each touch's credit under every attribution
+model. Reads the published snapshot (what readers see) when there is one, else the
+warehouse, read-only either way. The journey and credits themselves are dbt models
+(fct_deal_journey, mart_lead_to_deal_attribution): this only reads and presents them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+
+# In the order the models are usually explained; also the order of the credit columns.
+MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov")
+SHORT = {"first_touch": "first", "last_touch": "last", "linear": "linear",
+         "position_based": "position", "time_decay": "decay", "markov": "markov"}
+# Where the marts live: `main` in a published snapshot, `marts` in the warehouse.
+SCHEMAS = ("main", "marts")
+
+
+def _source(settings: Settings) -> Path:
+    for path in (settings.published_duckdb, settings.warehouse):
+        if path.exists():
+            return path
+    raise ReachloopError(
+        f"nothing to trace in {settings.home}: land data and build first (reachloop run DIR)"
+    )
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> str:
+    row = con.execute(
+        "select table_schema from information_schema.tables where table_name = ? and table_schema in (?, ?)"
+        " order by table_schema = 'main' desc limit 1",
+        [name, *SCHEMAS],
+    ).fetchone()
+    if row is None:
+        raise ReachloopError(f"{path} has no {name}: build the attribution marts first (reachloop build)")
+    return f'"{row[0]}"."{name}"'
+
+
+def _records(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def trace(settings: Settings, deal_id: str) -> dict:
+    """The deal, its steps in order, and per touch the credit (and amount) under each model."""
+    path = _source(settings)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("set timezone = 'UTC'")
+        deals = _table(con, "fct_deals", path)
+        journey = _table(con, "fct_deal_journey", path)
+        attribution = _table(con, "mart_lead_to_deal_attribution", path)
+        deal = _records(con.execute(f"select * from {deals} where deal_id = ?", [deal_id]))
+        if not deal:
+            raise ReachloopError(f"no deal {deal_id!r} in {path}")
+        steps = _records(
+            con.execute(f"select * from {journey} where deal_id = ? order by step_number", [deal_id])
+        )
+        credits = con.execute(
+            f"select click_id, model, credit, attributed_amount from {attribution} where deal_id = ?",
+            [deal_id],
+        ).fetchall()
+    finally:
+        con.close()
+    by_click: dict[str, dict] = {}
+    for click_id, model, credit, amount in credits:
+        by_click.setdefault(click_id, {})[model] = {"credit": credit, "attributed_amount": amount}
+    for step in steps:
+        if step["step_type"] == "click" and step["touch_number"] is not None:
+            step["credits"] = {m: by_click.get(step["step_id"], {}).get(m) for m in MODELS}
+    return {"source": str(path), "deal": deal[0], "models": list(MODELS), "steps": steps}
+
+
+def json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def render(result: dict) -> str:
+    deal = result["deal"]
+    amount = "no amount"
+    if deal["amount"] is not None:
+        amount = f"{deal['amount']:,} {deal['currency'] or ''}".strip()
+    lines = [
+        f"deal {deal['deal_id']}: {deal['status']}"
+        + (f" {_when(deal['closed_at'])}" if deal["closed_at"] else "")
+        + f", {amount}, stage {deal['stage'] or '—'}, created {_when(deal['created_at'])} UTC",
+        f"  {deal['contacts']} contact(s), {deal['clicks']} click(s) of which {deal['bot_clicks']} by bots, "
+        + (f"{deal['touches']} touch(es)" if deal["is_attributed"] else "no touch: unattributed"),
+        f"  source: {result['source']}",
+        "",
+    ]
+    header = "  ".join(f"{SHORT[m]:>8}" for m in MODELS)
+    lines.append(
+        f"{'#':>3}  {'when (UTC)':<16}  {'step':<10}  {'share':<20}  {'employee':<12}  {header}  detail"
+    )
+    for s in result["steps"]:
+        credits = s.get("credits")
+        cells = (
+            "  ".join(f"{credits[m]['credit']:>8.3f}" if credits.get(m) else f"{'—':>8}" for m in MODELS)
+            if credits
+            else " " * len(header)
+        )
+        lines.append(
+            f"{s['step_number']:>3}  {_when(s['step_at']):<16}  {s['step_type']:<10}  "
+            f"{s['share_id'] or '':<20}  {s['employee_id'] or '':<12}  {cells}  {s['detail']}"
+        )
+    touches = [s for s in result["steps"] if s.get("credits")]
+    if touches and deal["amount"] is not None:
+        lines.append("")
+        lines.append(f"attributed amount per touch ({deal['currency'] or 'no currency'}):")
+        for s in touches:
+            amounts = "  ".join(
+                f"{SHORT[m]} {s['credits'][m]['attributed_amount']:,}" for m in MODELS if s["credits"].get(m)
+            )
+            lines.append(f"  touch {s['touch_number']} ({s['share_id']}): {amounts}")
+    return "\n".join(lines)
