@@ -26,22 +26,14 @@ the landing DAGs, and the DAG runs one task and one run at a time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import Asset, Variable, dag, task
 
 from ingestion.deliveries import SOURCE_FAMILIES, landed_asset
+from reachloop_defaults import DEFAULT_ARGS
 
-WAREHOUSE_POOL = "reachloop_warehouse"
 PUBLISHED = Asset(name="reachloop_published", uri="reachloop://published/marts")
-DEFAULT_ARGS = {
-    "owner": "reachloop",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=10),
-    "pool": WAREHOUSE_POOL,
-}
 
 
 def _any_landed():

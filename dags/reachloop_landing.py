@@ -32,22 +32,12 @@ one writer process per file.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Variable, dag, task
 
 from ingestion.deliveries import SOURCE_FAMILIES, landed_asset
-
-WAREHOUSE_POOL = "reachloop_warehouse"
-DEFAULT_ARGS = {
-    "owner": "reachloop",
-    # Transient failures (the warehouse busy with a writer outside Airflow, a file still
-    # being copied) heal by waiting: retry with exponential backoff.
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=10),
-}
+from reachloop_defaults import DEFAULT_ARGS
 
 
 def landing_dag(family: str, event_types: tuple[str, ...]):
@@ -66,7 +56,7 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
         doc_md=__doc__,
     )
     def land_family():
-        @task(task_id="land", outlets=[Asset(**landed_asset(family))], pool=WAREHOUSE_POOL)
+        @task(task_id="land", outlets=[Asset(**landed_asset(family))])
         def land(data_interval_start=None, data_interval_end=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 

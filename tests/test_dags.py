@@ -31,14 +31,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airflow")]
 @pytest.fixture(scope="module")
 def dagbag():
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
     from airflow.models.pool import Pool
     from airflow.utils.db import initdb
 
     initdb()
     DagBundlesManager().sync_bundles_to_db()
     Pool.create_or_update_pool("reachloop_warehouse", 1, "DuckDB: one writer", include_deferred=False)
-    bag = DagBag(dag_folder=str(DAGS))
+    # As the dag-processor parses a bundle: its folder on sys.path (the DAGs share a module).
+    bag = BundleDagBag(dag_folder=str(DAGS), bundle_path=DAGS)
     # dag.test() creates runs of serialized DAGs, as the dag-processor would have stored them.
     sync_bag_to_db(bag, "dags-folder", None)
     return bag
