@@ -54,14 +54,12 @@ PEER_MARTS = (
 def cmd_marts(args: argparse.Namespace) -> dict:
     """dbt build of models and seeds only (no tests) of the peer-checked marts and their
     parents: the smoke benchmark's stand-in for a build, a few times cheaper."""
-    from dbt.cli.main import dbtRunner
-
-    from builds.dbt_build import dbt_args
+    from builds.dbt_build import dbt_args, invoke_dbt
 
     settings = Settings.from_env()
     argv = dbt_args(settings, select=" ".join("+" + m for m in PEER_MARTS.split()))
     started = time.perf_counter()
-    res = dbtRunner().invoke([*argv, "--resource-type", "model", "--resource-type", "seed"])
+    res = invoke_dbt(settings, [*argv, "--resource-type", "model", "--resource-type", "seed"])
     if not res.success:
         failed = [
             f"{r.node.name}: {r.message}" for r in (res.result or ()) if str(r.status) in ("error", "fail")

@@ -1,8 +1,10 @@
-"""Run the dbt project (dbt_project/) in process: staging → intermediate → marts, with tests.
+"""Run the dbt project (dbt_project/) in process: the one place reachloop invokes dbt.
 
-dbt's target and log folders live under ``$REACHLOOP_HOME/dbt/`` so that a build never
-writes into the repository. ``as_of`` rebuilds every model from only the events ingested
-up to that moment (dbt var ``as_of``); such a build always refreshes incremental models fully.
+``invoke_dbt`` runs any dbt command against a home's warehouse; ``run_dbt_build`` (staging →
+intermediate → marts, with tests) and ``builds.dbt_docs`` are built on it. dbt's target and
+log folders live under ``$REACHLOOP_HOME/dbt/`` so that a build never writes into the
+repository. ``as_of`` rebuilds every model from only the events ingested up to that moment
+(dbt var ``as_of``); such a build always refreshes incremental models fully.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventlog.errors import ReachloopError
 from eventlog.settings import HOME_ENV, Settings
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # The schema whose tables are the marts readers get (dbt's custom schemas are used verbatim).
@@ -90,14 +96,7 @@ def dbt_args(
     dbt_vars = dict(dbt_vars or {})
     if as_of is not None:
         dbt_vars["as_of"] = as_of
-    args = [
-        "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(target_path(settings)),
-        "--log-path", str(settings.home / "dbt" / "logs"),
-        "--quiet",
-    ]
+    args = ["build", *project_args(settings)]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     if full_refresh or as_of is not None:
@@ -123,8 +122,6 @@ def run_dbt_build(
 
     ``select``/``exclude`` are dbt node selections; ``dbt_vars`` sets project vars
     (``min_group_size``, ``incremental_lookback_hours`` …) for this build."""
-    from dbt.cli.main import dbtRunner
-
     if not settings.warehouse.exists():
         raise ReachloopError(
             f"no warehouse at {settings.warehouse}: land some data first (reachloop land DIR)"
@@ -133,17 +130,10 @@ def run_dbt_build(
     result = DbtBuildResult(as_of=as_of, full_refresh=full_refresh or as_of is not None)
 
     started = time.perf_counter()
-    try:
-        with _environ({HOME_ENV: str(settings.home)}):
-            outcome = dbtRunner().invoke(
-                dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars)
-            )
-    finally:
-        _release_warehouse()
+    outcome = invoke_dbt(
+        settings, dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars)
+    )
     result.seconds = time.perf_counter() - started
-
-    if outcome.exception is not None:
-        raise ReachloopError(f"dbt build could not run: {_first_line(outcome.exception)}")
 
     first_failure = None
     for node_result in outcome.result or ():
@@ -167,16 +157,54 @@ def run_dbt_build(
         raise ReachloopError(
             f"dbt build failed at {node.resource_type} {node.name} "
             f"({result.models_failed} models and {result.tests_failed} tests failed): "
-            f"{_first_line(first_failure.message)}"
+            f"{first_line(first_failure.message)}"
         )
     if not outcome.success:
         raise ReachloopError("dbt build failed (see the dbt log under $REACHLOOP_HOME/dbt/logs)")
     return result
 
 
+def project_args(settings: Settings, target: Path | None = None) -> list[str]:
+    """Where dbt finds the project and profile, and where it writes (under the home, never
+    the repository): the options every reachloop dbt command carries."""
+    return [
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(target or target_path(settings)),
+        "--log-path", str(settings.home / "dbt" / "logs"),
+        "--quiet",
+    ]
+
+
+def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
+    """Run one dbt command (``args`` as on dbt's command line) in this process, against the
+    warehouse of ``settings``.
+
+    dbt renders profiles.yml from ``$REACHLOOP_HOME``, so the home is set for the call; the
+    DuckDB connection dbt-duckdb keeps for the life of the process is closed afterwards, so
+    that the gates, publish or a reader in this process can open the warehouse again. A dbt
+    that could not run at all (a broken project or profile) raises ReachloopError with its
+    first line; failing nodes are the caller's to judge from the result."""
+    from dbt.cli.main import dbtRunner
+
+    try:
+        with _environ({HOME_ENV: str(settings.home)}):
+            outcome = dbtRunner().invoke(args)
+    finally:
+        _release_warehouse()
+    if outcome.exception is not None:
+        raise ReachloopError(f"dbt {args[0]} could not run: {first_line(outcome.exception)}")
+    return outcome
+
+
+def first_line(message: object) -> str:
+    """The first non-blank line of a dbt message or exception: what a one-line error shows."""
+    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
+
+
 def _release_warehouse() -> None:
-    """dbt-duckdb keeps its DuckDB connection open for the life of the process. Close it, so
-    that the gates, publish or any reader in this process can open the warehouse afterwards."""
+    """dbt-duckdb keeps its DuckDB connection open for the life of the process: close it."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     with DuckDBConnectionManager._LOCK:
@@ -185,14 +213,9 @@ def _release_warehouse() -> None:
         environment.close()
 
 
-def _first_line(message: object) -> str:
-    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
-    return lines[0] if lines else "no message"
-
-
 @contextmanager
 def _environ(values: dict[str, str]) -> Iterator[None]:
-    """dbt renders profiles.yml from the environment: set variables for one invocation."""
+    """Set environment variables for one invocation."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
