@@ -6,7 +6,7 @@ pseudonyms (ids are compared, never PII).
     python -m bench.pandas_peer build LANDING OUT      write OUT/<mart>.parquet
     python -m bench.pandas_peer compare OUT PUBLISHED  compare with the published marts
 
-The same numbers as our marts are expected (DESIGN.md, "The marts"), compared per share,
+The same numbers as our marts are expected (docs/design.md, "The marts"), compared per share,
 content item and deal × touch with a tolerance; ``compare`` prints the mismatches.
 """
 

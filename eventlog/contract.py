@@ -1,5 +1,5 @@
 """The landing contract: one definition of every event type, used by landing, the
-generator, the dbt sources and the quality gates alike (DESIGN.md, "Event types").
+generator, the dbt sources and the quality gates alike (docs/design.md, "Event types").
 
 Each event type lands into its own append-only table ``raw.<event_type>`` whose columns are
 the bookkeeping columns below, then every field of the contract in declaration order, typed,

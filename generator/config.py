@@ -3,7 +3,7 @@
 SF1 is a 1,000-employee company observed over one calendar year. Counts that describe the
 company (employees, content, page posts, people who visit) scale linearly with SF; rates
 (reach, click-through, conversion, dirt) do not. Calibration sources are listed in
-DESIGN.md, "Scale".
+docs/design.md, "Scale".
 """
 
 from __future__ import annotations

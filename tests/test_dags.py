@@ -21,8 +21,7 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 from eventlog.settings import Settings  # noqa: E402
 from ingestion.deliveries import SOURCE_FAMILIES, route_deliveries  # noqa: E402
-from tests.test_gates import poisoned_metrics  # noqa: E402
-from tests.test_publish import tree_digest  # noqa: E402
+from tests.helpers import poisoned_metrics, tree_digest  # noqa: E402
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airflow")]

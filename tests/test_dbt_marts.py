@@ -3,7 +3,7 @@
 One generated workload (the session's SF0.05) is landed and built once for the module with
 the real ``dbt build``. The reference figures below never read the warehouse: DuckDB reads the
 CSV / JSON Lines / Parquet files of the landing folder, keeps the records that parse, drops
-exact duplicates, and applies DESIGN.md's definitions for a handful of shares, contents and
+exact duplicates, and applies docs/design.md's definitions for a handful of shares, contents and
 pairs of employees. Ids that landing pseudonymizes (member and actor ids) are only compared
 with each other, so clear text on this side and pseudonyms on the other give the same counts.
 """

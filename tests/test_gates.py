@@ -14,6 +14,7 @@ from eventlog import batches
 from eventlog.settings import Settings
 from eventlog.warehouse import warehouse
 from ingestion.landing import land_path
+from tests.helpers import poisoned_metrics
 
 pytestmark = pytest.mark.slow
 
@@ -37,20 +38,6 @@ def landed(settings: Settings, landed_template: tuple[Path, GateReport]) -> Sett
     settings.home.mkdir(parents=True)
     shutil.copy(landed_template[0], settings.warehouse)
     return settings
-
-
-def poisoned_metrics(small_workload: Path, out: Path, rows: int = 40) -> Path:
-    """A share_metrics delivery for known shares, with negative impressions."""
-    source = sorted((small_workload / "landing").glob("share_metrics-*.csv"))[0]
-    records = list(csv.DictReader(source.open()))[:rows]
-    path = out / "share_metrics-poisoned.csv"
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(records[0]))
-        w.writeheader()
-        for r in records:
-            w.writerow({**r,
-                        "impressions": "-7", "unique_impressions": ""})
-    return path
 
 
 def land(settings: Settings, path: Path) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from builds.steps import publish_destination
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from eventlog.warehouse import warehouse
+from tests.helpers import tree_digest
 
 
 def _make_marts(settings: Settings, shares: int = 50, engagements: int = 3000) -> None:
@@ -29,16 +29,6 @@ def _make_marts(settings: Settings, shares: int = 50, engagements: int = 3000) -
                        timestamptz '2025-01-01' + to_days(cast(i % 90 as integer)) as occurred_at
                 from range({engagements}) t(i)"""
         )
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    """Every file reachable under root (following the parquet symlink), with its sha256."""
-    out = {}
-    for dirpath, _, files in os.walk(root, followlinks=True):
-        for f in files:
-            p = Path(dirpath) / f
-            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
 
 
 def test_publish_writes_duckdb_and_parquet_atomically(settings: Settings):

@@ -148,7 +148,7 @@ def batch_summary_rules() -> list[Rule]:
 
 @dataclass(frozen=True)
 class MartSpec:
-    """What gate 2 knows about a published mart: its public columns and grain (DESIGN.md)."""
+    """What gate 2 knows about a published mart: its public columns and grain (docs/design.md)."""
 
     columns: tuple[str, ...]
     grain: tuple[str, ...]

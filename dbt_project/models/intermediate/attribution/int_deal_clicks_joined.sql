@@ -1,7 +1,7 @@
 -- Grain: deal × click. Every click by any visitor of any of the deal's contacts — the raw
 -- material of both the deal journey (all of them) and attribution (the touches):
 --   is_in_window  clicked between lookback_days before the deal's creation and its creation;
---   is_touch      a human click on a known share, in the window (DESIGN.md, "Lead-to-deal
+--   is_touch      a human click on a known share, in the window (docs/design.md, "Lead-to-deal
 --                 attribution"). Later clicks stay here for the journey but earn no credit.
 --   touch_number  1…n over the deal's touches in time order (click_id breaks ties), so that
 --                 the path is the time-ordered union of all its contacts' touches.
