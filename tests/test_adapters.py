@@ -105,7 +105,7 @@ def test_a_failure_after_some_event_types_landed_leaves_none(settings, pii_key, 
             raise RuntimeError("disk on fire")
         real_stage_in(con, event_type, select)
 
-    monkeypatch.setattr("ingestion.adapters.stage_in", fail_on_engagement)
+    monkeypatch.setattr("ingestion.adapters.land.stage_in", fail_on_engagement)
     with warehouse(settings) as con, pytest.raises(RuntimeError):
         install_macro(con, pii_key)
         land_source(con, SAMPLES / "linkedin" / "pull-2026-03-02.jsonl", "linkedin")
