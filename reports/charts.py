@@ -8,26 +8,26 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from reports.project import attribution_models
+
 EMPLOYEE = "#0f766e"  # teal: employee posts
 PAGE = "#b45309"  # amber: company page posts
 ACCENT = "#6d28d9"  # violet: derived figures (multiplier, colleague share)
 MUTED = "#94a3b8"
-MODEL_COLORS = {
-    "first_touch": "#1d4ed8",
-    "last_touch": "#0891b2",
-    "linear": "#0f766e",
-    "position_based": "#65a30d",
-    "time_decay": "#d97706",
-    "markov": "#be123c",
-}
-MODEL_LABELS = {
-    "first_touch": "First touch",
-    "last_touch": "Last touch",
-    "linear": "Linear",
-    "position_based": "Position-based",
-    "time_decay": "Time decay",
-    "markov": "Markov",
-}
+# Attribution models take these colours by their position in the dbt var attribution_models
+# (reports.project), so a model keeps its colour from chart to chart and publication to
+# publication; past the end the palette starts over.
+MODEL_PALETTE = (
+    "#1d4ed8",  # blue
+    "#0891b2",  # cyan
+    "#0f766e",  # teal
+    "#65a30d",  # lime
+    "#d97706",  # orange
+    "#be123c",  # rose
+    "#7c3aed",  # violet
+    "#db2777",  # pink
+    "#854d0e",  # brown
+)
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
@@ -53,7 +53,16 @@ class Section:
 
 
 def model_label(model: str) -> str:
-    return MODEL_LABELS.get(model, model.replace("_", " ").capitalize())
+    """The model's name as a reader says it: first_touch -> First touch, time_decay -> Time decay;
+    a compound adjective keeps its hyphen (position_based -> Position-based, w_shaped -> W-shaped)."""
+    words = model.split("_")
+    text = words[0] + "".join(("-" if w.endswith("ed") else " ") + w for w in words[1:])
+    return text.capitalize()
+
+
+def model_colors() -> dict[str, str]:
+    """Each model the dbt project names, with its palette colour (a model it does not name is MUTED)."""
+    return {m: MODEL_PALETTE[i % len(MODEL_PALETTE)] for i, m in enumerate(attribution_models())}
 
 
 def _layout(fig: go.Figure, *, height: int = 380, legend: bool = True, **kw: Any) -> go.Figure:
@@ -429,6 +438,7 @@ def revenue_by_group(
         )
         return _layout(_empty(fig, text), height=height or 360)
     by = {(r[group_key], r["model"]): r["won_revenue"] for r in rows}
+    colors = model_colors()
     labels = [_clip(g) for g in reversed(groups)]
     for model in models:
         fig.add_trace(
@@ -437,7 +447,7 @@ def revenue_by_group(
                 x=[by.get((g, model)) for g in reversed(groups)],
                 orientation="h",
                 name=model_label(model),
-                marker_color=MODEL_COLORS.get(model, MUTED),
+                marker_color=colors.get(model, MUTED),
                 hovertemplate=f"{model_label(model)}: %{{x:,.0f}} {currency}<extra></extra>",
             )
         )

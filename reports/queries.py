@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
+from reports.project import DBT_PROJECT, project_var
+
 PAGE_LABEL = "Company page"
 
 
 def min_group_size(project_file: Path = DBT_PROJECT) -> int:
     """The dbt var ``min_group_size`` (default 5 when the project file is not around)."""
     try:
-        return int(yaml.safe_load(project_file.read_text())["vars"]["min_group_size"])
-    except (OSError, KeyError, TypeError, ValueError):
+        return int(project_var("min_group_size", 5, project_file))
+    except (TypeError, ValueError):
         return 5
 
 

@@ -17,6 +17,7 @@ import duckdb
 
 from reports import charts as ch
 from reports import queries as q
+from reports.project import attribution_models
 
 TOP_CONTENT = 12
 TOP_OVERLAP = 15
@@ -283,8 +284,11 @@ def attribution(m: Marts) -> tuple[list[Kpi], ch.Section]:
     )
     if section.missing:
         return [], section
-    models = [r["model"] for r in m.fetch(q.MODELS)]
-    order = [x for x in ch.MODEL_LABELS if x in models] + [x for x in models if x not in ch.MODEL_LABELS]
+    # The dbt var's order for the models it names; a model the publication has but the var no
+    # longer names (an older build) still shows, after them.
+    found = [r["model"] for r in m.fetch(q.MODELS)]
+    named = attribution_models()
+    order = [x for x in named if x in found] + [x for x in found if x not in named]
     deals = m.fetch(q.TOP_DEALS, {"currency": m.currency, "limit": TOP_DEALS})
     section.charts = [
         _revenue_by_content(m, order),

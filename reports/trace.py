@@ -5,6 +5,7 @@ warehouse, read-only either way. The journey and credits themselves are dbt mode
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,13 +14,23 @@ import duckdb
 
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
+from reports.project import attribution_models
 
-# In the order the models are usually explained; also the order of the credit columns.
-MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov")
-SHORT = {"first_touch": "first", "last_touch": "last", "linear": "linear",
-         "position_based": "position", "time_decay": "decay", "markov": "markov"}
+# Words many model names carry (first_touch, position_based): left out of the narrow credit columns.
+GENERIC_WORDS = {"touch", "based"}
 # Where the marts live: `main` in a published snapshot, `marts` in the warehouse.
 SCHEMAS = ("main", "marts")
+
+
+def short_labels(models: list[str]) -> dict[str, str]:
+    """A column header per model, its last distinctive word: first_touch -> first, time_decay ->
+    decay, position_based -> position. Two models that would share one keep their full names."""
+    short = {}
+    for model in models:
+        words = [w for w in model.split("_") if w not in GENERIC_WORDS]
+        short[model] = words[-1] if words else model
+    taken = Counter(short.values())
+    return {m: s if taken[s] == 1 else m for m, s in short.items()}
 
 
 def _source(settings: Settings) -> Path:
@@ -71,10 +82,12 @@ def trace(settings: Settings, deal_id: str) -> dict:
     by_click: dict[str, dict] = {}
     for click_id, model, credit, amount in credits:
         by_click.setdefault(click_id, {})[model] = {"credit": credit, "attributed_amount": amount}
+    # The dbt var's order is the order of the credit columns.
+    models = list(attribution_models())
     for step in steps:
         if step["step_type"] == "click" and step["touch_number"] is not None:
-            step["credits"] = {m: by_click.get(step["step_id"], {}).get(m) for m in MODELS}
-    return {"source": str(path), "deal": deal[0], "models": list(MODELS), "steps": steps}
+            step["credits"] = {m: by_click.get(step["step_id"], {}).get(m) for m in models}
+    return {"source": str(path), "deal": deal[0], "models": models, "steps": steps}
 
 
 def json_default(value: object) -> object:
@@ -91,6 +104,10 @@ def _when(value: datetime | None) -> str:
 
 def render(result: dict) -> str:
     deal = result["deal"]
+    models = result["models"]
+    short = short_labels(models)
+    # Columns fit a credit (0.000) or their header, whichever is wider.
+    width = {m: max(8, len(short[m])) for m in models}
     amount = "no amount"
     if deal["amount"] is not None:
         amount = f"{deal['amount']:,} {deal['currency'] or ''}".strip()
@@ -103,14 +120,17 @@ def render(result: dict) -> str:
         f"  source: {result['source']}",
         "",
     ]
-    header = "  ".join(f"{SHORT[m]:>8}" for m in MODELS)
+    header = "  ".join(f"{short[m]:>{width[m]}}" for m in models)
     lines.append(
         f"{'#':>3}  {'when (UTC)':<16}  {'step':<10}  {'share':<20}  {'employee':<12}  {header}  detail"
     )
     for s in result["steps"]:
         credits = s.get("credits")
         cells = (
-            "  ".join(f"{credits[m]['credit']:>8.3f}" if credits.get(m) else f"{'—':>8}" for m in MODELS)
+            "  ".join(
+                f"{credits[m]['credit']:>{width[m]}.3f}" if credits.get(m) else f"{'—':>{width[m]}}"
+                for m in models
+            )
             if credits
             else " " * len(header)
         )
@@ -124,7 +144,7 @@ def render(result: dict) -> str:
         lines.append(f"attributed amount per touch ({deal['currency'] or 'no currency'}):")
         for s in touches:
             amounts = "  ".join(
-                f"{SHORT[m]} {s['credits'][m]['attributed_amount']:,}" for m in MODELS if s["credits"].get(m)
+                f"{short[m]} {s['credits'][m]['attributed_amount']:,}" for m in models if s["credits"].get(m)
             )
             lines.append(f"  touch {s['touch_number']} ({s['share_id']}): {amounts}")
     return "\n".join(lines)
