@@ -24,3 +24,13 @@ where
     {%- if min_value is not none and max_value is not none %} or{% endif %}
     {%- if max_value is not none %} {{ column_name }} > {{ max_value }}{% endif %}
 {% endtest %}
+
+{#- Per group of rows (the group_by columns), the column's values sum to `value` within
+    `tolerance` (nulls are left out of a sum; a group of nulls only passes, as in dbt's own
+    tests). Gate 2 checks the built marts again with the same arguments (builds/gates). -#}
+{% test group_sum_equals(model, column_name, group_by, value, tolerance=0) %}
+select {{ group_by | join(', ') }}, sum({{ column_name }}) as {{ column_name }}_sum
+from {{ model }}
+group by {{ group_by | join(', ') }}
+having abs(sum({{ column_name }}) - {{ value }}) > {{ tolerance }}
+{% endtest %}

@@ -1,5 +1,7 @@
 -- Grain: deal × model × touch. Every attribution model, defined here once. Credits of one
 -- deal under one model sum to 1 (tested); every model has a row for every touch, 0 included.
+-- The models credited are those of var attribution_models (dbt_project.yml), which names them
+-- once: each has its column in `credits` below.
 --   first_touch     1 to the first touch.
 --   last_touch      1 to the last touch.
 --   linear          1/n to each of n touches.
@@ -69,7 +71,7 @@ credits as (
 
 )
 
-{% for model in ['first_touch', 'last_touch', 'linear', 'position_based', 'time_decay', 'markov'] %}
+{% for model in var('attribution_models') %}
 select
     deal_id,
     '{{ model }}' as model,
