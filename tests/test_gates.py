@@ -263,10 +263,17 @@ def _assert_sql_counts_what_gx_finds(settings: Settings, counted, rows) -> None:
     assert any(by_sql.values())
 
 
-def test_gate_2_counts_in_sql_what_gx_finds_in_the_rows(settings: Settings):
-    """The same for the marts' rules, where NaN (a float 0/0) is missing to pandas, hence to GX."""
-    from builds.gates import frames, suites
+def test_gate_2_counts_in_sql_what_gx_finds_in_the_rows(gate_2_settings: Settings):
+    """The same for the marts' rules (their yml's, from the manifest), where NaN (a float 0/0) is
+    missing to pandas, hence to GX. Expression rules (dbt's expression_is_true) are SQL that GX
+    cannot run on pandas: their counts are checked against the query dbt's test runs."""
+    from dataclasses import replace
 
+    from builds.gates import frames, suites
+    from builds.gates.manifest import mart_rules
+
+    settings = gate_2_settings
+    marts = mart_rules(_manifest(settings))
     with warehouse(settings) as con:
         con.execute("create schema marts")
         con.execute(
@@ -283,9 +290,23 @@ def test_gate_2_counts_in_sql_what_gx_finds_in_the_rows(settings: Settings):
                ) t(employee_a, employee_b, shared_contents, jaccard)"""
         )
         for name in ("mart_engagement_rate", "mart_audience_pairs"):
-            [_, counted] = frames._mart_frames(con, name, suites.MARTS[name])
+            [_, counted] = frames._mart_frames(con, name, marts[name])
+            by_gx = {c: r for c, r in counted.counts.rules.items() if r.expectation != "UnexpectedRowsExpectation"}
             rows = con.execute(f"select * from marts.{name}").df()
-            _assert_sql_counts_what_gx_finds(settings, counted, rows)
+            _assert_sql_counts_what_gx_finds(settings, replace(counted, counts=replace(counted.counts, rules=by_gx)), rows)
+            for column, rule in counted.counts.rules.items():
+                if column not in by_gx:
+                    dbt = con.execute(f"select count(*) from marts.{name} where not ({suites.expression_of(rule)})")
+                    assert int(counted.df[column].sum()) == dbt.fetchone()[0], column
+            if name == "mart_audience_pairs":
+                # What its yml declares, less the expression on columns this table lacks (the
+                # contract's check fails for them).
+                assert set(counted.counts.rules) == {
+                    "expect_column_values_to_not_be_null(employee_a)", "expect_column_values_to_not_be_null(employee_b)",
+                    "expect_column_values_to_be_between(shared_contents)", "expect_column_values_to_be_between(jaccard)",
+                    "expect_compound_columns_to_be_unique(employee_a,employee_b)",
+                    "unexpected_rows_expectation(employee_a < employee_b)",
+                }
 
 
 def test_gate_1_checks_references_within_a_tolerance(landed: Settings, tmp_path: Path):
@@ -298,54 +319,190 @@ def test_gate_1_checks_references_within_a_tolerance(landed: Settings, tmp_path:
         run_gate_1(con, landed, "build-2")
 
 
-def _marts(con, *, credit_b: float = 0.5, jaccard: float = 0.4, duplicate: bool = False,
-           model: str = "first_touch", drop: str | None = None) -> None:
+@pytest.fixture(scope="module")
+def parsed_manifest(tmp_path_factory) -> Path:
+    """dbt's manifest of the real project (``dbt parse``: no warehouse needed), made once: what
+    gate 2 reads its rules from."""
+    return _parse(Settings(tmp_path_factory.mktemp("gate-2-manifest")))
+
+
+def _parse(settings: Settings, project: Path | None = None) -> Path:
+    """``dbt parse`` of the project (or a copy of it) into the home's dbt target; its manifest."""
+    from builds.dbt_build import PROJECT_DIR, invoke_dbt, manifest_path, project_args
+
+    args = [str(project) if project and a == str(PROJECT_DIR) else a for a in project_args(settings)]
+    assert invoke_dbt(settings, ["parse", *args]).success
+    return manifest_path(settings)
+
+
+def _manifest(settings: Settings) -> Path:
+    from builds.dbt_build import manifest_path
+
+    return manifest_path(settings)
+
+
+@pytest.fixture
+def gate_2_settings(settings: Settings, parsed_manifest: Path) -> Settings:
+    """A home whose last dbt build left the real project's manifest (gate 2 needs one)."""
+    _manifest(settings).parent.mkdir(parents=True)
+    shutil.copy(parsed_manifest, _manifest(settings))
+    return settings
+
+
+def _mart(con, manifest: Path, name: str, select: str) -> None:
+    """A mart table with every column of its contract, typed as the manifest says; ``select``
+    gives some of them (by name), the others are null."""
+    from eventlog.sql import quote_ident
+
+    node = json.loads(manifest.read_text())["nodes"][f"model.reachloop.{name}"]
+    columns = ", ".join(f"{quote_ident(c)} {col['data_type']}" for c, col in node["columns"].items())
     con.execute("create schema if not exists marts")
-    con.execute(
-        """create or replace table marts.mart_engagement_rate as
-           select 'sh_' || i as share_id, 100 as impressions, 3 as clicks, 2 as reactions, 1 as comments,
-                  0 as reshares, 0.06 as engagement_rate, 0.03 as ctr from range(20) t(i)"""
+    con.execute(f"create or replace table marts.{name} ({columns})")
+    con.execute(f"insert into marts.{name} by name {select}")
+
+
+def _marts(con, manifest: Path, *, credit_b: float = 0.5, jaccard: float = 0.4, duplicate: bool = False,
+           model: str = "first_touch", drop: str | None = None) -> None:
+    _mart(
+        con, manifest, "mart_engagement_rate",
+        """select 'sh_' || i as share_id, 100 as impressions, 3 as clicks, 2 as reactions, 1 as comments,
+                  0 as reshares, 0.06 as engagement_rate, 0.03 as ctr from range(20) t(i)""",
     )
     if duplicate:
         con.execute("insert into marts.mart_engagement_rate select * from marts.mart_engagement_rate limit 1")
     if drop:
         con.execute(f"alter table marts.mart_engagement_rate drop column {drop}")
-    con.execute(
-        f"""create or replace table marts.mart_audience_pairs as
-            select 'e1' as employee_a, 'e2' as employee_b, 2 as shared_contents, {jaccard} as jaccard"""
-    )
-    con.execute(
-        f"""create or replace table marts.mart_lead_to_deal_attribution as
-            select * from (values
+    _mart(con, manifest, "mart_audience_pairs",
+          f"select 'e1' as employee_a, 'e2' as employee_b, 2 as shared_contents, {jaccard} as jaccard")
+    _mart(
+        con, manifest, "mart_lead_to_deal_attribution",
+        f"""select * from (values
               ('d1', 'linear', 1, 'c1', 's1', 'e1', timestamptz '2025-03-01', 0.5, 50.0, 'EUR', 'won'),
               ('d1', 'linear', 2, 'c2', 's2', 'e2', timestamptz '2025-03-02', {credit_b}, 50.0, 'EUR', 'won'),
               ('d2', '{model}', 1, 'c3', 's1', 'e1', timestamptz '2025-03-03', 1.0, 10.0, 'EUR', 'open')
             ) t(deal_id, model, touch_number, click_id, share_id, author_id, touch_at, credit,
-                attributed_amount, currency, deal_status)"""
+                attributed_amount, currency, deal_status)""",
     )
 
 
-def test_gate_2_passes_on_good_marts(settings: Settings):
+def test_gate_2_passes_on_good_marts(gate_2_settings: Settings, parsed_manifest: Path):
+    settings = gate_2_settings
     with warehouse(settings) as con:
-        _marts(con)
+        _marts(con, parsed_manifest)
         report = run_gate_2(con, settings, "build-1")
     assert report.outcome == "passed", [r.describe() for r in report.failures + report.warnings]
+    # Every mart's rules come from its yml: the three marts here, each with its contract's
+    # columns, its declared tests and (attribution) the credit sums per deal and model.
+    checked = {(r.target, r.expectation, r.column) for r in report.results}
+    assert {t for t, _, _ in checked} == {"mart_engagement_rate", "mart_audience_pairs",
+                                          "mart_lead_to_deal_attribution", "marts"}
+    assert {
+        ("mart_engagement_rate", "expect_table_columns_to_match_set", None),
+        ("mart_engagement_rate", "expect_column_values_to_be_unique", "share_id"),
+        ("mart_engagement_rate", "unexpected_rows_expectation", "ctr is null or ctr <= engagement_rate"),
+        ("mart_audience_pairs", "expect_compound_columns_to_be_unique", "employee_a,employee_b"),
+        ("mart_lead_to_deal_attribution", "expect_column_values_to_be_in_set", "model"),
+        ("mart_lead_to_deal_attribution", "expect_column_values_to_be_between", "credit_sum"),
+        ("marts", "expect_column_values_to_be_between", "size_ratio"),
+    } <= checked
 
 
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"duplicate": True}, r"expect_column_values_to_be_unique\(share_id\).*mart_engagement_rate"),
+        ({"duplicate": True}, r"expect_column_values_to_be_unique\(share_id\) \[critical\] on mart_engagement_rate: "
+                              r'2 of 21 rows unexpected, e\.g\. \{"share_id": "sh_\d+"\}'),
         ({"jaccard": 1.5}, r"expect_column_values_to_be_between\(jaccard\) \[critical\] on mart_audience_pairs: "
                            r'1 of 1 rows unexpected, e\.g\. \{"employee_a": "e1", "employee_b": "e2", "jaccard": 1\.5\}'),
         ({"model": "u_shaped"}, r"expect_column_values_to_be_in_set\(model\) \[critical\] on mart_lead_to_deal_attribution: "
-                                r"1 of 3 rows unexpected"),
-        ({"drop": "ctr"}, r"expect_table_columns_to_match_set \[critical\] on mart_engagement_rate"),
-        ({"credit_b": 0.3}, r"credit_sum.*mart_lead_to_deal_attribution.*d1"),
+                                r'1 of 3 rows unexpected, e\.g\. \{"deal_id": "d2", "model": "u_shaped", "touch_number": 1\}'),
+        ({"drop": "ctr"}, r"expect_table_columns_to_match_set \[critical\] on mart_engagement_rate: observed \{'missing': \['ctr'\]\} \(details"),
+        ({"credit_b": 0.3}, r"expect_column_values_to_be_between\(credit_sum\) \[critical\] on mart_lead_to_deal_attribution: "
+                            r'1 of 2 rows unexpected, e\.g\. \{"credit_sum": 0\.8, "deal_id": "d1", "model": "linear"\}'),
     ],
 )
-def test_gate_2_fails_on_bad_marts(settings: Settings, kwargs: dict, expected: str):
+def test_gate_2_fails_on_bad_marts(gate_2_settings: Settings, parsed_manifest: Path, kwargs: dict, expected: str):
+    settings = gate_2_settings
     with warehouse(settings) as con:
-        _marts(con, **kwargs)
-        with pytest.raises(GateFailure, match=expected):
+        _marts(con, parsed_manifest, **kwargs)
+        with pytest.raises(GateFailure, match=expected) as failure:
             run_gate_2(con, settings, "build-1")
+    assert len(failure.value.report.failures) == 1, [r.describe() for r in failure.value.report.failures]
+
+
+def test_gate_2_without_a_manifest_says_to_build_first(settings: Settings):
+    from eventlog.errors import ReachloopError
+
+    with warehouse(settings) as con:
+        with pytest.raises(ReachloopError, match=r"no dbt manifest at .*: run the dbt build first") as error:
+            run_gate_2(con, settings, "build-1")
+    assert "\n" not in str(error.value) and not isinstance(error.value, GateFailure)
+
+
+def test_gate_2_checks_a_rule_added_to_a_marts_yml_without_python_edits(
+    gate_2_settings: Settings, parsed_manifest: Path, tmp_path: Path
+):
+    """Tests added to mart_engagement_rate's yml, in a copy of the project: an error-severity
+    expression fails gate 2 critically, a warn-severity range warns, and a test dbt runs on a
+    `where` subset only is left to dbt (gate 2 would otherwise check something different)."""
+    import yaml
+
+    from builds.dbt_build import PROJECT_DIR
+    from builds.gates.manifest import mart_rules
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    yml = project / "models" / "marts" / "advocacy" / "_advocacy__models.yml"
+    doc = yaml.safe_load(yml.read_text())
+    [mart] = [m for m in doc["models"] if m["name"] == "mart_engagement_rate"]
+    mart["data_tests"].append({"expression_is_true": {"arguments": {"expression": "impressions <= 50"}}})
+    columns = {c["name"]: c for c in mart["columns"]}
+    columns["clicks"].setdefault("data_tests", []).append(
+        {"in_range": {"arguments": {"max_value": 2}, "config": {"severity": "warn"}}})
+    columns["reactions"].setdefault("data_tests", []).append(
+        {"in_range": {"arguments": {"max_value": 0}, "config": {"where": "share_id = 'sh_0'"}}})
+    yml.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+    settings = gate_2_settings
+    _parse(settings, project)
+    rules = mart_rules(_manifest(settings))["mart_engagement_rate"]
+    assert [why for test, why in rules.left_to_dbt if "reactions" in test] == [
+        "runs on a subset (where: share_id = 'sh_0')"]
+    with warehouse(settings) as con:
+        _marts(con, parsed_manifest)
+        with pytest.raises(GateFailure) as failure:
+            run_gate_2(con, settings, "build-1")
+    report = failure.value.report
+    assert [r.describe() for r in report.failures] == [
+        "unexpected_rows_expectation(impressions <= 50) [critical] on mart_engagement_rate: "
+        '20 of 20 rows unexpected, e.g. {"share_id": "sh_0", "impressions": 100}']
+    assert [(r.expectation, r.column, r.unexpected_count) for r in report.warnings] == [
+        ("expect_column_values_to_be_between", "clicks", 20)]
+    assert not any(r.column == "reactions" and not r.success for r in report.results)
+
+
+def test_gate_2_takes_the_attribution_models_from_the_dbt_var_as_dbt_does(
+    parsed_manifest: Path, settings: Settings
+):
+    """accepted_values of `model` names no model: it is var attribution_models, which dbt renders
+    as a list in the test's SQL, and gate 2 renders the same way, with the vars the build had."""
+    import yaml
+
+    from builds.dbt_build import PROJECT_DIR, invoke_dbt, manifest_path, project_args, target_path
+    from builds.gates.manifest import mart_rules
+
+    def models_checked(manifest: Path) -> list:
+        rules = mart_rules(manifest)["mart_lead_to_deal_attribution"].rows
+        [rule] = [r for r in rules if r.expectation == "ExpectColumnValuesToBeInSet" and r.column == "model"]
+        return rule.kwargs["value_set"]
+
+    declared = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["attribution_models"]
+    assert models_checked(parsed_manifest) == declared and len(declared) == 6
+    # A build invoked with other models: dbt's test and gate 2 both check those.
+    other = ["first_touch", "u_shaped"]
+    select = "test_name:accepted_values,mart_lead_to_deal_attribution"
+    assert invoke_dbt(settings, ["compile", *project_args(settings), "--vars", json.dumps({"attribution_models": other}),
+                                 "--select", select]).success
+    assert models_checked(manifest_path(settings)) == other
+    compiled = [p.read_text() for p in (target_path(settings) / "compiled").rglob("accepted_values_mart_lead_to_d*.sql")]
+    assert sum("'first_touch','u_shaped'" in sql for sql in compiled) == 1

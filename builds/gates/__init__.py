@@ -2,8 +2,10 @@
 
 - gate 1 checks each landed batch that has not passed yet (contract, keys, allowed values,
   non-negative counts, references, freshness, volume against recent batches);
-- gate 2 checks the marts a build made (columns, grain, ranges, attribution credits summing
-  to 1 per deal and model, size against the last publish).
+- gate 2 checks the marts a build made against what their yml declares, read from the
+  manifest of that dbt build (contract columns, not null, unique keys, accepted values,
+  ranges, expressions, group sums such as attribution credits summing to 1 per deal and
+  model), and their size against the last publish.
 
 A critical failure raises :class:`GateFailure` (a ReachloopError naming the check, the batch
 and example rows) before anything is published; warnings are recorded and shown.

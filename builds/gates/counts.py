@@ -10,6 +10,7 @@ expects each count to be zero. The same condition finds a failure's example rows
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -41,7 +42,7 @@ class Counts:
 
 
 def count_column(rule: suites.Rule) -> str:
-    return f"{rule.type}({','.join(rule.columns)})"
+    return f"{rule.type}({rule.label})"
 
 
 def counts_for(rules: list[suites.Rule], table: str, shown: tuple[str, ...], order: tuple[str, ...], *,
@@ -71,7 +72,7 @@ def counts_sql(counts: Counts, label: str) -> str:
         left join (
             select {key} as {counts.key}, sum(n) as {quote_ident(c)}
             from (select {quote_idents(_unique_columns(r, counts.per_batch))}, count(*) as n
-                  from {counts.table} where {where} and not ({_all_missing(r.columns, counts.floats)})
+                  from {counts.table} where {where}{_skipped_rows(r, counts.floats)}
                   group by all having count(*) > 1){group}
         ) using ({counts.key})"""
         for c, r in grouped.items()
@@ -93,9 +94,10 @@ def violating_rows(
     rows sharing a repeated key come out side by side."""
     unique = _is_unique(rule)
     order = dict.fromkeys([*(c for c in rule.columns if c != "batch_id" and unique), *counts.order])
+    shown = dict.fromkeys([*counts.shown, *(rule.columns or _expression_columns(con, counts.table, rule))])
     df = con.execute(
         f"""
-        select {quote_idents(dict.fromkeys([*counts.shown, *rule.columns]))} from {counts.table}
+        select {quote_idents(shown)} from {counts.table}
         where {"batch_id = $1" if counts.per_batch else "true"}
         {"qualify" if unique else "and"} {violation_sql(rule, counts.floats)}
         {f"order by {quote_idents(order)}" if order else ""} limit {int(limit)}
@@ -114,16 +116,22 @@ _ROW_RULE_ARGS = {
     "ExpectColumnValuesToMatchRegex": {"column", "regex"},
     "ExpectColumnPairValuesAToBeGreaterThanB": {"column_A", "column_B", "or_equal", "ignore_row_if"},
     "ExpectColumnValuesToBeUnique": {"column"},
-    "ExpectCompoundColumnsToBeUnique": {"column_list"},
+    "ExpectCompoundColumnsToBeUnique": {"column_list", "ignore_row_if"},
+    "UnexpectedRowsExpectation": {"unexpected_rows_query", "description"},
 }
 # The only pair-rule mode reproduced: a row with a missing side is skipped.
 _EITHER_MISSING = "either_value_is_missing"
+# Compound uniqueness: GX's default skips rows missing every value; "never" (dbt's group by)
+# counts them like any other rows.
+_ALL_MISSING, _NEVER = "all_values_are_missing", "never"
 
 
 def violation_sql(rule: suites.Rule, floats: frozenset[str] = frozenset()) -> str:
     """A SQL condition true for a row that breaks a row-level rule, as GX judges rows in pandas:
     its column-map expectations skip missing values (null, and NaN in a float column), and
-    ExpectCompoundColumnsToBeUnique skips rows missing every value. A rule or an argument
+    ExpectCompoundColumnsToBeUnique skips rows missing every value (unless ignore_row_if is
+    "never"). An expression rule (dbt's expression_is_true) is its own SQL: a row breaks it
+    where ``not (expression)`` is true, as dbt's test selects rows. A rule or an argument
     this cannot translate is an error, never a silent pass."""
     kw = rule.kwargs
     unknown = set(kw) - _ROW_RULE_ARGS.get(rule.expectation, set())
@@ -152,13 +160,38 @@ def violation_sql(rule: suites.Rule, floats: frozenset[str] = frozenset()) -> st
         case "ExpectColumnValuesToBeUnique" | "ExpectCompoundColumnsToBeUnique":
             # A window, to find examples in one batch or mart; counting uses counts_sql's
             # grouped form. Every copy of a repeated key is unexpected, as in GX.
-            return (f"(not {_all_missing(rule.columns, floats)}"
+            return (f"(true{_skipped_rows(rule, floats)}"
                     f" and count(*) over (partition by {quote_idents(rule.columns)}) > 1)")
+        case "UnexpectedRowsExpectation":
+            return f"(not ({suites.expression_of(rule)}))"
     raise ValueError(f"no SQL for {rule}")
 
 
 def _is_unique(rule: suites.Rule) -> bool:
     return rule.expectation in _UNIQUE
+
+
+def _skipped_rows(rule: suites.Rule, floats: frozenset[str]) -> str:
+    """The condition a uniqueness rule adds to leave out the rows GX skips (empty: none)."""
+    ignore = rule.kwargs.get("ignore_row_if", _ALL_MISSING)
+    if ignore == _NEVER:
+        return ""
+    if ignore != _ALL_MISSING:
+        raise ValueError(f"no SQL for {rule.expectation} with ignore_row_if {ignore!r}")
+    return f" and not {_all_missing(rule.columns, floats)}"
+
+
+def expression_columns(rule: suites.Rule, columns) -> tuple[str, ...]:
+    """The columns (of ``columns``) an expression rule's SQL names: what an example row shows,
+    and what must exist for the rule to be counted. A word that is a column counts as naming it."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", suites.expression_of(rule)))
+    return tuple(c for c in columns if c in words)
+
+
+def _expression_columns(con: duckdb.DuckDBPyConnection, table: str, rule: suites.Rule) -> tuple[str, ...]:
+    if rule.expectation != "UnexpectedRowsExpectation":
+        return ()
+    return expression_columns(rule, [d[0] for d in con.execute(f"select * from {table} limit 0").description])
 
 
 def _unique_columns(rule: suites.Rule, per_batch: bool) -> tuple[str, ...]:

@@ -17,8 +17,10 @@ from typing import Any
 
 import duckdb
 
+from builds.dbt_build import manifest_path
 from builds.gates import counts as cn
 from builds.gates import frames as fr
+from builds.gates.manifest import mart_rules
 from builds.gates.suites import CRITICAL, WARNING
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
@@ -175,8 +177,9 @@ def _severity(cfg) -> str:
 
 
 def _column_label(kwargs: dict) -> str | None:
+    """The rule's columns, or the expression of an expression rule."""
     return kwargs.get("column") or kwargs.get("column_A") or (
-        ",".join(kwargs["column_list"]) if "column_list" in kwargs else None
+        ",".join(kwargs["column_list"]) if "column_list" in kwargs else kwargs.get("description")
     )
 
 
@@ -203,7 +206,8 @@ def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[Che
         base = dict(
             gate=gate, suite=frame.suite, target=frame.target, expectation=cfg.type,
             column=_column_label(cfg.kwargs), severity=_severity(cfg), element_count=res.get("element_count"),
-            observed=_json_safe(res.get("observed_value", res.get("partial_unexpected_list"))),
+            observed=_json_safe(_missing_columns(r, res)
+                                or res.get("observed_value", res.get("partial_unexpected_list"))),
         )
         index_list = res.get("unexpected_index_list") or []
         if r.success or not per_batch or not index_list or "batch_id" not in frame.id_columns:
@@ -220,6 +224,12 @@ def _check_results(gate: str, frame: fr.Frame, evr, per_batch: bool) -> list[Che
             out.append(CheckResult(batch_id=batch_id, success=False, unexpected_count=len(rows),
                                    examples=rows[:EXAMPLES], **counted))
     return out
+
+
+def _missing_columns(r, res: dict) -> dict | None:
+    """A failed column-set check names the columns missing, not every column observed."""
+    missing = ((res.get("details") or {}).get("mismatched") or {}).get("missing")
+    return {"missing": missing} if missing and not r.success else None
 
 
 def _count_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, evr) -> list[CheckResult]:
@@ -351,10 +361,13 @@ def previous_mart_sizes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def run_gate_2(con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str) -> GateReport:
-    """Check the marts the build just made, before anyone can read them."""
+    """Check the marts the build just made, before anyone can read them: against their yml's
+    contracts and data tests, as the manifest of that build states them (``manifest``), and
+    their size against the last publish."""
     started = time.perf_counter()
+    marts = mart_rules(manifest_path(settings))
     report = GateReport("gate_2", build_id, [], docs=docs_dir(settings))
-    frames = fr.gate_2_frames(con, previous_mart_sizes(con))
+    frames = fr.gate_2_frames(con, previous_mart_sizes(con), marts)
     for frame, evr in _validate(frames, report.docs):
         report.results += _frame_results(con, "gate_2", frame, evr)
     return _finish(con, report, started)

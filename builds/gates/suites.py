@@ -69,6 +69,11 @@ class Rule:
             kw[k] for k in ("column", "column_A", "column_B") if k in kw)
 
     @property
+    def label(self) -> str:
+        """What a report names the rule by: its columns, else its description (an expression)."""
+        return ",".join(self.columns) or self.kwargs.get("description", "")
+
+    @property
     def type(self) -> str:
         """GX's snake-case name of the expectation (what GX reports), without importing GX."""
         return re.sub(r"(?<!^)(?=[A-Z])", "_", self.expectation).lower()
@@ -144,105 +149,41 @@ def batch_summary_rules() -> list[Rule]:
 
 
 # --- gate 2: the marts ------------------------------------------------------------------------
+# Each mart's rules are its yml's (contract and data tests), read from dbt's manifest by
+# ``builds.gates.manifest``; here only the GX form of what that module maps, and what dbt
+# cannot check: the marts' size against the last publish.
 
-
-@dataclass(frozen=True)
-class MartSpec:
-    """What gate 2 knows about a published mart: its public columns and grain (docs/design.md)."""
-
-    columns: tuple[str, ...]
-    grain: tuple[str, ...]
-    non_negative: tuple[str, ...] = ()
-    unit_interval: tuple[str, ...] = ()  # ratios that must lie in [0, 1]
-    allowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    warnings: tuple[Rule, ...] = ()
-
-
-ATTRIBUTION_MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov")
-
-MARTS: dict[str, MartSpec] = {
-    "mart_reach_vs_network": MartSpec(
-        ("share_id", "author_type", "author_id", "posted_at", "members_reached", "reach_basis",
-         "network_size", "reach_ratio"),
-        grain=("share_id",),
-        non_negative=("members_reached", "network_size", "reach_ratio"),
-        allowed=(("author_type", ("employee", "page")),),
-    ),
-    "mart_engagement_rate": MartSpec(
-        ("share_id", "impressions", "clicks", "reactions", "comments", "reshares", "engagement_rate", "ctr"),
-        grain=("share_id",),
-        non_negative=("impressions", "clicks", "reactions", "comments", "reshares", "engagement_rate", "ctr"),
-        # More clicks than impressions happens (clicks from reshares): odd, not wrong.
-        warnings=(_rule("ExpectColumnValuesToBeBetween", WARNING, column="ctr", min_value=0, max_value=1),),
-    ),
-    "mart_engagement_bubble": MartSpec(
-        ("share_id", "engagements_known_actor", "colleague_engagements", "colleague_engagement_share"),
-        grain=("share_id",),
-        non_negative=("engagements_known_actor", "colleague_engagements"),
-        unit_interval=("colleague_engagement_share",),
-    ),
-    "mart_bubble_overlap": MartSpec(
-        ("content_id", "sharers", "audience_sum", "audience_union", "overlap_ratio"),
-        grain=("content_id",),
-        non_negative=("sharers", "audience_sum", "audience_union"),
-        unit_interval=("overlap_ratio",),
-    ),
-    "mart_audience_pairs": MartSpec(
-        ("employee_a", "employee_b", "shared_contents", "jaccard"),
-        grain=("employee_a", "employee_b"),
-        non_negative=("shared_contents",),
-        unit_interval=("jaccard",),
-    ),
-    "mart_lead_to_deal_attribution": MartSpec(
-        ("deal_id", "model", "touch_number", "click_id", "share_id", "author_id", "touch_at", "credit",
-         "attributed_amount", "currency", "deal_status"),
-        grain=("deal_id", "model", "touch_number"),
-        unit_interval=("credit",),
-        allowed=(("model", ATTRIBUTION_MODELS), ("deal_status", ("won", "open", "lost"))),
-    ),
-    "fct_deal_journey": MartSpec(
-        ("deal_id", "step_at", "step_type", "share_id", "employee_id", "visitor_id", "detail"),
-        grain=(),
-    ),
-}
-
-# Credits of one deal under one model sum to 1, up to floating-point noise.
-CREDIT_SUM_TOLERANCE = 1e-6
 # A mart that shrinks to less than half its last published size has probably lost an input.
 MART_SHRINK_RATIO = 0.5
+# A dbt expression_is_true test as GX states it: the rows its query returns are unexpected.
+UNEXPECTED_ROWS_QUERY = "select * from {{batch}} where not ({expression})"
 
 
-def mart_columns_rule(spec: MartSpec) -> Rule:
-    return _rule("ExpectTableColumnsToMatchSet", column_set=list(spec.columns), exact_match=False)
+def mart_columns_rule(columns: tuple[str, ...]) -> Rule:
+    """The mart has (at least) its contract's columns."""
+    return _rule("ExpectTableColumnsToMatchSet", column_set=list(columns), exact_match=False)
 
 
-def mart_row_rules(spec: MartSpec) -> list[Rule]:
-    """Row-level rules on a mart; gate 2 counts each rule's failing rows in SQL, as gate 1 does."""
-    rules = []
-    if len(spec.grain) == 1:
-        rules += [
-            _rule("ExpectColumnValuesToNotBeNull", column=spec.grain[0]),
-            _rule("ExpectColumnValuesToBeUnique", column=spec.grain[0]),
-        ]
-    elif spec.grain:
-        rules += [_rule("ExpectColumnValuesToNotBeNull", column=c) for c in spec.grain]
-        rules.append(_rule("ExpectCompoundColumnsToBeUnique", column_list=list(spec.grain)))
-    else:
-        rules.append(_rule("ExpectColumnValuesToNotBeNull", column=spec.columns[0]))
-    rules += [_rule("ExpectColumnValuesToBeBetween", column=c, min_value=0) for c in spec.non_negative]
-    rules += [
-        _rule("ExpectColumnValuesToBeBetween", column=c, min_value=0, max_value=1) for c in spec.unit_interval
-    ]
-    rules += [_rule("ExpectColumnValuesToBeInSet", column=c, value_set=list(v)) for c, v in spec.allowed]
-    return rules + list(spec.warnings)
+def expression_rule(expression: str, severity: str = CRITICAL) -> Rule:
+    """Every row satisfies a SQL expression (dbt's expression_is_true): the rows where it is
+    false are unexpected, a null verdict passes. Counted in SQL (``counts``); GX's own
+    UnexpectedRowsExpectation needs a SQL data source, which GX 1.24 cannot use on DuckDB."""
+    return _rule("UnexpectedRowsExpectation", severity, description=expression,
+                 unexpected_rows_query=UNEXPECTED_ROWS_QUERY.format(expression=expression))
 
 
-def credit_sum_rules() -> list[Rule]:
-    """On one row per (deal, model) with touches: the credits' sum."""
-    return [
-        _rule("ExpectColumnValuesToBeBetween", column="credit_sum",
-              min_value=1 - CREDIT_SUM_TOLERANCE, max_value=1 + CREDIT_SUM_TOLERANCE),
-    ]
+def expression_of(rule: Rule) -> str:
+    """The SQL expression of an expression_rule (checked: its query says the same)."""
+    expression = rule.kwargs.get("description", "")
+    if rule.kwargs.get("unexpected_rows_query") != UNEXPECTED_ROWS_QUERY.format(expression=expression):
+        raise ValueError(f"{rule} is not an expression rule")
+    return expression
+
+
+def group_sum_rule(column: str, value: float, tolerance: float, severity: str = CRITICAL) -> Rule:
+    """On one row per group: the group's sum (``column``) equals value, within tolerance."""
+    return _rule("ExpectColumnValuesToBeBetween", severity, column=column,
+                 min_value=value - tolerance, max_value=value + tolerance)
 
 
 def mart_volume_rules() -> list[Rule]:

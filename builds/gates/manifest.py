@@ -1,0 +1,285 @@
+"""Gate 2's rules per mart, read from dbt's manifest of the build that just ran.
+
+Each mart's interface is stated once, in its yml: dbt enforces the contract and runs the data
+tests during the build; gate 2 checks the built marts again right before publish, against
+the same declarations, as GX expectations (on counts computed in SQL, see ``counts``). What a
+declaration becomes:
+
+==================  ===========================================================================
+contract            ExpectTableColumnsToMatchSet, the contract's columns (exact_match False)
+not_null            ExpectColumnValuesToNotBeNull
+unique              ExpectColumnValuesToBeUnique
+accepted_values     ExpectColumnValuesToBeInSet (quoted values, dbt's default)
+in_range            ExpectColumnValuesToBeBetween (numeric bounds)
+unique_combination  ExpectCompoundColumnsToBeUnique, ignore_row_if "never" (dbt's group by
+                    counts rows of nulls as equal)
+expression_is_true  UnexpectedRowsExpectation: the rows where ``not (expression)``, as dbt's test
+                    selects them, counted in SQL
+group_sum_equals    ExpectColumnValuesToBeBetween on one sum per group (value ± tolerance)
+==================  ===========================================================================
+
+Severity comes from the test's config: ``warn`` is a gate warning, ``error`` critical. A test
+gate 2 cannot reproduce faithfully is left to dbt rather than checked differently, and listed
+in ``MartRules.left_to_dbt`` with the reason: tests of another table (relationships),
+singular tests, tests of a package, tests with a ``where`` or a non-default ``fail_calc``,
+``warn_if`` or ``error_if``, and arguments holding Jinja other than ``var()``. Arguments that
+use ``var()`` are rendered as dbt renders them (natively: a var holding a list is a list), from
+the project's vars and those the build was invoked with.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from builds.dbt_build import MARTS_SCHEMA, PROJECT_DIR
+from builds.gates import suites
+from eventlog.errors import ReachloopError
+
+# dbt's defaults for how a test's failing rows become a verdict: gate 2 counts failing rows
+# and fails on any.
+_DEFAULT_VERDICT = {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"}
+_SEVERITIES = {"warn": suites.WARNING, "error": suites.CRITICAL}
+# A test argument dbt renders as a call although it has no braces (dbt.clients.jinja).
+_LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
+_JINJA = re.compile(r"{[{%#]")
+
+
+@dataclass(frozen=True)
+class GroupSum:
+    """One group_sum_equals test: the column's sum per group, and the rule on that sum."""
+
+    column: str
+    group_by: tuple[str, ...]
+    rule: suites.Rule  # on the frame column ``sum_column``
+
+    @property
+    def sum_column(self) -> str:
+        return f"{self.column}_sum"
+
+
+@dataclass(frozen=True)
+class MartRules:
+    """What gate 2 checks of one mart, all of it declared in the mart's yml."""
+
+    name: str
+    columns: tuple[str, ...]  # the enforced contract's columns, in order (empty: no contract)
+    key: tuple[str, ...]  # identifies a row in failure reports: the narrowest unique key
+    rows: tuple[suites.Rule, ...]  # row-level rules, counted in SQL
+    group_sums: tuple[GroupSum, ...] = ()
+    left_to_dbt: tuple[tuple[str, str], ...] = ()  # (test, why gate 2 does not check it)
+
+
+class _NotReproducible(Exception):
+    """A test gate 2 leaves to dbt; the message says why."""
+
+
+def mart_rules(manifest_path: Path) -> dict[str, MartRules]:
+    """Every model of schema marts in the manifest, with the rules its yml declares."""
+    if not manifest_path.exists():
+        raise ReachloopError(
+            f"gate 2 found no dbt manifest at {manifest_path}: run the dbt build first (reachloop "
+            f"build); the marts' contracts and data tests gate 2 checks are read from it"
+        )
+    manifest = json.loads(manifest_path.read_text())
+    variables = _dbt_vars(manifest, manifest_path.parent)
+    marts = {
+        uid: node for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["schema"] == MARTS_SCHEMA
+    }
+    tests: dict[str, list[dict]] = {uid: [] for uid in marts}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node") in tests:
+            tests[node["attached_node"]].append(node)
+    return {
+        node["name"]: _mart(node, sorted(tests[uid], key=lambda t: t["unique_id"]), variables)
+        for uid, node in sorted(marts.items(), key=lambda kv: kv[1]["name"])
+    }
+
+
+def _mart(node: dict, tests: list[dict], variables: dict[str, Any]) -> MartRules:
+    columns = tuple(node["columns"]) if node["config"]["contract"]["enforced"] else ()
+    rows: list[suites.Rule] = []
+    sums: list[GroupSum] = []
+    keys: list[tuple[str, ...]] = []
+    skipped: list[tuple[str, str]] = []
+    for test in tests:
+        try:
+            rule = _rule(test, variables)
+        except _NotReproducible as why:
+            skipped.append((test["name"], str(why)))
+            continue
+        if isinstance(rule, GroupSum):
+            sums.append(rule)
+            continue
+        rows.append(rule)
+        if rule.expectation in ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"):
+            keys.append(rule.columns)
+    key = min(keys, key=len) if keys else tuple(node["columns"])[:1]
+    return MartRules(node["name"], columns, key, tuple(rows), tuple(sums), tuple(skipped))
+
+
+def _rule(test: dict, variables: dict[str, Any]) -> suites.Rule | GroupSum:
+    """The GX rule of one generic test, or _NotReproducible."""
+    meta = test.get("test_metadata")
+    if not meta:
+        raise _NotReproducible("a singular test (SQL of its own)")
+    if meta.get("namespace"):
+        raise _NotReproducible(f"a test of package {meta['namespace']}")
+    config = test["config"]
+    if config.get("where"):
+        raise _NotReproducible(f"runs on a subset (where: {config['where']})")
+    for option, default in _DEFAULT_VERDICT.items():
+        if str(config.get(option, default)).strip() != default:
+            raise _NotReproducible(f"{option} {config[option]!r}: gate 2 fails on any failing row")
+    severity = _SEVERITIES.get(str(config.get("severity", "error")).strip().lower())
+    if severity is None:
+        raise _NotReproducible(f"severity {config.get('severity')!r}")
+    name = meta["name"]
+    if name not in _MAPPINGS:
+        raise _NotReproducible(f"gate 2 has no counterpart of {name}")
+    kwargs = {k: v for k, v in meta["kwargs"].items() if k != "model"}
+    column = kwargs.pop("column_name", None) or test.get("column_name")
+    kwargs = _render(kwargs, variables)
+    try:
+        return _MAPPINGS[name](column, kwargs, severity)
+    except (KeyError, TypeError, ValueError) as error:
+        raise _NotReproducible(f"{name} with arguments {sorted(kwargs)}: {error!r}") from None
+
+
+def _only(kwargs: dict, *allowed: str) -> dict:
+    extra = set(kwargs) - set(allowed)
+    if extra:
+        raise ValueError(f"arguments {sorted(extra)} not reproduced")
+    return kwargs
+
+
+def _need(column: str | None) -> str:
+    if not column:
+        raise ValueError("no column")
+    return column
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"bound {value!r} is not a number")
+
+
+def _not_null(column, kwargs, severity):
+    _only(kwargs)
+    return suites.Rule("ExpectColumnValuesToNotBeNull", {"column": _need(column)}, severity)
+
+
+def _unique(column, kwargs, severity):
+    _only(kwargs)
+    return suites.Rule("ExpectColumnValuesToBeUnique", {"column": _need(column)}, severity)
+
+
+def _accepted_values(column, kwargs, severity):
+    kwargs = _only(kwargs, "values", "quote")
+    if not kwargs.get("quote", True):
+        raise ValueError("unquoted values are SQL expressions")
+    values = kwargs["values"]
+    if not isinstance(values, (list, tuple)):
+        raise ValueError(f"values {values!r} are not a list")
+    # dbt quotes every value ('{{ value }}'): strings, whatever YAML made of them.
+    return suites.Rule("ExpectColumnValuesToBeInSet",
+                       {"column": _need(column), "value_set": [str(v) for v in values]}, severity)
+
+
+def _in_range(column, kwargs, severity):
+    kwargs = _only(kwargs, "min_value", "max_value")
+    bounds = {k: _number(kwargs.get(k)) for k in ("min_value", "max_value") if kwargs.get(k) is not None}
+    return suites.Rule("ExpectColumnValuesToBeBetween", {"column": _need(column), **bounds}, severity)
+
+
+def _unique_combination(column, kwargs, severity):
+    columns = _only(kwargs, "columns")["columns"]
+    if isinstance(columns, str) or not columns:
+        raise ValueError(f"columns {columns!r} are not a list")
+    return suites.Rule("ExpectCompoundColumnsToBeUnique",
+                       {"column_list": list(columns), "ignore_row_if": "never"}, severity)
+
+
+def _expression_is_true(column, kwargs, severity):
+    expression = _only(kwargs, "expression")["expression"]
+    if not isinstance(expression, str) or _JINJA.search(expression):
+        raise ValueError(f"expression {expression!r} is not plain SQL")
+    return suites.expression_rule(expression, severity)
+
+
+def _group_sum_equals(column, kwargs, severity):
+    kwargs = _only(kwargs, "group_by", "value", "tolerance")
+    group_by = kwargs["group_by"]
+    if isinstance(group_by, str) or not group_by:
+        raise ValueError(f"group_by {group_by!r} is not a list")
+    value, tolerance = _number(kwargs["value"]), _number(kwargs.get("tolerance", 0))
+    sum_column = f"{_need(column)}_sum"
+    return GroupSum(column, tuple(group_by), suites.group_sum_rule(sum_column, value, tolerance, severity))
+
+
+_MAPPINGS = {
+    "not_null": _not_null,
+    "unique": _unique,
+    "accepted_values": _accepted_values,
+    "in_range": _in_range,
+    "unique_combination": _unique_combination,
+    "expression_is_true": _expression_is_true,
+    "group_sum_equals": _group_sum_equals,
+}
+
+
+# --- test arguments that use var() -------------------------------------------------------------
+
+
+def _dbt_vars(manifest: dict, target: Path) -> dict[str, Any]:
+    """The vars dbt had: the project's (global, then scoped to the project), overridden by those
+    of the invocation that wrote the manifest (run_results.json of the same invocation)."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()) or {}
+    declared = project.get("vars") or {}
+    name = manifest["metadata"].get("project_name") or project.get("name")
+    variables = {k: v for k, v in declared.items() if not (k == name and isinstance(v, dict))}
+    variables.update(declared.get(name) or {})
+    run_results = target / "run_results.json"
+    if run_results.exists():
+        results = json.loads(run_results.read_text())
+        if results["metadata"].get("invocation_id") == manifest["metadata"].get("invocation_id"):
+            cli = results.get("args", {}).get("vars") or {}
+            variables.update(yaml.safe_load(cli) if isinstance(cli, str) else cli)
+    return variables
+
+
+def _render(value: Any, variables: dict[str, Any]) -> Any:
+    """A test argument as dbt renders it (natively), when its only Jinja is ``var()``."""
+    if isinstance(value, dict):
+        return {k: _render(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v, variables) for v in value]
+    if not isinstance(value, str):
+        return value
+    if _LOOKS_LIKE_CALL.match(value):
+        value = "{{ " + value + " }}"
+    if not _JINJA.search(value):
+        return value
+    from jinja2 import StrictUndefined, TemplateError
+    from jinja2.nativetypes import NativeEnvironment
+
+    missing = object()
+
+    def var(name: str, default: Any = missing) -> Any:
+        if name in variables:
+            return variables[name]
+        if default is missing:
+            raise _NotReproducible(f"var {name!r} is not set")
+        return default
+
+    try:
+        return NativeEnvironment(undefined=StrictUndefined).from_string(value).render(var=var)
+    except TemplateError as error:
+        raise _NotReproducible(f"argument {value!r} uses Jinja beyond var(): {error}") from None
