@@ -1,15 +1,18 @@
-"""Shared fixtures: an isolated REACHLOOP_HOME, a PII key, and one generated workload per session."""
+"""Shared fixtures: an isolated REACHLOOP_HOME, a PII key, one generated workload per session,
+and the builds several test modules read (each made once per session, shared by the xdist
+workers). Plain helpers live in tests/helpers.py, the scenarios in tests/scenarios.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from eventlog.settings import Settings
+from tests.helpers import TEST_PII_KEY, shared_root
+from tests.scenarios import built_main_scenario, published_build
 
-TEST_PII_KEY = "test-key-for-pytest-only"
+__all__ = ["TEST_PII_KEY"]  # test_gates.py still imports it from here; new code: tests.helpers
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +38,16 @@ def small_workload(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    """Read the warehouse (or any DuckDB file) read-only."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
+@pytest.fixture(scope="session")
+def main_scenario_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The REACHLOOP_HOME of the hand-made attribution scenario (tests/scenarios.py
+    main_scenario), landed and dbt-built once per session; read it, do not write to it."""
+    return built_main_scenario(shared_root(tmp_path_factory, "reachloop-attribution-main"))
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A published build (generate SF0.05, seed 7 → ``reachloop run``), made once per session:
+    under pytest-xdist the first worker to need it builds it under a file lock in the session's
+    shared temp folder, the others wait and reuse it. Tests that build again work on a copy."""
+    return published_build(shared_root(tmp_path_factory, "reachloop-published-build"))

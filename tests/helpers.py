@@ -1,11 +1,92 @@
-"""Scenarios and checks that several test modules share (test modules never import each other)."""
+"""Plain helpers and constants that several test modules share (test modules never import each
+other, nor conftest.py; conftest's fixtures use these too)."""
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DBT_PROJECT = REPO / "dbt_project"
+
+TEST_PII_KEY = "test-key-for-pytest-only"
+
+# What the hand-made attribution scenarios need built (tests/scenarios.py).
+ATTRIBUTION_SELECT = "+mart_lead_to_deal_attribution +fct_deal_journey +fct_deals"
+
+
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Read the warehouse (or any DuckDB file) read-only."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@contextmanager
+def environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the block, then put back what was there (for code that runs
+    outside a test's monkeypatch, such as session-wide builds)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def write_csv(folder: Path, name: str, rows: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    with (folder / f"{name}.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def dbt_build(home: Path, select: str = ATTRIBUTION_SELECT, *extra: str) -> None:
+    """``dbt build --select SELECT`` in a subprocess against ``home``'s warehouse."""
+    env = {**os.environ, "REACHLOOP_HOME": str(home), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = Path(sys.executable).with_name("dbt")
+    with tempfile.TemporaryDirectory() as tmp:
+        result = subprocess.run(
+            [str(dbt), "build", "--select", *select.split(), "--profiles-dir", str(DBT_PROJECT),
+             "--target-path", f"{tmp}/target", "--log-path", f"{tmp}/logs", *extra],
+            cwd=DBT_PROJECT, env=env, capture_output=True, text=True,
+        )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def shared_root(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every xdist worker of this session sees (the workers' basetemps' parent)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / name
+
+
+def build_once(root: Path, build: Callable[[], None]) -> None:
+    """Run ``build`` once per test session: under pytest-xdist the first worker to get here
+    builds under a file lock in ``root``, the others wait and reuse what it built."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (root / ".done").exists():
+            build()
+            (root / ".done").write_text("built\n")
 
 
 def poisoned_metrics(small_workload: Path, out: Path, rows: int = 40) -> Path:

@@ -23,7 +23,7 @@ from eventlog.settings import Settings
 from eventlog.warehouse import warehouse
 from ingestion.adapters import land_any
 from ingestion.pseudonymize import pseudonym
-from tests.conftest import query
+from tests.helpers import TEST_PII_KEY, query
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingestion" / "adapters" / "samples"
 
@@ -60,8 +60,6 @@ TOUCHES = """
 
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from tests.conftest import TEST_PII_KEY
-
     settings = Settings(tmp_path_factory.mktemp("home"))
     with warehouse(settings) as con:
         for folder, spec in SPECS.items():
@@ -126,8 +124,6 @@ def test_each_deal_traces_back_to_the_shares_that_touched_it(landed: Settings) -
 
 
 def test_the_log_holds_no_clear_text_pii(landed: Settings) -> None:
-    from tests.conftest import TEST_PII_KEY
-
     jane = pseudonym("jane.doe@globex.example", TEST_PII_KEY.encode(), email=True)
     assert query(landed.warehouse, "select count(*) from raw.form_fill where email = ?", [jane]) == [(1,)]
     for table in ("form_fill", "deal", "engagement", "click", "share"):

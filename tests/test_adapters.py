@@ -23,7 +23,7 @@ from ingestion.adapters import (
 from ingestion.adapters import base as adapter_base
 from ingestion.pseudonymize import install_macro, pseudonym
 from reachloop.cli import main
-from tests.conftest import query
+from tests.helpers import query
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingestion" / "adapters" / "samples"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.deliveries import route_deliveries
+from tests.helpers import query
 
 ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -126,8 +127,6 @@ def test_landing_asset_triggers_build_through_real_airflow(
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
-    from tests.conftest import query
-
     published = settings.published_duckdb
     rows = query(published, "select count(*) from mart_engagement_rate")[0][0]
     assert rows > 0

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from reachloop.cli import main
-from tests.test_attribution_dbt import dbt_build
+from tests.helpers import dbt_build
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attribution_dbt")]
 

@@ -21,7 +21,7 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 from eventlog.settings import Settings  # noqa: E402
 from ingestion.deliveries import SOURCE_FAMILIES, route_deliveries  # noqa: E402
-from tests.helpers import poisoned_metrics, tree_digest  # noqa: E402
+from tests.helpers import poisoned_metrics, query, tree_digest  # noqa: E402
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("airflow")]
@@ -95,8 +95,6 @@ def test_dag_runs_end_to_end_with_poisoned_batch_and_reject(
     assert str(run.state) == "success", _states(run)
     published = settings.published_duckdb
     assert published.exists()
-    from tests.conftest import query
-
     marts = {r[0] for r in query(published, "select table_name from information_schema.tables")}
     assert {"mart_engagement_rate", "_publication"} <= marts
     assert (settings.published / "parquet" / "mart_engagement_rate" / "data.parquet").exists()

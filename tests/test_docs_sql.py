@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from eventlog.settings import Settings
-from tests.test_sql_access import published_build, shared_root
 
 pytestmark = pytest.mark.slow
 
@@ -28,11 +27,6 @@ def sql_blocks() -> list[tuple[str, int, str]]:
             for i, m in enumerate(SQL_BLOCK.finditer(path.read_text(encoding="utf-8")), 1):
                 blocks.append((guide, i, m.group(1)))
     return blocks
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return published_build(shared_root(tmp_path_factory))
 
 
 def test_analysts_guide_has_the_common_questions() -> None:

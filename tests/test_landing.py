@@ -20,7 +20,7 @@ from ingestion import landing
 from ingestion.landing import event_type_for, land_path
 from ingestion.pseudonymize import pseudonym
 from reachloop.cli import main
-from tests.conftest import query
+from tests.helpers import query
 
 SHARE_HEADER = "share_id,author_type,author_id,network,posted_at,tracking_token,content_id,platform_urn\n"
 GOOD_SHARE = "s1,employee,e1,linkedin,2026-03-01T10:00:00Z,tok1,c1,urn:x:1\n"

@@ -119,6 +119,7 @@ def test_as_of_builds_publish_beside_the_current_output(settings: Settings):
     assert tree_digest(settings.published) == before
 
 
+@pytest.mark.slow  # a real build (gate 1 and dbt): ~8 s alone on 2 cores, more under load
 def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatch) -> None:
     """The gate-bypass window: a batch that lands after a build started (between its gate 1 and
     its dbt step, as an Airflow landing task can) is neither gated nor built by that build."""

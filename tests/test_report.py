@@ -14,7 +14,6 @@ from eventlog.settings import Settings
 from reports import queries as q
 from reports.browser import find_chromium, render_check
 from reports.html_report import build_report
-from tests.test_sql_access import published_build, shared_root
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +22,6 @@ EXPECTED_CHARTS = {
     "chart-bubble-week", "chart-overlap-content", "chart-cadence", "chart-funnel",
     "chart-revenue-content", "chart-revenue-department", "chart-deal-paths",
 }
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return published_build(shared_root(tmp_path_factory))
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from eventlog.errors import ReachloopError
 from ingestion.adapters import formats_from_config
 from ingestion.deliveries import land_interval
-from tests.conftest import query
+from tests.helpers import query
 
 SAMPLES = Path(__file__).resolve().parent.parent / "ingestion" / "adapters" / "samples"
 

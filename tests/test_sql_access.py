@@ -1,20 +1,15 @@
 """Readers' side of the publication: BI-style SQL access while the pipeline publishes, and the
-Parquet exports read with pyarrow and polars.
-
-The published build (generate SF0.05 → ``reachloop run``) is made once per test session and
-shared by test_report.py and test_docs_sql.py: under pytest-xdist the first worker to need it
-builds it under a file lock in the session's shared temp folder, the others wait and reuse it.
+Parquet exports read with pyarrow and polars, on the session's published build (conftest.py
+``published``, shared with test_report.py and test_docs_sql.py).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import time
-from functools import cache
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -22,54 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from eventlog.settings import Settings
+from tests.helpers import TEST_PII_KEY
 
 pytestmark = pytest.mark.slow
-
-PII_KEY = "test-key-for-pytest-only"
-
-
-def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder every xdist worker of this session sees (the workers' basetemps' parent)."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    return base / "reachloop-published-build"
-
-
-@cache
-def published_build(root: Path) -> Settings:
-    """Generate SF0.05 (seed 7) and ``reachloop run`` it into ``root/home``, once per session."""
-    from reachloop.cli import main
-
-    root.mkdir(parents=True, exist_ok=True)
-    home, data = root / "home", root / "workload"
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (root / ".done").exists():
-            shutil.rmtree(home, ignore_errors=True)
-            shutil.rmtree(data, ignore_errors=True)
-            env = {"REACHLOOP_HOME": str(home), "REACHLOOP_PII_KEY": PII_KEY}
-            saved = {k: os.environ.get(k) for k in env}
-            os.environ.update(env)
-            try:
-                assert main(["generate", "--scale", "0.05", "--seed", "7", "--out", str(data), "--json"]) == 0
-                assert main(["run", str(data / "landing")]) == 0
-            finally:
-                for k, v in saved.items():
-                    if v is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = v
-            (root / ".done").write_text("built\n")
-    settings = Settings(home.resolve())
-    assert settings.published_duckdb.exists(), "reachloop run published nothing"
-    return settings
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return published_build(shared_root(tmp_path_factory))
-
 
 def engine_for(path: Path):
     """How Superset and similar tools connect: SQLAlchemy + duckdb_engine, read-only."""
@@ -106,7 +56,7 @@ def test_bi_reads_every_mart_while_a_build_publishes(published: Settings, tmp_pa
     shutil.copytree(shared.home, published.home, symlinks=True,
                     ignore=shutil.ignore_patterns("dbt", "gx", "report.*", "*.wal"))
     marts = mart_names(published.published_duckdb)
-    env = {**os.environ, "REACHLOOP_HOME": str(published.home), "REACHLOOP_PII_KEY": PII_KEY}
+    env = {**os.environ, "REACHLOOP_HOME": str(published.home), "REACHLOOP_PII_KEY": TEST_PII_KEY}
     before = (published.published / "parquet").resolve()
     build = subprocess.Popen(
         [sys.executable, "-m", "reachloop.cli", "build"], env=env,

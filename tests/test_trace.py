@@ -1,5 +1,5 @@
 """``reachloop trace``: the journey and credits of a deal, as text and as JSON, from the
-built scenario of test_attribution_dbt; an unknown deal is a one-line error."""
+built main scenario of tests/scenarios.py; an unknown deal is a one-line error."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ import json
 import pytest
 
 from reachloop.cli import main
-from tests.test_attribution_dbt import built_main_scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attribution_dbt")]
 
 
 @pytest.fixture
-def home(monkeypatch: pytest.MonkeyPatch):
-    home = built_main_scenario()
+def home(main_scenario_home, monkeypatch: pytest.MonkeyPatch):
+    home = main_scenario_home
     monkeypatch.setenv("REACHLOOP_HOME", str(home))
     return home
 

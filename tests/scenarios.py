@@ -1,0 +1,239 @@
+"""Scenarios that several test modules build on.
+
+- The hand-made attribution landing (``Landing``, ``main_scenario``, ``markov_scenario``):
+  worked textbook cases and edge cases, landed with ``reachloop land`` and built with
+  ``dbt build`` (only what ``mart_lead_to_deal_attribution`` and ``fct_deal_journey`` need).
+  Every expected number in the tests that use them is worked out by hand, not recomputed with
+  the code under test.
+- The published build: generate SF0.05 (seed 7), then ``reachloop run``.
+
+The fixtures that build them once per test session are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from eventlog.settings import Settings
+from ingestion.pseudonymize import pseudonym
+from reachloop.cli import main
+from tests.helpers import TEST_PII_KEY, build_once, dbt_build, environ, write_csv
+
+KEY = "attribution-test-key"
+CREATED = datetime(2025, 6, 1, tzinfo=UTC)  # every scenario deal is created at this instant
+HUMAN_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/17.4 Safari/605.1.15"
+LINKEDIN_BOT_UA = "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)"
+
+
+def at(days_before: float) -> str:
+    return (CREATED - timedelta(days=days_before)).isoformat()
+
+
+def contact(name: str) -> str:
+    """The pseudonym landing gives an email (what the marts carry as contact_id)."""
+    return pseudonym(f"{name}@example.com", KEY.encode(), email=True)
+
+
+class Landing:
+    """Builds a landing folder: contents, shares, clicks, form fills, deals."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, list[dict]] = {
+            k: [] for k in ("employee", "content", "share", "click", "form_fill", "deal")
+        }
+        self.n = 0
+
+    def _id(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n:03d}"
+
+    def employee(self, employee_id: str, department: str) -> None:
+        self.tables["employee"].append(
+            dict(employee_id=employee_id, observed_at="2025-01-01T00:00:00+00:00", network="linkedin",
+                 network_size=200, department=department)
+        )
+
+    def share(self, share_id: str, author_id: str, content_id: str | None, author_type: str = "employee") -> None:
+        if content_id and content_id not in {c["content_id"] for c in self.tables["content"]}:
+            self.tables["content"].append(
+                dict(content_id=content_id, url=f"https://acme.example/{content_id}",
+                     published_at="2025-01-01T00:00:00+00:00", title=content_id)
+            )
+        self.tables["share"].append(
+            dict(share_id=share_id, author_type=author_type, author_id=author_id, network="linkedin",
+                 posted_at="2025-01-02T00:00:00+00:00", tracking_token=f"tok-{share_id}",
+                 content_id=content_id or "")
+        )
+
+    def click(self, visitor: str, share_id: str, days_before: float, ua: str = HUMAN_UA) -> str:
+        click_id = self._id("click-")
+        self.tables["click"].append(
+            dict(click_id=click_id, tracking_token=f"tok-{share_id}", visitor_id=visitor,
+                 occurred_at=at(days_before), user_agent=ua)
+        )
+        return click_id
+
+    def form_fill(self, visitor: str, name: str, days_before: float) -> None:
+        self.tables["form_fill"].append(
+            dict(submission_id=self._id("sub-"), visitor_id=visitor, email=f"{name}@example.com",
+                 form_id="demo-request", occurred_at=at(days_before))
+        )
+
+    def deal_event(self, deal_id: str, event: str, days_before: float, **fields) -> None:
+        self.tables["deal"].append(
+            dict(deal_event_id=self._id("de-"), deal_id=deal_id, event=event, occurred_at=at(days_before),
+                 amount=fields.get("amount", ""), currency=fields.get("currency", ""),
+                 stage=fields.get("stage", ""),
+                 contact_email=f"{fields['contact']}@example.com" if "contact" in fields else "")
+        )
+
+    def deal(self, deal_id: str, contact_name: str, amount: str = "3000.00", currency: str = "EUR") -> None:
+        self.deal_event(deal_id, "created", 0, amount=amount, currency=currency, stage="qualified",
+                        contact=contact_name)
+
+    def write(self, folder: Path) -> Path:
+        for name, rows in self.tables.items():
+            if rows:
+                write_csv(folder, name, rows)
+        return folder
+
+
+def main_scenario() -> Landing:
+    """The worked cases. Deal ids say what each one exercises."""
+    land = Landing()
+    for e, dept in (("e1", "Sales"), ("e2", "Marketing"), ("e3", "Sales")):
+        land.employee(e, dept)
+    land.share("s1", "e1", "c1")
+    land.share("s2", "e2", "c2")
+    land.share("s3", "e1", "c3")
+    land.share("s4", "e3", None)  # an own post, no company content
+
+    # three touches, 10, 5 and 1 day before creation
+    land.form_fill("v-three", "three", 20)
+    for share, days in (("s1", 10), ("s2", 5), ("s3", 1)):
+        land.click("v-three", share, days)
+    land.deal("three-touches", "three")
+
+    # two touches; won
+    land.form_fill("v-two", "two", 20)
+    land.click("v-two", "s1", 3)
+    land.click("v-two", "s2", 2)
+    land.deal("two-touches", "two", amount="1000.00")
+    land.deal_event("two-touches", "closed_won", -10, stage="won")
+
+    # one touch; lost
+    land.form_fill("v-one", "one", 20)
+    land.click("v-one", "s2", 1)
+    land.deal("one-touch-lost", "one", amount="500.00")
+    land.deal_event("one-touch-lost", "closed_lost", -5, stage="lost")
+
+    # the same share clicked twice: two touches
+    land.form_fill("v-same", "same", 20)
+    land.click("v-same", "s1", 4)
+    land.click("v-same", "s1", 2)
+    land.deal("same-share-twice", "same")
+
+    # two contacts: the second one added after creation still brings its earlier touch
+    land.form_fill("v-alice", "alice", 20)
+    land.form_fill("v-bob", "bob", 20)
+    land.click("v-alice", "s1", 6)
+    land.click("v-bob", "s3", 2)
+    land.deal("two-contacts", "alice")
+    land.deal_event("two-contacts", "contact_added", -3, contact="bob")
+
+    # one contact on two devices (filled a form from each)
+    land.form_fill("v-laptop", "devices", 20)
+    land.form_fill("v-phone", "devices", 15)
+    land.click("v-laptop", "s2", 8)
+    land.click("v-phone", "s3", 3)
+    land.deal("two-devices", "devices")
+
+    # only a link previewer clicked: unattributed, but its journey shows the bot click
+    land.form_fill("v-bot", "botonly", 20)
+    land.click("v-bot", "s1", 2, ua=LINKEDIN_BOT_UA)
+    land.deal("bot-only", "botonly")
+
+    # one click before the 90-day window, one in it, one after creation (journey only)
+    land.form_fill("v-window", "window", 120)
+    land.click("v-window", "s1", 100)
+    land.click("v-window", "s2", 1)
+    land.click("v-window", "s3", -2)
+    land.deal("window", "window")
+
+    # amount changed before close: the latest amount (1000.00) is what gets attributed;
+    # three linear thirds of 1000.00 must still add up to 1000.00 exactly
+    land.form_fill("v-amount", "amount", 20)
+    for share, days in (("s1", 3), ("s2", 2), ("s4", 1)):
+        land.click("v-amount", share, days)
+    land.deal("amount-changed", "amount", amount="800.00")
+    land.deal_event("amount-changed", "amount_changed", -1, amount="1000.00")
+    land.deal_event("amount-changed", "closed_won", -2, stage="won")
+
+    # a lead that never became a deal (a non-converting journey for markov)
+    land.form_fill("v-lead", "lead", 20)
+    land.click("v-lead", "s2", 30)
+    return land
+
+
+def markov_scenario() -> Landing:
+    """The chain solved by hand in test_attribution_dbt.test_markov_through_dbt: content c1 is A,
+    c2 is B. Journeys: A→B→conversion, A→null, B→conversion, B→null."""
+    land = Landing()
+    land.share("sa", "e1", "c1")
+    land.share("sb", "e2", "c2")
+    land.form_fill("v-x", "x", 20)
+    land.click("v-x", "sa", 5)
+    land.click("v-x", "sb", 2)
+    land.deal("deal-ab", "x")
+    land.form_fill("v-y", "y", 20)
+    land.click("v-y", "sb", 2)
+    land.deal("deal-b", "y")
+    land.form_fill("v-lead-a", "leada", 20)
+    land.click("v-lead-a", "sa", 9)
+    land.form_fill("v-lead-b", "leadb", 20)
+    land.click("v-lead-b", "sb", 9)
+    return land
+
+
+def land_and_build(landing: Landing, root: Path) -> Path:
+    """Write ``landing`` to root/landing, ``reachloop land`` it into root/home, dbt-build the
+    attribution marts; returns the home."""
+    home = root / "home"
+    folder = landing.write(root / "landing")
+    with environ(REACHLOOP_HOME=str(home), REACHLOOP_PII_KEY=KEY):
+        assert main(["land", str(folder)]) == 0
+    dbt_build(home)
+    return home
+
+
+def built_main_scenario(root: Path) -> Path:
+    """The main scenario landed and built into ``root/home``, once per test session (shared by
+    the xdist workers, see build_once); returns the home."""
+
+    def build() -> None:
+        shutil.rmtree(root / "home", ignore_errors=True)
+        shutil.rmtree(root / "landing", ignore_errors=True)
+        land_and_build(main_scenario(), root)
+
+    build_once(root, build)
+    return root / "home"
+
+
+def published_build(root: Path) -> Settings:
+    """Generate SF0.05 (seed 7) and ``reachloop run`` it into ``root/home``, once per test session
+    (shared by the xdist workers, see build_once)."""
+    home, data = root / "home", root / "workload"
+
+    def build() -> None:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+        with environ(REACHLOOP_HOME=str(home), REACHLOOP_PII_KEY=TEST_PII_KEY):
+            assert main(["generate", "--scale", "0.05", "--seed", "7", "--out", str(data), "--json"]) == 0
+            assert main(["run", str(data / "landing")]) == 0
+
+    build_once(root, build)
+    settings = Settings(home.resolve())
+    assert settings.published_duckdb.exists(), "reachloop run published nothing"
+    return settings
