@@ -82,11 +82,15 @@ EVENT_TYPES: dict[str, EventType] = {
                 _req("employee_id"),
                 _req("observed_at", TIMESTAMP),
                 _req("network", allowed=NETWORKS),
-                _req("network_size", BIGINT),
+                # Optional since an HR roster knows who works here but not their network:
+                # a snapshot without it says nothing about the network's size.
+                Field("network_size", BIGINT),
                 Field("member_id", pii=True),
                 Field("department"),
                 Field("title"),
                 Field("email", pii=True, email=True),
+                Field("hired_at", TIMESTAMP),
+                Field("left_at", TIMESTAMP),
             ),
             key=("employee_id", "network", "observed_at"),
             description="Roster and network-size snapshot of one employee on one network.",
@@ -127,8 +131,15 @@ EVENT_TYPES: dict[str, EventType] = {
                 _req("reactions", BIGINT),
                 _req("comments", BIGINT),
                 _req("reshares", BIGINT),
-                _req("clicks", BIGINT),
+                # Optional since a member's own post analytics count no link clicks: the
+                # tracked clicks on the share's token stand in for them downstream.
+                Field("clicks", BIGINT),
                 Field("unique_impressions", BIGINT),
+                Field("saves", BIGINT),
+                Field("sends", BIGINT),
+                # What an advocacy platform calls reach (the sharer's network size): kept,
+                # labelled potential, never taken for members reached.
+                Field("potential_reach", BIGINT),
             ),
             key=("share_id", "observed_at"),
             description="Cumulative metrics snapshot of one share.",

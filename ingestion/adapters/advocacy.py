@@ -52,7 +52,7 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[Path], options: Options) -
     con.execute(
         f"""
         create or replace temp table _src_adv_rows as
-        select a.*, url_decode(trim(a."post url")) as post,
+        select a.*,
                coalesce(n.network, lower(trim(a.network))) as network_code,
                coalesce(nullif(trim(a."time zone"), ''), {tz}) as zone
         from _src_adv a
@@ -62,17 +62,8 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[Path], options: Options) -
     selects = {
         "share": f"""
             select source_line,
-                   -- The post's own id on the network, so that two platforms (or two exports)
-                   -- describing one post agree: a LinkedIn URN when the URL carries one
-                   -- (feed/update/urn:li:activity:N or the posts/...-activity-N-xxxx form),
-                   -- else the post URL without query string.
-                   case
-                       when regexp_matches(post, 'urn:li:(activity|share|ugcPost):[0-9]+')
-                           then regexp_extract(post, 'urn:li:(activity|share|ugcPost):[0-9]+', 0)
-                       when regexp_matches(post, 'linkedin\\.com/.*activity-[0-9]+')
-                           then 'urn:li:activity:' || regexp_extract(post, 'activity-([0-9]+)', 1)
-                       else rl_url_path(post)
-                   end as share_id,
+                   -- the post's own id, as every source names it (rl_post_id)
+                   rl_post_id("post url") as share_id,
                    'employee' as author_type,
                    "employee id" as author_id,
                    network_code as network,

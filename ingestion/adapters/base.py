@@ -26,6 +26,10 @@ class SourceShapeError(ReachloopError):
     """A vendor file is not in the shape its format promises; nothing from it lands."""
 
 
+# The options every format takes; an adapter may take more of its own (Adapter.options).
+COMMON_OPTIONS = ("tz", "decimal", "token_param")
+
+
 @dataclass(frozen=True)
 class Options:
     """Per-source settings that a vendor file cannot tell us itself.
@@ -34,24 +38,36 @@ class Options:
                  account's zone); timestamps with an offset keep it.
     decimal:     ``point`` (1,234.50) or ``comma`` (1.234,50): how the export writes amounts.
     token_param: query parameter of a tracked link that carries the first-party token.
+    own:         the adapter's own options (``Adapter.options`` names them): whose export a
+                 file is, when it was taken, which column holds what …; read with ``get``.
     """
 
     tz: str = "UTC"
     decimal: str = "point"
     token_param: str = "rlt"
+    own: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return dict(self.own).get(name, default)
 
     @classmethod
-    def parse(cls, text: str) -> Options:
-        """``tz=Europe/Berlin,decimal=comma`` → Options; unknown names or values fail."""
-        values: dict[str, str] = {}
+    def parse(cls, text: str, own: Iterable[str] = ()) -> Options:
+        """``tz=Europe/Berlin,decimal=comma`` → Options; names neither common nor the
+        adapter's own (``own``), and bad values, fail."""
+        own = tuple(own)
+        common: dict[str, str] = {}
+        specific: dict[str, str] = {}
         for item in filter(None, (part.strip() for part in text.split(","))):
             name, sep, value = item.partition("=")
             name, value = name.strip(), value.strip()
-            if not sep or name not in cls.__dataclass_fields__:
-                known = ", ".join(cls.__dataclass_fields__)
+            if sep and name in COMMON_OPTIONS:
+                common[name] = value
+            elif sep and name in own:
+                specific[name] = value
+            else:
+                known = ", ".join((*COMMON_OPTIONS, *own))
                 raise ReachloopError(f"unknown format option {item!r} (known: {known})")
-            values[name] = value
-        options = cls(**values)
+        options = cls(**common, own=tuple(sorted(specific.items())))
         if options.decimal not in ("point", "comma"):
             raise ReachloopError(f"decimal must be 'point' or 'comma', not {options.decimal!r}")
         return options
@@ -75,6 +91,7 @@ class Adapter:
     detect: Callable[[Path], bool]  # is this file unambiguously in this format?
     bundle: bool = False  # files of one export folder land together (CRM objects refer to each other)
     summary: str = ""
+    options: tuple[str, ...] = ()  # the format's own options, beside COMMON_OPTIONS
 
 
 # --- reading vendor files -------------------------------------------------------------------
@@ -332,6 +349,41 @@ def install_cleaning_macros(con: duckdb.DuckDBPyConnection) -> None:
         -- A URL without query string and fragment: those can carry emails and session ids.
         create or replace temp macro rl_url_path(url) as
             nullif(regexp_replace(trim(url), '[?#].*$', ''), '');
+
+        -- A post's own id on its network, from its URL, so that every source describing one
+        -- post (an advocacy platform, the member's analytics, an API) names it alike: a
+        -- LinkedIn URN when the URL carries one (feed/update/urn:li:activity:N, or the
+        -- posts/…-activity-N-xxxx form), else the URL without query string.
+        create or replace temp macro rl_post_id(url) as (
+            with u as (select url_decode(trim(url)) as v)
+            select case
+                when v is null or v = '' then null
+                when regexp_matches(v, 'urn:li:(activity|share|ugcPost):[0-9]+')
+                    then regexp_extract(v, 'urn:li:(activity|share|ugcPost):[0-9]+', 0)
+                when regexp_matches(v, 'linkedin\\.com/.*activity-[0-9]+')
+                    then 'urn:li:activity:' || regexp_extract(v, 'activity-([0-9]+)', 1)
+                else rl_url_path(v)
+            end from u
+        );
+
+        -- A LinkedIn member as a profile URL or a URN → one canonical text, before it is
+        -- pseudonymized: URNs (urn:li:person:…, urn:li:member:…) as written; profile URLs
+        -- as 'linkedin.com/in/<vanity name>', lower-cased, without scheme, country
+        -- subdomain, trailing slash, query or fragment. Anything else as written (trimmed).
+        -- A URL and a URN of one member cannot be matched without LinkedIn's help: they stay
+        -- two ids (docs/sources.md says how a roster can carry both).
+        create or replace temp macro rl_member_id(v) as (
+            with t as (select trim(v) as s)
+            select case
+                when s is null or s = '' then null
+                when regexp_matches(s, '^urn:li:[A-Za-z]+:')
+                    then s
+                when regexp_matches(lower(s), '^(https?://)?([a-z]{{2,3}}\\.|www\\.)?linkedin\\.com/in/[^/?#]+')
+                    then 'linkedin.com/in/' || url_decode(regexp_extract(
+                        lower(s), 'linkedin\\.com/in/([^/?#]+)', 1))
+                else s
+            end from t
+        );
         """
     )
 

@@ -27,7 +27,7 @@ def adapter_for(spec: str) -> tuple[Adapter, Options]:
     adapter = ADAPTERS.get(name.strip().lower())
     if adapter is None:
         raise ReachloopError(f"unknown format {name!r} (known: {', '.join(sorted(ADAPTERS))})")
-    return adapter, Options.parse(options)
+    return adapter, Options.parse(options, adapter.options)
 
 
 def detect_format(path: Path) -> str | None:

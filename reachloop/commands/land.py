@@ -34,8 +34,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"source format of PATH: {', '.join(sorted(ADAPTERS))}; options after a colon, e.g. "
         "hubspot:tz=America/New_York or salesforce:decimal=comma (see docs/sources.md)",
     )
+    p.add_argument(
+        "--employee",
+        metavar="EMPLOYEE_ID",
+        help="whose export PATH is, for a member's own export (linkedin_connections, …)",
+    )
+    p.add_argument(
+        "--observed-at",
+        metavar="TS",
+        help="when that export was taken (ISO 8601), where its file or folder name does not say",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.set_defaults(func=run)
+
+
+def format_spec(args: argparse.Namespace) -> str | None:
+    """--format with --employee and --observed-at folded in as the format's own options."""
+    spec = getattr(args, "format", None)
+    own = {"employee": getattr(args, "employee", None), "observed_at": getattr(args, "observed_at", None)}
+    given = ",".join(f"{name}={value}" for name, value in own.items() if value)
+    if not given:
+        return spec
+    if spec is None:
+        raise ReachloopError("--employee and --observed-at describe an export: give its --format too")
+    return f"{spec}{',' if ':' in spec else ':'}{given}"
 
 
 def _print_file(result: FileResult) -> None:
@@ -58,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with warehouse(settings) as con:
         results = land_any(
-            con, args.path, key, spec=getattr(args, "format", None),
+            con, args.path, key, spec=format_spec(args),
             on_file=None if args.json else _print_file,
         )
     if args.json:

@@ -27,6 +27,8 @@ renamed as (
 
         ---------- timestamps
         cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,
+        cast(hired_at as {{ reachloop.type_timestamptz() }}) as hired_at,
+        cast(left_at as {{ reachloop.type_timestamptz() }}) as left_at,
 
         ---------- bookkeeping
         cast(batch_id as {{ dbt.type_string() }}) as batch_id,

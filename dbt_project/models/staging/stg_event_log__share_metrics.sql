@@ -22,6 +22,9 @@ renamed as (
         cast(reshares as {{ dbt.type_bigint() }}) as reshares,
         cast(clicks as {{ dbt.type_bigint() }}) as clicks,
         cast(unique_impressions as {{ dbt.type_bigint() }}) as unique_impressions,
+        cast(saves as {{ dbt.type_bigint() }}) as saves,
+        cast(sends as {{ dbt.type_bigint() }}) as sends,
+        cast(potential_reach as {{ dbt.type_bigint() }}) as potential_reach,
 
         ---------- timestamps
         cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,

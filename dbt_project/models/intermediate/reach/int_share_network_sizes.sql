@@ -24,6 +24,8 @@ employee_snapshots as (
         and snapshots.employee_id = shares.author_id
         and snapshots.network = shares.network
         and snapshots.observed_at <= shares.posted_at
+        -- a roster snapshot carries no network size: it neither sets nor hides one
+        and snapshots.network_size is not null
 
 ),
 

@@ -1,5 +1,6 @@
 -- Grain: employee. Each employee's latest known department and title (from their newest
--- snapshot that carries one) and their latest network size on each network they use.
+-- snapshot that carries one), employment dates (likewise), and their latest network size on
+-- each network they use (from the newest snapshot that has one).
 
 with
 
@@ -39,8 +40,29 @@ latest_network_sizes as (
                 partition by employee_id, network order by observed_at desc
             ) as snapshot_rank
         from snapshots
+        where network_size is not null
     ) as ranked
     where snapshot_rank = 1
+
+),
+
+employment as (
+
+    -- The newest snapshot that says: a roster that stops mentioning an end date (a rehire)
+    -- clears it only by saying so in a newer snapshot.
+    select employee_id, hired_at, left_at
+    from (
+        select
+            employee_id,
+            hired_at,
+            left_at,
+            row_number() over (
+                partition by employee_id order by observed_at desc, network
+            ) as employment_rank
+        from snapshots
+        where hired_at is not null or left_at is not null
+    ) as ranked
+    where employment_rank = 1
 
 ),
 
@@ -78,11 +100,14 @@ employees as (
         networks.total_network_size,
         networks.linkedin_network_size,
         observed.has_member_id,
+        employment.hired_at,
+        employment.left_at,
         observed.first_observed_at,
         observed.last_observed_at
     from observed
     left join latest_profile on observed.employee_id = latest_profile.employee_id
     left join networks on observed.employee_id = networks.employee_id
+    left join employment on observed.employee_id = employment.employee_id
 
 )
 
