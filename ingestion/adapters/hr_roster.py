@@ -1,0 +1,287 @@
+"""HRIS roster export (BambooHR, Workday, Personio style CSV) → employee snapshots.
+
+A roster says who works here, in which department and job, since and until when, and (where
+HR keeps it) under which LinkedIn identity: one ``employee`` snapshot per row, as of the day
+the roster was taken. It knows nothing of network sizes (those come from the members' own
+exports), so ``network_size`` stays empty, which the contract allows and dbt reads as "no
+figure".
+
+Each HRIS names its columns its own way; every field has a list of header names it is
+recognized by (``ALIASES``), and each can be named explicitly with the format's own option
+(``hr_roster:employee_id=Personalnummer,email=Work Email``). Only those columns are read:
+names, phone numbers, addresses, salaries and the rest of an HR export never leave the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from eventlog.contract import NETWORKS
+from eventlog.errors import ReachloopError
+from eventlog.sql import quote_ident, quote_str
+from ingestion.adapters.base import (
+    Adapter,
+    Options,
+    SourceShapeError,
+    Staged,
+    csv_header,
+    read_csv_strict,
+)
+
+# Field → header names it is recognized by (matched trimmed, case-insensitively, runs of
+# spaces as one). BambooHR: "Employee #", "Work Email", "Job Title", "Hire Date",
+# "Termination Date", "LinkedIn"; Workday: "Employee ID", "Email - Primary Work",
+# "Business Title", "Supervisory Organization"; Personio (English and German): "ID",
+# "Email"/"E-Mail", "Position", "Abteilung", "Eintrittsdatum", "Austrittsdatum".
+# A home email, an original hire date or a contract end date is not one of these on purpose.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "employee_id": (
+        "employee id", "employee_id", "employee #", "employee number", "employee no",
+        "employee no.", "worker id", "personnel number", "personalnummer", "id",
+    ),
+    "email": (
+        "work email", "work e-mail", "email - work", "email - primary work", "primary work email",
+        "email", "e-mail",
+    ),
+    "department": ("department", "department name", "supervisory organization", "abteilung"),
+    "title": ("job title", "title", "business title", "position"),
+    "hired_at": ("hire date", "hire_date", "start date", "date of hire", "eintrittsdatum"),
+    "left_at": (
+        "termination date", "termination_date", "end date", "exit date", "leave date",
+        "austrittsdatum",
+    ),
+    "linkedin": (
+        "linkedin", "linkedin url", "linkedin profile", "linkedin profile url", "linkedin_url",
+    ),
+    "linkedin_urn": (
+        "linkedin urn", "linkedin member urn", "linkedin person urn", "linkedin_urn",
+    ),
+}
+REQUIRED = ("employee_id",)
+# What makes a CSV recognizably a roster (auto-detection): an employee id, a department and a
+# hire date. A contract ``employee`` file (hired_at, not "hire date") is never taken for one.
+DETECT = ("employee_id", "department", "hired_at")
+
+# A date in a file name (roster-2026-03-01.csv, BambooHR_20260301.csv): one separator or none.
+_NAME_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})([-_.]?)([01][0-9])\2([0-3][0-9])(?![0-9])")
+
+
+def header_key(name: str) -> str:
+    """A header name as matched: trimmed, lower-cased, runs of whitespace as one space."""
+    return " ".join(name.split()).lower()
+
+
+def resolve_columns(
+    path: Path,
+    header: list[str],
+    aliases: dict[str, tuple[str, ...]],
+    options: Options,
+    *,
+    required: Iterable[str],
+    fmt: str,
+) -> dict[str, str]:
+    """Field → the header name (as in the file) that holds it, for the fields the file has.
+
+    A field named by the format's option (``employee_id=Employee Number``: the option is the
+    field's name, spaces as underscores) must be that column; otherwise the field's aliases
+    are looked up. A required field that is absent, a named column that is absent, and a
+    field that several columns could be, fail the file with a message saying which and how
+    to name the column. Shared by the formats whose vendors name columns each their own way.
+    """
+    by_key: dict[str, list[str]] = {}
+    for column in header:
+        by_key.setdefault(header_key(column), []).append(column)
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for field, names in aliases.items():
+        option = field.replace(" ", "_")  # the option that names the field's column
+        chosen = options.get(option)
+        if chosen is not None:
+            columns = by_key.get(header_key(chosen), [])
+            if not columns:
+                missing.append(f"{chosen} ({option}={chosen})")
+                continue
+        else:
+            columns = [c for c in header if header_key(c) in names]  # in the file's order
+        if len(columns) > 1:
+            raise SourceShapeError(
+                f"{path.name}: {field} could be any of the columns {', '.join(columns)}:"
+                f" name the one to read with {fmt}:{option}=<column>"
+            )
+        if columns:
+            found[field] = columns[0]
+        elif field in required:
+            missing.append(f"{field} (one of: {', '.join(names)})")
+    if missing:
+        unused = [c for c in header if c not in found.values()]
+        hint = f"; columns in the file: {', '.join(unused[:15])}" + (", …" if len(unused) > 15 else "")
+        raise SourceShapeError(f"{path.name}: missing columns: {'; '.join(missing)}{hint}")
+    return found
+
+
+def read_fields(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, columns: dict[str, str], fields: Iterable[str]
+) -> None:
+    """Temp ``table``: ``source_line`` and one text column per field, named after the field:
+    the resolved column's values, NULL for a field the file lacks. No other column of the
+    file is read (read_csv_strict)."""
+    raw = f"{table}_raw"
+    keys = list(dict.fromkeys(c.strip().lower() for c in columns.values()))
+    read_csv_strict(con, path, raw, required=keys)
+    read = {f: quote_ident(c.strip().lower()) for f, c in columns.items()}
+    selected = ", ".join(f"{read.get(f, 'null::varchar')} as {quote_ident(f)}" for f in fields)
+    con.execute(f"create or replace temp table {table} as select source_line, {selected} from {raw}")
+
+
+def date_in_name(path: Path) -> str | None:
+    """The date a file's name carries (``YYYY-MM-DD``, ``YYYY_MM_DD`` or ``YYYYMMDD``); with
+    several, the latest (a report's period ends, an export's own date comes last)."""
+    dates = []
+    for year, _, month, day in _NAME_DATE.findall(path.name):
+        try:
+            dates.append(date(int(year), int(month), int(day)))
+        except ValueError:  # 20261399 is a number, not a date
+            continue
+    return max(dates).isoformat() if dates else None
+
+
+def snapshot_time(con: duckdb.DuckDBPyConnection, text: str, tz: str, what: str) -> str:
+    """``rl_time`` of an observation time given as an option or a file name, checked here: a
+    time that does not parse would quarantine every row of the file."""
+    value = con.execute("select try_cast(rl_time(?, ?) as timestamptz)::varchar", [text, tz]).fetchone()[0]
+    if value is None:
+        raise SourceShapeError(
+            f"{what} ({text!r}) is no date or time (e.g. 2026-03-01 or 2026-03-01T06:00:00Z)"
+        )
+    return value
+
+
+def observed_at(con: duckdb.DuckDBPyConnection, path: Path, options: Options) -> str:
+    """When the roster was taken: the option ``observed_at``, else the date in its file name.
+    Never the file's modification time: a copied or re-delivered file would change it."""
+    given = options.get("observed_at")
+    if given is not None:
+        return snapshot_time(con, given, options.tz, f"{path.name}: observed_at")
+    named = date_in_name(path)
+    if named is None:
+        raise SourceShapeError(
+            f"{path.name}: a roster is a snapshot, but nothing says when it was taken: give"
+            " hr_roster:observed_at=YYYY-MM-DD (or --observed-at), or put the date in the file"
+            " name (roster-2026-03-01.csv)"
+        )
+    return snapshot_time(con, named, options.tz, f"{path.name}: the date in the file name")
+
+
+def network_of(options: Options) -> str:
+    network = (options.get("network") or "linkedin").strip().lower()
+    if network not in NETWORKS:
+        raise ReachloopError(f"hr_roster: network={network!r} is not one of {', '.join(NETWORKS)}")
+    return network
+
+
+def detect(path: Path) -> bool:
+    if not path.name.lower().endswith((".csv", ".tsv")):
+        return False
+    try:
+        with duckdb.connect() as con:
+            header = csv_header(con, path)
+        found = resolve_columns(path, header, ALIASES, Options(), required=DETECT, fmt="hr_roster")
+    except (duckdb.Error, SourceShapeError):
+        return False
+    return set(DETECT) <= set(found)
+
+
+def stage(con: duckdb.DuckDBPyConnection, files: list[Path], options: Options) -> Staged:
+    [path] = files
+    header = csv_header(con, path)
+    columns = resolve_columns(path, header, ALIASES, options, required=REQUIRED, fmt="hr_roster")
+    observed, network = observed_at(con, path, options), network_of(options)
+    read_fields(con, path, "_src_hr", columns, ALIASES)
+    tz = quote_str(options.tz)
+    con.execute(
+        f"""
+        create or replace temp table _src_hr_rows as
+        select source_line, employee_id, email, department, title,
+               -- BambooHR writes an empty date as 0000-00-00
+               rl_time(nullif(trim(hired_at), '0000-00-00'), {tz}) as hired_at,
+               rl_time(nullif(trim(left_at), '0000-00-00'), {tz}) as left_at,
+               rl_member_id(linkedin_urn) as urn_id,
+               rl_member_id(linkedin) as url_id
+        from _src_hr
+        """
+    )
+    select = f"""
+        with ids as (
+            select *,
+                   -- The member id is the API's URN when the roster has one (engagements name
+                   -- their actors by URN, so only it makes colleague engagements known), else
+                   -- the profile URL; a value of either column that is a URN counts as one.
+                   case when url_id like 'urn:li:%' and coalesce(urn_id, '') not like 'urn:li:%'
+                        then url_id else coalesce(urn_id, url_id) end as member
+            from _src_hr_rows
+        ),
+        both_ids as (
+            select *, nullif(case when member = urn_id then url_id else urn_id end, member) as other
+            from ids
+        )
+        select source_line, employee_id, {quote_str(observed)} as observed_at,
+               {quote_str(network)} as network, member as member_id, department, title, email,
+               hired_at, left_at,
+               -- The roster's other LinkedIn id (the profile URL beside a URN), which no other
+               -- source can link to the member: kept as its keyed pseudonym, never in clear.
+               json_object('other_member_id', pseudonym(other)) as extra
+        from both_ids
+    """
+    return Staged(selects={"employee": select}, notes=notes(con, observed, network))
+
+
+def notes(con: duckdb.DuckDBPyConnection, observed: str, network: str) -> list[str]:
+    """What the user should know: repeated ids, employees without a LinkedIn id, and network
+    sizes this roster replaces (one key, employee_id + network + observed_at, names both a
+    roster row and a network-size snapshot taken at the same instant)."""
+    repeated, without_id = con.execute(
+        """
+        select (select count(*) from (select employee_id from _src_hr_rows
+                where nullif(trim(employee_id), '') is not null group by 1 having count(*) > 1)),
+               count(*) filter (where urn_id is null and url_id is null)
+        from _src_hr_rows
+        """
+    ).fetchone()
+    [replaced] = con.execute(
+        """
+        select count(distinct e.employee_id) from raw.employee e
+        join _src_hr_rows r on e.employee_id = trim(r.employee_id)
+        where e.network = ? and e.observed_at = ?::timestamptz and e.network_size is not null
+        """,
+        [network, observed],
+    ).fetchone()
+    out = []
+    if repeated:
+        out.append(f"{repeated} employee ids have several rows: the last row is the snapshot")
+    if without_id:
+        out.append(
+            f"{without_id} employees without a LinkedIn id: their engagements cannot be told from outsiders'"
+        )
+    if replaced:
+        out.append(
+            f"{replaced} employees have a network-size snapshot at this very observed_at: the roster's"
+            " row is a newer version of that event and hides its network size (give the roster"
+            " another observed_at, e.g. with a time of day)"
+        )
+    return out
+
+
+ADAPTER = Adapter(
+    name="hr_roster",
+    vendor="HRIS roster export (BambooHR, Workday, Personio style)",
+    produces=("employee",),
+    stage=stage,
+    detect=detect,
+    summary="CSV of employees: id, work email, department, job title, hire and end dates, LinkedIn id",
+    options=(*ALIASES, "observed_at", "network"),
+)
