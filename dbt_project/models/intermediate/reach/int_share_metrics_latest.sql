@@ -1,6 +1,7 @@
 -- Grain: share. The latest cumulative metrics snapshot of each share in the log as of the
 -- build. Counts can go down between snapshots (LinkedIn removes sponsored likes): the latest
--- snapshot wins, whatever its counts.
+-- snapshot wins, whatever its counts. Every figure comes from that one snapshot, null where it
+-- has none (a member's own post analytics count no clicks; only some sources count saves).
 -- Incremental: a run recomputes only shares with a snapshot ingested since the watermark.
 
 {{
@@ -54,6 +55,9 @@ latest as (
         comments,
         reshares,
         clicks,
+        saves,
+        sends,
+        potential_reach,
         snapshots,
         last_ingested_at,
         {{ reachloop.log_position() }} as ingested_through

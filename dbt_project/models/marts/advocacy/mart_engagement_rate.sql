@@ -1,5 +1,6 @@
 -- Grain: share, lifetime as of the build. LinkedIn's engagement rate and click-through rate
--- from the latest metrics snapshot (definitions in fct_shares and _marts__docs.md).
+-- from the latest metrics snapshot (definitions in fct_shares and _marts__docs.md); clicks
+-- are the share's tracked clicks where the snapshot counts none (clicks_basis).
 
 select
     share_id,
@@ -15,5 +16,8 @@ select
     reshares,
     interactions,
     engagement_rate,
-    ctr
+    ctr,
+    clicks_basis,
+    saves,
+    sends
 from {{ ref('fct_shares') }}

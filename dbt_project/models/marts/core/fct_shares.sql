@@ -1,6 +1,9 @@
 -- Grain: share (employee and page posts). Every per-share metric of the marts is defined
 -- here, once: reach, network size, reach ratio, engagement rate and click-through rate, all
--- from the share's latest metrics snapshot as of the build.
+-- from the share's latest metrics snapshot as of the build. Clicks are the snapshot's where it
+-- counts them ('platform'); a member's own post analytics count none, and there the share's
+-- human clicks on its tracking token up to the snapshot stand in ('tracked', clicks_basis),
+-- so that the rates do not go null for want of a figure we observe ourselves.
 
 with
 
@@ -22,6 +25,23 @@ network_sizes as (
 
 ),
 
+-- Human clicks on the token of each share whose latest snapshot counts no clicks, up to that
+-- snapshot: the numerator then covers the same time as its impressions. Bots never count.
+tracked_clicks as (
+
+    select
+        metrics.share_id,
+        count(*) as tracked_clicks
+    from metrics
+    inner join {{ ref('int_clicks_classified') }} as clicks
+        on metrics.share_id = clicks.share_id
+        and clicks.clicked_at <= metrics.metrics_observed_at
+    where metrics.clicks is null
+        and not clicks.is_bot
+    group by metrics.share_id
+
+),
+
 joined as (
 
     select
@@ -40,10 +60,20 @@ joined as (
         metrics.reactions,
         metrics.comments,
         metrics.reshares,
-        metrics.clicks
+        case
+            when metrics.clicks is not null then metrics.clicks
+            when metrics.share_id is not null then coalesce(tracked_clicks.tracked_clicks, 0)
+        end as clicks,
+        case
+            when metrics.clicks is not null then 'platform'
+            when metrics.share_id is not null then 'tracked'
+        end as clicks_basis,
+        metrics.saves,
+        metrics.sends
     from shares
     left join metrics on shares.share_id = metrics.share_id
     left join network_sizes on shares.share_id = network_sizes.share_id
+    left join tracked_clicks on shares.share_id = tracked_clicks.share_id
 
 ),
 
