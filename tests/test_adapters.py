@@ -67,7 +67,14 @@ def test_format_specs_and_config() -> None:
     )
     with pytest.raises(ReachloopError):
         formats_from_config('{"crm": "hubspot:decimal=dot"}')
-    assert set(ADAPTERS) == {"linkedin", "advocacy_shares", "hubspot", "salesforce", "web_clicks"}
+    assert set(ADAPTERS) == {
+        "linkedin", "advocacy_shares", "advocacy_report", "hubspot", "salesforce", "web_clicks",
+        "linkedin_connections", "post_analytics", "hr_roster", "ga4", "segment",
+    }
+    # An adapter's own options are known to it alone.
+    assert adapter_for("hr_roster:employee_id=Personalnummer")[1].get("employee_id") == "Personalnummer"
+    with pytest.raises(ReachloopError, match="unknown format option 'employee=e1'"):
+        adapter_for("hubspot:employee=e1")
 
 
 # --- shapes: fail loudly, land nothing ------------------------------------------------------

@@ -32,7 +32,7 @@ from ingestion.adapters.base import (
     csv_header,
     read_csv_strict,
 )
-from ingestion.adapters.hr_roster import (
+from ingestion.adapters.columns import (
     date_in_name,
     header_key,
     read_fields,

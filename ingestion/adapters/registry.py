@@ -9,11 +9,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 from eventlog.errors import ReachloopError
-from ingestion.adapters import advocacy, hubspot, linkedin, salesforce, web
+from ingestion.adapters import (
+    advocacy,
+    ga4,
+    hr_roster,
+    hubspot,
+    linkedin,
+    linkedin_connections,
+    post_analytics,
+    salesforce,
+    segment,
+    web,
+)
 from ingestion.adapters.base import Adapter, Options
 
 ADAPTERS: dict[str, Adapter] = {
-    a.name: a for a in (linkedin.ADAPTER, advocacy.ADAPTER, hubspot.ADAPTER, salesforce.ADAPTER, web.ADAPTER)
+    a.name: a
+    for a in (
+        linkedin.ADAPTER,
+        advocacy.ADAPTER,
+        hubspot.ADAPTER,
+        salesforce.ADAPTER,
+        web.ADAPTER,
+        linkedin_connections.ADAPTER,
+        post_analytics.ADAPTER,
+        hr_roster.ADAPTER,
+        advocacy.REPORT_ADAPTER,
+        ga4.ADAPTER,
+        segment.ADAPTER,
+    )
 }
 
 # Airflow Variable / environment variable mapping a source family to its format spec.
