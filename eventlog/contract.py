@@ -85,6 +85,9 @@ EVENT_TYPES: dict[str, EventType] = {
                 # Optional since an HR roster knows who works here but not their network:
                 # a snapshot without it says nothing about the network's size.
                 Field("network_size", BIGINT),
+                # 'reconstructed': a lower bound worked out from a later export (the connections
+                # made by then that are still there), used only where no counted size is known.
+                Field("network_size_basis", allowed=("counted", "reconstructed")),
                 Field("member_id", pii=True),
                 Field("department"),
                 Field("title"),

@@ -25,7 +25,7 @@ from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_t
 from eventlog.errors import ReachloopError
 from eventlog.sql import quote_idents, quote_str
 from ingestion.pseudonymize import install_macro
-from ingestion.readers import file_format, read_into_temp
+from ingestion.readers import VENDOR_ONLY_SUFFIXES, file_format, read_into_temp
 from ingestion.validation import check_into_temp
 
 
@@ -66,7 +66,7 @@ def landing_files(root: Path) -> Iterator[Path]:
         rel = path.relative_to(root).parts
         if any(p.startswith(("_", ".")) for p in rel) or not path.is_file():
             continue
-        if file_format(path):
+        if file_format(path) or path.name.lower().endswith(VENDOR_ONLY_SUFFIXES):
             yield path
 
 
@@ -91,7 +91,8 @@ def land_path(
     prepare(con, key)
     base = root if root.is_dir() else root.parent
     results = []
-    for result in land_files(con, [(path, event_type_for(path, base)) for path in landing_files(root)]):
+    contract_files = [p for p in landing_files(root) if file_format(p)]
+    for result in land_files(con, [(path, event_type_for(path, base)) for path in contract_files]):
         results.append(result)
         if on_file:
             on_file(result)

@@ -27,6 +27,8 @@ from eventlog.sql import quote_ident, quote_str
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
 PARQUET_SUFFIXES = (".parquet",)
+# Files only a vendor format reads: the contract has no spreadsheet form.
+VENDOR_ONLY_SUFFIXES = (".xlsx",)
 
 
 def file_format(path: Path) -> str | None:

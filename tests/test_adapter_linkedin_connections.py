@@ -96,7 +96,7 @@ def network_sizes(settings: Settings, employee: str = "emp-7") -> list[tuple]:
         settings.warehouse,
         """
         select strftime(timezone('UTC', observed_at), '%Y-%m-%d %H:%M:%S'), network_size,
-               coalesce((extra::json->>'$.reconstructed')::boolean, false)
+               network_size_basis = 'reconstructed'
         from raw.employee where employee_id = ? and network = 'linkedin' order by observed_at
         """,
         [employee],
@@ -330,6 +330,16 @@ def test_the_same_file_twice_lands_once(settings, pii_key, tmp_path, capsys) -> 
     assert query(settings.warehouse, "select count(*) from raw.audience union all select count(*) from raw.employee") == before
 
 
+def test_the_same_file_said_to_be_of_another_day_is_another_observation(settings, pii_key, tmp_path) -> None:
+    """Whose and when are part of what lands: the same bytes re-dated are not 'already landed'."""
+    path = connections_csv(tmp_path / "Connections.csv", MARCH)
+    assert land_as(path, observed_at="2026-03-02") == 0
+    assert land_as(path, observed_at="2026-04-02") == 0
+    observed = audience(settings)
+    assert sorted(observed) == ["2026-03-02", "2026-04-02"]
+    assert observed["2026-03-02"] == observed["2026-04-02"]
+
+
 # --- network size history -------------------------------------------------------------------
 
 
@@ -344,7 +354,7 @@ def test_earlier_network_sizes_are_monthly_lower_bounds(settings, pii_key, tmp_p
     assert len(rebuilt) == 14 <= HISTORY_MONTHS
     assert sizes[-1] == ("2026-03-02 00:00:00", 4, False)  # the export itself
     extra = query(settings.warehouse, "select distinct extra from raw.employee where extra is not null")
-    assert extra == [('{"reconstructed":true,"export_observed_at":"2026-03-02T00:00:00Z"}',)]
+    assert extra == [('{"export_observed_at":"2026-03-02T00:00:00Z"}',)]
 
 
 def test_network_size_history_stops_after_its_months_and_follows_tz(settings, pii_key, tmp_path) -> None:

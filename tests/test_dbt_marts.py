@@ -89,7 +89,8 @@ def _load_clean(con: duckdb.DuckDBPyConnection, landing: Path, name: str) -> Non
     )
     valid = " and ".join(
         [f"{f.name} is not null" for f in et.required]
-        + [f"{f.name} in ({', '.join(repr(a) for a in f.allowed)})" for f in et.fields if f.allowed]
+        + [f"({f.name} is null or {f.name} in ({', '.join(repr(a) for a in f.allowed)}))"
+           for f in et.fields if f.allowed]
     )
     con.execute(
         f"create table {name} as select distinct * from (select {typed} from ({' union all '.join(parts)}))"
@@ -182,8 +183,9 @@ def test_network_size_is_the_latest_snapshot_at_or_before_posting(
         share = _one(files, "select * from share where share_id = ?", [share_id])
         if share["author_type"] == "employee":
             sizes = files.execute(
+                # a snapshot without a size (the contract allows it) neither sets nor hides one
                 """select network_size from employee
-                   where employee_id = ? and network = ? and observed_at <= ?
+                   where employee_id = ? and network = ? and observed_at <= ? and network_size is not null
                    order by observed_at desc limit 1""",
                 [share["author_id"], share["network"], share["posted_at"]],
             ).fetchall()

@@ -14,7 +14,7 @@ import duckdb
 
 from eventlog.contract import EVENT_TYPES
 from eventlog.errors import ReachloopError
-from ingestion.adapters.base import SourceShapeError, install_cleaning_macros, stage_in
+from ingestion.adapters.base import Options, SourceShapeError, install_cleaning_macros, stage_in
 from ingestion.adapters.registry import ADAPTERS, adapter_for, detect_format
 from ingestion.landing import (
     FileResult,
@@ -27,6 +27,7 @@ from ingestion.landing import (
     landing_transaction,
     prepare,
 )
+from ingestion.readers import file_format
 
 
 def land_source(
@@ -40,7 +41,7 @@ def land_source(
         files = _members(path) if adapter.bundle else [path]
     if not files:
         raise ReachloopError(f"nothing to land: no .csv files in {path}")
-    sha = files_sha256(path, files)
+    sha = unit_checksum(files_sha256(path, files), options)
     previous = already_landed(con, sha, adapter.produces)
     if previous:
         return [
@@ -137,7 +138,10 @@ def _units(root: Path, spec: str | None) -> Iterator[tuple[Path, str | None, lis
         return
     base = root if root.is_dir() else root.parent
     paths = list(landing_files(root))
-    detected = {p: detect_format(p) for p in paths if event_type_for(p, base) not in EVENT_TYPES}
+    detected = {
+        p: detect_format(p) for p in paths
+        if event_type_for(p, base) not in EVENT_TYPES or not file_format(p)  # an .xlsx is a vendor's
+    }
     bundles: set[Path] = set()
     for path in paths:
         if path not in detected:
@@ -158,6 +162,15 @@ def _members(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     return [p for p in landing_files(path) if p.name.lower().endswith((".csv", ".tsv"))]
+
+
+def unit_checksum(files_sha: str, options: Options) -> str:
+    """What identifies a landed unit: its bytes, and the format's own options where given — the
+    same Connections.csv said to be another member's, or of another day, is another unit."""
+    if not options.own:
+        return files_sha
+    said = "\0".join(f"{name}={value}" for name, value in options.own)
+    return hashlib.sha256(f"{files_sha}\0{said}".encode()).hexdigest()
 
 
 def files_sha256(path: Path, files: list[Path]) -> str:

@@ -21,8 +21,9 @@ What lands:
     connections in the file — every row with or without URL, a profile URL written twice
     counted once.
   * up to ``HISTORY_MONTHS`` earlier ``employee`` events, one per month end before the export
-    (``extra``: ``reconstructed = true`` and ``export_observed_at``): the connections made on
-    or before that month's last day.
+    (network_size_basis ``reconstructed``; ``extra.export_observed_at`` names the export): the
+    connections made on or before that month's last day. dbt uses such a size only where no
+    counted one is known at or before a share (int_share_network_sizes).
 
 Detected by the header after the preamble. Whose and when are not needed to recognize it: a
 file that says neither is rejected naming what to pass, so a folder run reports it with the
@@ -298,13 +299,14 @@ _HISTORY = f"""
 
 _EMPLOYEE = f"""
     select e.header_line as source_line, e.employee_id, e.observed_at, 'linkedin' as network,
-           (select count(*) from _src_lic_connections) as network_size, null as extra
+           (select count(*) from _src_lic_connections) as network_size,
+           'counted' as network_size_basis, null as extra
     from _src_lic_export e
     union all
-    select source_line, employee_id, observed_at, 'linkedin', network_size,
+    select source_line, employee_id, observed_at, 'linkedin', network_size, 'reconstructed',
            -- which export: two exports reconstruct one month as two versions, and the earlier
            -- export's is the tighter bound (it still knows connections removed before the later)
-           json_object('reconstructed', true, 'export_observed_at', export_observed_at)
+           json_object('export_observed_at', export_observed_at)
     from ({_HISTORY}) where network_size > 0
 """
 

@@ -21,6 +21,7 @@ renamed as (
         cast(network as {{ dbt.type_string() }}) as network,
         cast(department as {{ dbt.type_string() }}) as department,
         cast(title as {{ dbt.type_string() }}) as title,
+        cast(coalesce(network_size_basis, 'counted') as {{ dbt.type_string() }}) as network_size_basis,
 
         ---------- numerics
         cast(network_size as {{ dbt.type_bigint() }}) as network_size,

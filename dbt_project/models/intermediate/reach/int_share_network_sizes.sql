@@ -1,7 +1,9 @@
 -- Grain: share. The audience a share was posted to: for an employee, their latest `employee`
 -- snapshot on the share's network at or before posted_at; for the company page, its latest
 -- `page_followers` snapshot at or before posted_at. A snapshot taken after posting is never
--- used: it would credit the post with connections made later.
+-- used: it would credit the post with connections made later. A counted size wins over a
+-- reconstructed one (a lower bound worked out from a later export), however recent the latter:
+-- reconstructed sizes only fill the history before a member's first counted snapshot.
 
 with
 
@@ -17,6 +19,7 @@ employee_snapshots as (
     select
         shares.share_id,
         snapshots.network_size,
+        snapshots.network_size_basis,
         snapshots.observed_at
     from shares
     inner join {{ ref('stg_event_log__employees') }} as snapshots
@@ -34,6 +37,7 @@ page_snapshots as (
     select
         shares.share_id,
         snapshots.followers as network_size,
+        'counted' as network_size_basis,
         snapshots.observed_at
     from shares
     inner join {{ ref('stg_event_log__page_followers') }} as snapshots
@@ -47,7 +51,10 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by share_id order by observed_at desc) as snapshot_rank
+        row_number() over (
+            partition by share_id
+            order by case when network_size_basis = 'reconstructed' then 1 else 0 end, observed_at desc
+        ) as snapshot_rank
     from (
         select * from employee_snapshots
         union all
@@ -61,7 +68,8 @@ sized as (
     select
         shares.share_id,
         ranked.network_size,
-        ranked.observed_at as network_size_observed_at
+        ranked.observed_at as network_size_observed_at,
+        ranked.network_size_basis
     from shares
     left join ranked
         on shares.share_id = ranked.share_id

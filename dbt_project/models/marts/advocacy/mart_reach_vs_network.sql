@@ -12,5 +12,6 @@ select
     reach_basis,
     network_size,
     network_size_observed_at,
-    reach_ratio
+    reach_ratio,
+    network_size_basis
 from {{ ref('fct_shares') }}

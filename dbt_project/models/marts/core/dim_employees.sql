@@ -36,8 +36,10 @@ latest_network_sizes as (
             employee_id,
             network,
             network_size,
+            -- a counted size wins over a reconstructed lower bound, however recent
             row_number() over (
-                partition by employee_id, network order by observed_at desc
+                partition by employee_id, network
+                order by case when network_size_basis = 'reconstructed' then 1 else 0 end, observed_at desc
             ) as snapshot_rank
         from snapshots
         where network_size is not null
@@ -86,6 +88,8 @@ observed as (
         max(observed_at) as last_observed_at,
         max(case when member_id is not null then 1 else 0 end) = 1 as has_member_id
     from snapshots
+    -- reconstructed sizes date from before anyone observed the employee
+    where network_size_basis is distinct from 'reconstructed'
     group by employee_id
 
 ),

@@ -54,6 +54,7 @@ joined as (
         shares.posted_at,
         network_sizes.network_size,
         network_sizes.network_size_observed_at,
+        network_sizes.network_size_basis,
         metrics.metrics_observed_at,
         metrics.impressions,
         metrics.unique_impressions,
