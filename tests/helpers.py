@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -111,3 +111,52 @@ def tree_digest(root: Path) -> dict[str, str]:
             p = Path(dirpath) / f
             out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+# --- clear text where there should be none ------------------------------------------------
+
+
+def clear_text_places(home: Path, values: Iterable[str]) -> dict[str, list[str]]:
+    """Where any of ``values`` (compared lower-cased) stands in clear under ``home``: in every
+    table of every DuckDB file (the warehouse, every published version), in every Parquet file,
+    and in every other file read as text (dbt's target and logs, GX data docs, the report).
+    Returns value → the places it was found; empty when nothing leaked."""
+    wanted = sorted({v.lower() for v in values if v})
+    found: dict[str, list[str]] = {}
+
+    def hit(value: str, place: str) -> None:
+        found.setdefault(value, []).append(place)
+
+    with duckdb.connect() as con:
+        for path in sorted(home.rglob("*")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            if path.suffix == ".duckdb":
+                con.execute(f"attach '{path}' as scanned (read_only)")
+                tables = con.execute(
+                    "select table_schema, table_name from information_schema.tables"
+                    " where table_catalog = 'scanned'"
+                ).fetchall()
+                for schema, table in tables:
+                    relation = f'scanned."{schema}"."{table}"'
+                    for value in _values_in(con, relation, wanted):
+                        hit(value, f"{path.relative_to(home)}:{schema}.{table}")
+                con.execute("detach scanned")
+            elif path.suffix == ".parquet":
+                for value in _values_in(con, f"read_parquet('{path}')", wanted):
+                    hit(value, str(path.relative_to(home)))
+            else:
+                text = path.read_bytes().decode("utf-8", "replace").lower()
+                for value in wanted:
+                    if value in text:
+                        hit(value, str(path.relative_to(home)))
+    return found
+
+
+def _values_in(con: duckdb.DuckDBPyConnection, relation: str, wanted: list[str]) -> list[str]:
+    """The wanted values that some row of ``relation`` holds, anywhere in its text."""
+    counts = ", ".join(f"count(*) filter (where contains(row_text, ${i + 1}))" for i in range(len(wanted)))
+    row = con.execute(
+        f"select {counts} from (select lower(t::varchar) as row_text from {relation} as t)", wanted
+    ).fetchone()
+    return [value for value, n in zip(wanted, row, strict=True) if n]

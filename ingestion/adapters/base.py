@@ -92,6 +92,9 @@ class Adapter:
     bundle: bool = False  # files of one export folder land together (CRM objects refer to each other)
     summary: str = ""
     options: tuple[str, ...] = ()  # the format's own options, beside COMMON_OPTIONS
+    # How the ledger, the quarantine and the output name a file, where the vendor's own file
+    # name carries PII (LinkedIn puts the member's name in it): a path without it.
+    recorded_path: Callable[[Path], Path] | None = None
 
 
 # --- reading vendor files -------------------------------------------------------------------

@@ -42,6 +42,7 @@ def land_source(
     if not files:
         raise ReachloopError(f"nothing to land: no .csv files in {path}")
     sha = unit_checksum(files_sha256(path, files), options)
+    recorded = adapter.recorded_path(path) if adapter.recorded_path else path
     previous = already_landed(con, sha, adapter.produces)
     if previous:
         return [
@@ -60,7 +61,7 @@ def land_source(
                     stage_in(con, et_name, staged.selects[et_name])
                     results.append(
                         check_and_append(
-                            con, path, EVENT_TYPES[et_name], batch_id=f"{et_name}-{sha[:16]}",
+                            con, recorded, EVENT_TYPES[et_name], batch_id=f"{et_name}-{sha[:16]}",
                             sha=sha, size=size, fmt=adapter.name, started_at=started_at,
                         )
                     )

@@ -63,6 +63,15 @@ MARKER = ("post url", "impressions")
 # add " (1)"); the member's name in it is never read.
 EXPORT_NAME = re.compile(r"^content_(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})(?![0-9])", re.IGNORECASE)
 
+
+def recorded_path(path: Path) -> Path:
+    """The export's path as the ledger keeps it: LinkedIn's file name without the member's
+    name (Content_2026-03-01_2026-03-05_Ana Silva.xlsx → Content_2026-03-01_2026-03-05_[member].xlsx)."""
+    named = EXPORT_NAME.match(path.name)
+    if named is None:
+        return path
+    return path.with_name(f"{named.group(0)}_[member]{path.suffix}")
+
 # --- JSON Lines -----------------------------------------------------------------------------
 
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -254,4 +263,5 @@ ADAPTER = Adapter(
     summary="per-post impressions, members reached, reactions, comments, reposts, saves, sends:"
     " LinkedIn's XLSX export or JSON Lines of a tool's API",
     options=("sheet", "observed_at"),
+    recorded_path=recorded_path,
 )
