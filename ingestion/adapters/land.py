@@ -14,7 +14,13 @@ import duckdb
 
 from eventlog.contract import EVENT_TYPES
 from eventlog.errors import ReachloopError
-from ingestion.adapters.base import Options, SourceShapeError, install_cleaning_macros, stage_in
+from ingestion.adapters.base import (
+    COMMON_OPTIONS,
+    Options,
+    SourceShapeError,
+    install_cleaning_macros,
+    stage_in,
+)
 from ingestion.adapters.registry import ADAPTERS, adapter_for, detect_format
 from ingestion.landing import (
     FileResult,
@@ -166,12 +172,19 @@ def _members(path: Path) -> list[Path]:
 
 
 def unit_checksum(files_sha: str, options: Options) -> str:
-    """What identifies a landed unit: its bytes, and the format's own options where given — the
-    same Connections.csv said to be another member's, or of another day, is another unit."""
-    if not options.own:
+    """What identifies a landed unit: its bytes, and every option given that changes what they
+    mean — the same Connections.csv said to be another member's, or of another day, is another
+    unit, and so is an export landed again with its time zone corrected (after its first
+    landing was rejected). Without options, the bytes alone, as for contract files."""
+    said = [f"{name}={getattr(options, name)}" for name in COMMON_OPTIONS
+            if getattr(options, name) != getattr(DEFAULT_OPTIONS, name)]
+    said += [f"{name}={value}" for name, value in options.own]
+    if not said:
         return files_sha
-    said = "\0".join(f"{name}={value}" for name, value in options.own)
-    return hashlib.sha256(f"{files_sha}\0{said}".encode()).hexdigest()
+    return hashlib.sha256("\0".join([files_sha, *said]).encode()).hexdigest()
+
+
+DEFAULT_OPTIONS = Options()
 
 
 def files_sha256(path: Path, files: list[Path]) -> str:

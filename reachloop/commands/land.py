@@ -19,13 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "land",
         help="land every file under DIR into the event log",
-        description="Land CSV, JSON Lines and Parquet files. The event type is the file name up "
-        "to its first '-' or '.' (click.csv, share_metrics-2026-03.jsonl) or the folder "
-        "holding it (deal/part-7.parquet). Vendor exports (LinkedIn API pulls, advocacy "
-        "platform shares, HubSpot and Salesforce export folders, web hit logs) land through "
-        "source adapters: their format is detected from their columns or keys, or given with "
-        "--format. Files already landed are skipped; records that break the contract are "
-        "quarantined with a reason. Needs REACHLOOP_PII_KEY.",
+        description="Land contract files (CSV, JSON Lines, Parquet): the event type is the file "
+        "name up to its first '-' or '.' (click.csv, share_metrics-2026-03.jsonl) or the folder "
+        "holding it (deal/part-7.parquet). Vendor exports land through source adapters: "
+        "LinkedIn API pulls, a member's Connections.csv and post analytics (XLSX or JSON), HR "
+        "rosters, advocacy platform shares and reports, HubSpot and Salesforce export folders, "
+        "GA4 and Segment exports, web hit logs. Their format is detected from their columns or "
+        "keys, or given with --format. Files already landed are skipped; records that break "
+        "the contract are quarantined with a reason. Needs REACHLOOP_PII_KEY.",
     )
     p.add_argument("path", type=Path, metavar="DIR", help="a landing folder or a single file")
     p.add_argument(
