@@ -90,7 +90,7 @@ def _dbt_project_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _fingerprint(con, as_of: str | None) -> str:
+def _fingerprint(con, as_of: str | None, project: str) -> str:
     """What a build's result depends on: the ledger, operator decisions, as_of, the models."""
     state = con.execute(
         """
@@ -98,7 +98,7 @@ def _fingerprint(con, as_of: str | None) -> str:
                (select count(*) || '/' || coalesce(max(recorded_at)::varchar, '') from meta.batch_events)
         """
     ).fetchone()
-    return hashlib.sha256(f"{state}|{as_of}|{_dbt_project_digest()}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{state}|{as_of}|{project}".encode()).hexdigest()[:24]
 
 
 def start_build(
@@ -115,10 +115,11 @@ def start_build(
     outcome = BuildOutcome(as_of=as_of, full_refresh=full_refresh)
     destination = publish_destination(settings, as_of)
     with warehouse(settings) as con:
-        fingerprint = _fingerprint(con, as_of)
+        project = _dbt_project_digest()
+        fingerprint = _fingerprint(con, as_of, project)
         last = con.execute(
             """
-            select build_id, fingerprint, started_at from meta.builds
+            select build_id, fingerprint, started_at, project_digest from meta.builds
             where status = 'succeeded' and as_of is not distinct from ?
             order by started_at desc limit 1
             """,
@@ -138,6 +139,11 @@ def start_build(
             if changed:
                 outcome.full_refresh = True
                 outcome.note = "full refresh: batches were rejected or restored since the last build"
+            # Models changed since the last good build (an upgrade, an edit): an incremental model
+            # whose columns or logic changed cannot be patched row by row from its old state.
+            elif last[3] != project:
+                outcome.full_refresh = True
+                outcome.note = "full refresh: the dbt project changed since the last build"
         outcome.build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         # Builds run one at a time (one DuckDB writer; the DAG has max_active_runs=1): a build
         # still 'running' was killed mid-way. Closing it keeps its stale log_cutoff out of
@@ -152,8 +158,9 @@ def start_build(
         # build instead of reaching the marts without passing gate 1.
         con.execute(
             "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
-            " log_cutoff) select ?, 'running', ?, ?, ?, now(), max(ingested_at) from meta.batches",
-            [outcome.build_id, as_of, outcome.full_refresh, fingerprint],
+            " log_cutoff, project_digest)"
+            " select ?, 'running', ?, ?, ?, now(), max(ingested_at), ? from meta.batches",
+            [outcome.build_id, as_of, outcome.full_refresh, fingerprint, project],
         )
     return outcome
 

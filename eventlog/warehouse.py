@@ -67,7 +67,8 @@ META_TABLES = {
         published_version varchar,
         started_at timestamptz not null,
         finished_at timestamptz,
-        log_cutoff timestamptz
+        log_cutoff timestamptz,
+        project_digest varchar
     """,
     # Every expectation a quality gate evaluated, per build; failures name their batch.
     "gate_results": """
@@ -109,6 +110,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"create table if not exists meta.{name} ({columns})")
     # Columns added since a warehouse was created.
     con.execute("alter table meta.builds add column if not exists log_cutoff timestamptz")
+    con.execute("alter table meta.builds add column if not exists project_digest varchar")
     for et in EVENT_TYPES.values():
         cols = [*BOOKKEEPING_COLUMNS, *((f.name, f.type) for f in et.fields), ("extra", "VARCHAR")]
         ddl = ", ".join(f"{quote_ident(n)} {t}" for n, t in cols)

@@ -173,3 +173,28 @@ def test_a_batch_landing_mid_build_waits_for_the_next_build(tmp_path, monkeypatc
         status = con.execute("select status from meta.builds where build_id = ?", [outcome.build_id]).fetchone()
     assert recorded == pub.published_marts(destination) and recorded["fct_shares"] == 1
     assert status == ("succeeded",)
+
+
+def test_a_changed_dbt_project_rebuilds_from_scratch(settings: Settings):
+    """Incremental models cannot be patched row by row from state that older models made: a
+    build after the models changed (an upgrade, an edit) is a full refresh, and says why."""
+    from builds import steps
+
+    older = _start_after(settings, "an-older-project")
+    assert older.full_refresh and older.note == "full refresh: the dbt project changed since the last build"
+    same = _start_after(settings, steps._dbt_project_digest())
+    assert not same.full_refresh and same.note == ""
+
+
+def _start_after(settings: Settings, digest: str):
+    """start_build after one succeeded build made with the given project digest."""
+    from builds import steps
+
+    with warehouse(settings) as con:
+        con.execute("delete from meta.builds")
+        con.execute(
+            "insert into meta.builds (build_id, status, full_refresh, started_at, project_digest)"
+            " values ('b-1', 'succeeded', false, now(), ?)",
+            [digest],
+        )
+    return steps.start_build(settings)
