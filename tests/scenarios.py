@@ -1,8 +1,9 @@
 """Scenarios that several test modules build on.
 
-- The hand-made attribution landing (``Landing``, ``main_scenario``, ``markov_scenario``):
-  worked textbook cases and edge cases, landed with ``reachloop land`` and built with
-  ``dbt build`` (only what ``mart_lead_to_deal_attribution`` and ``fct_deal_journey`` need).
+- The hand-made attribution landing (``Landing``, ``main_scenario``, ``markov_scenario``,
+  ``shapley_scenario``, ``conversion_scenario``): worked textbook cases and edge cases,
+  landed with ``reachloop land`` and built with ``dbt build`` (only what
+  ``mart_lead_to_deal_attribution`` and ``fct_deal_journey`` need, unless told otherwise).
   Every expected number in the tests that use them is worked out by hand, not recomputed with
   the code under test.
 - The published build: generate SF0.05 (seed 7), then ``reachloop run``.
@@ -12,6 +13,7 @@ The fixtures that build them once per test session are in conftest.py.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from eventlog.settings import Settings
 from ingestion.pseudonymize import pseudonym
 from reachloop.cli import main
-from tests.helpers import TEST_PII_KEY, build_once, dbt_build, environ, write_csv
+from tests.helpers import ATTRIBUTION_SELECT, TEST_PII_KEY, build_once, dbt_build, environ, write_csv
 
 KEY = "attribution-test-key"
 CREATED = datetime(2025, 6, 1, tzinfo=UTC)  # every scenario deal is created at this instant
@@ -197,15 +199,104 @@ def markov_scenario() -> Landing:
     return land
 
 
-def land_and_build(landing: Landing, root: Path) -> Path:
-    """Write ``landing`` to root/landing, ``reachloop land`` it into root/home, dbt-build the
-    attribution marts; returns the home."""
+def shapley_scenario() -> Landing:
+    """The game solved by hand in test_attribution_dbt.test_shapley_through_dbt. Contents a, b,
+    c (shares sa, sb, sc) are A, B, C; journeys (→ the coalition of their distinct states):
+        deal-ab   A, B      converted     {A, B}
+        lead ab2  B, A      did not       {A, B}
+        deal-a    A         converted     {A}
+        lead a    A         did not       {A}
+        deal-bcb  B, C, B   converted     {B, C}
+        lead c    C         did not       {C}
+        lead abc  A, B, C   did not       {A, B, C}
+    and, apart (no state in common): deal-twelve, twelve distinct contents t01 … t12 in that
+    order (t05 twice), deal-t01 and a lead on t01 alone. And a lead whose clicks span more
+    than the window: content old1 200 days before the deal instant, old2 50 days before — its
+    journey keeps old2 only (old1 is 150 days before its last click)."""
+    land = Landing()
+    for e, dept in (("e1", "Sales"), ("e2", "Marketing"), ("e3", "Sales")):
+        land.employee(e, dept)
+    for share, author, content in (("sa", "e1", "a"), ("sb", "e2", "b"), ("sc", "e3", "c"),
+                                   ("sold1", "e1", "old1"), ("sold2", "e2", "old2")):
+        land.share(share, author, content)
+    twelve = [f"t{i:02d}" for i in range(1, 13)]
+    for i, content in enumerate(twelve):
+        land.share(f"s{content}", f"e{i % 3 + 1}", content)
+
+    def deal(deal_id: str, shares: list[str]) -> None:
+        land.form_fill(f"v-{deal_id}", deal_id, 40)
+        for k, share in enumerate(shares):
+            land.click(f"v-{deal_id}", share, 30 - k)
+        land.deal(deal_id, deal_id)
+
+    def lead(name: str, shares: list[str]) -> None:
+        land.form_fill(f"v-{name}", name, 40)
+        for k, share in enumerate(shares):
+            land.click(f"v-{name}", share, 30 - k)
+
+    deal("deal-ab", ["sa", "sb"])
+    lead("lead-ab2", ["sb", "sa"])
+    deal("deal-a", ["sa"])
+    lead("lead-a", ["sa"])
+    deal("deal-bcb", ["sb", "sc", "sb"])
+    lead("lead-c", ["sc"])
+    lead("lead-abc", ["sa", "sb", "sc"])
+    deal("deal-twelve", [f"s{t}" for t in twelve[:5]] + ["st05"] + [f"s{t}" for t in twelve[5:]])
+    deal("deal-t01", ["st01"])
+    lead("lead-t01", ["st01"])
+    land.form_fill("v-old", "old", 220)
+    land.click("v-old", "sold1", 200)
+    land.click("v-old", "sold2", 50)
+    return land
+
+
+def conversion_scenario() -> Landing:
+    """The chain and game solved by hand in test_attribution_dbt.test_what_converts_is_a_var,
+    under attribution_conversion created and won. Contents a, b, y, z are A, B, Y, Z:
+        deal-ab   A, B   open
+        deal-b    B      won
+        deal-yz   Y, Z   lost
+        lead a    A      (never a deal)
+        lead b    B      (never a deal)"""
+    land = Landing()
+    for share, author, content in (("sa", "e1", "a"), ("sb", "e2", "b"), ("sy", "e1", "y"), ("sz", "e2", "z")):
+        land.share(share, author, content)
+    land.form_fill("v-x", "x", 20)
+    land.click("v-x", "sa", 5)
+    land.click("v-x", "sb", 2)
+    land.deal("deal-ab", "x")
+    land.form_fill("v-y", "y", 20)
+    land.click("v-y", "sb", 2)
+    land.deal("deal-b", "y")
+    land.deal_event("deal-b", "closed_won", -10, stage="won")
+    land.form_fill("v-z", "z", 20)
+    land.click("v-z", "sy", 3)
+    land.click("v-z", "sz", 1)
+    land.deal("deal-yz", "z")
+    land.deal_event("deal-yz", "closed_lost", -5, stage="lost")
+    land.form_fill("v-lead-a", "leada", 20)
+    land.click("v-lead-a", "sa", 9)
+    land.form_fill("v-lead-b", "leadb", 20)
+    land.click("v-lead-b", "sb", 9)
+    return land
+
+
+def land_and_build(
+    landing: Landing, root: Path, select: str = ATTRIBUTION_SELECT, dbt_vars: dict | None = None
+) -> Path:
+    """Write ``landing`` to root/landing, ``reachloop land`` it into root/home, dbt-build
+    ``select`` (the attribution marts), with ``dbt_vars`` if given; returns the home."""
     home = root / "home"
     folder = landing.write(root / "landing")
     with environ(REACHLOOP_HOME=str(home), REACHLOOP_PII_KEY=KEY):
         assert main(["land", str(folder)]) == 0
-    dbt_build(home)
+    dbt_build(home, select, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []))
     return home
+
+
+def rebuild(home: Path, select: str = ATTRIBUTION_SELECT, dbt_vars: dict | None = None) -> None:
+    """dbt-build ``select`` again on a landed home, e.g. under other vars."""
+    dbt_build(home, select, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []))
 
 
 def built_main_scenario(root: Path) -> Path:

@@ -7,12 +7,24 @@ Every expected number is worked out by hand here, not recomputed with the code u
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.scenarios import contact, land_and_build, markov_scenario
+from reachloop.cli import main
+from tests.helpers import ATTRIBUTION_SELECT
+from tests.scenarios import (
+    contact,
+    conversion_scenario,
+    land_and_build,
+    markov_scenario,
+    rebuild,
+    shapley_scenario,
+)
+
+MODELS = {"first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attribution_dbt")]
 
@@ -48,7 +60,7 @@ def test_three_touches_textbook(warehouse) -> None:
 def test_two_touches_and_one_touch(warehouse) -> None:
     assert credits(warehouse, "two-touches", "position_based") == pytest.approx([0.5, 0.5])
     assert credits(warehouse, "two-touches", "linear") == pytest.approx([0.5, 0.5])
-    for model in ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov"):
+    for model in MODELS:
         assert credits(warehouse, "one-touch-lost", model) == pytest.approx([1.0]), model
 
 
@@ -56,7 +68,7 @@ def test_credits_sum_to_one_for_every_attributed_deal_and_model(warehouse) -> No
     rows = warehouse.execute(
         "select deal_id, model, sum(credit), count(*) from marts.mart_lead_to_deal_attribution group by all"
     ).fetchall()
-    assert {r[1] for r in rows} == {"first_touch", "last_touch", "linear", "position_based", "time_decay", "markov"}
+    assert {r[1] for r in rows} == MODELS
     assert all(abs(r[2] - 1) < 1e-12 for r in rows), rows
 
 
@@ -148,3 +160,144 @@ def test_markov_through_dbt(tmp_path: Path) -> None:
         assert effects == {"content:c1": pytest.approx(1 / 3), "content:c2": pytest.approx(1.0)}
         assert credits(con, "deal-ab", "markov") == pytest.approx([1 / 4, 3 / 4])
         assert credits(con, "deal-b", "markov") == pytest.approx([1.0])
+
+
+@pytest.fixture(scope="module")
+def shapley_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return land_and_build(
+        shapley_scenario(), tmp_path_factory.mktemp("shapley"), ATTRIBUTION_SELECT + " +mart_attribution_rollups"
+    )
+
+
+def values(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    return dict(con.execute("select state, shapley_value from intermediate.int_shapley_values").fetchall())
+
+
+def test_shapley_through_dbt(shapley_home: Path) -> None:
+    """Hand-solved game (tests/scenarios.py shapley_scenario). Coalitions and the conversion
+    rate of the journeys that are exactly them: {A, B} 1/2 (deal-ab yes, the B-then-A lead
+    no), {A} 1/2, {B, C} 1, {C} 0, {A, B, C} 0. Each coalition's rate shared by its members:
+        φ_A = 1/2 ÷ 2 + 1/2 = 3/4,   φ_B = 1/2 ÷ 2 + 1 ÷ 2 = 3/4,   φ_C = 1 ÷ 2 + 0 + 0 = 1/2.
+    (The permutation formula over v(S) = Σ_{T ⊆ S} rate(T) gives the same: v(A) = 1/2, v(B) =
+    v(C) = 0, v(AB) = 1, v(AC) = 1/2, v(BC) = 1, v(ABC) = 2; A's marginals over the six orders
+    1/2, 1/2, 1, 1, 1/2, 1 average 3/4.)
+    Credits: deal-ab A, B → 1/2, 1/2; deal-a → 1; deal-bcb B, C, B → 3/4 : 1/2 : 3/4 → 3/8, 1/4, 3/8."""
+    with duckdb.connect(str(shapley_home / "warehouse.duckdb"), read_only=True) as con:
+        got = values(con)
+        assert got["content:a"] == pytest.approx(3 / 4, abs=1e-15)
+        assert got["content:b"] == pytest.approx(3 / 4, abs=1e-15)
+        assert got["content:c"] == pytest.approx(1 / 2, abs=1e-15)
+        assert credits(con, "deal-ab", "shapley") == pytest.approx([1 / 2, 1 / 2])
+        assert credits(con, "deal-a", "shapley") == pytest.approx([1.0])
+        assert credits(con, "deal-bcb", "shapley") == pytest.approx([3 / 8, 1 / 4, 3 / 8])
+
+
+def test_shapley_keeps_every_state_of_a_long_journey(shapley_home: Path) -> None:
+    """deal-twelve touches twelve distinct contents t01 … t12 (t05 twice): one coalition,
+    rate 1, shared twelve ways; {t01} alone has rate 1/2 (deal-t01 yes, a lead no). So
+    φ_t01 = 1/12 + 1/2 = 7/12 and φ_t02 … φ_t12 = 1/12; over deal-twelve's 13 touches the
+    weights sum to 7/12 + 12 × 1/12 = 19/12: t01 gets 7/19, every other touch 1/19. A peer
+    keeping a journey's last four distinct states would give t01 … t08 nothing."""
+    with duckdb.connect(str(shapley_home / "warehouse.duckdb"), read_only=True) as con:
+        got = values(con)
+        assert got["content:t01"] == pytest.approx(7 / 12, abs=1e-15)
+        for i in range(2, 13):
+            assert got[f"content:t{i:02d}"] == pytest.approx(1 / 12, abs=1e-15)
+        assert credits(con, "deal-twelve", "shapley") == pytest.approx([7 / 19] + [1 / 19] * 12, abs=1e-15)
+        shares = con.execute(
+            "select share_id from marts.mart_lead_to_deal_attribution where deal_id = 'deal-twelve'"
+            " and model = 'shapley' order by touch_number"
+        ).fetchall()
+        assert [s[0] for s in shares] == [f"st{i:02d}" for i in range(1, 6)] + ["st05"] + [
+            f"st{i:02d}" for i in range(6, 13)
+        ]
+
+
+def test_a_lead_journey_keeps_the_window_before_its_last_click(shapley_home: Path) -> None:
+    """The old lead clicked old1 200 days and old2 50 days before the scenario instant: old1
+    is 150 days before its last click, outside the 90-day window — as a deal's click 150 days
+    before its creation would be. Its journey is old2 alone; old1 is no state at all."""
+    with duckdb.connect(str(shapley_home / "warehouse.duckdb"), read_only=True) as con:
+        steps = con.execute(
+            "select step_number, state, is_converting from intermediate.int_journey_touches_sequenced"
+            " where journey_id = ?",
+            ["lead:" + contact("old")],
+        ).fetchall()
+        assert steps == [(1, "content:old2", False)]
+        states = {r[0] for r in con.execute("select state from intermediate.int_markov_removal_effects").fetchall()}
+        assert "content:old2" in states and "content:old1" not in states
+        assert "content:old1" not in values(con)
+
+
+def test_shapley_in_the_rollups_and_the_trace(shapley_home: Path, monkeypatch, capsys) -> None:
+    """One more value of `model`: the rollups carry it (deal-bcb's 3/8 + 3/8 to content b,
+    1/4 to c) and reachloop trace shows it."""
+    with duckdb.connect(str(shapley_home / "warehouse.duckdb"), read_only=True) as con:
+        rolled = dict(
+            con.execute(
+                "select group_key, attributed_deals from marts.mart_attribution_rollups"
+                " where dimension = 'content' and model = 'shapley'"
+            ).fetchall()
+        )
+        models = {r[0] for r in con.execute("select distinct model from marts.mart_attribution_rollups").fetchall()}
+    assert models == MODELS
+    # a: deal-ab 1/2 + deal-a 1; b: deal-ab 1/2 + deal-bcb 3/4; c: deal-bcb 1/4
+    assert rolled["a"] == pytest.approx(3 / 2) and rolled["b"] == pytest.approx(5 / 4)
+    assert rolled["c"] == pytest.approx(1 / 4)
+    monkeypatch.setenv("REACHLOOP_HOME", str(shapley_home))
+    assert main(["trace", "deal-bcb", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["models"][-1] == "shapley" and set(out["models"]) == MODELS
+    touches = [s for s in out["steps"] if "credits" in s]
+    assert [t["credits"]["shapley"]["credit"] for t in touches] == pytest.approx([3 / 8, 1 / 4, 3 / 8])
+    assert main(["trace", "deal-bcb"]) == 0
+    assert "shapley" in capsys.readouterr().out
+
+
+def test_what_converts_is_a_var(tmp_path: Path) -> None:
+    """tests/scenarios.py conversion_scenario: deal-ab (A, B) open, deal-b (B) won, deal-yz
+    (Y, Z) lost, leads on A and on B. Worked by hand under both values of
+    attribution_conversion.
+
+    created (default): every deal converted. Transitions start→A 2, start→B 2, start→Y 1,
+    A→B 1, A→null 1, B→conv 2, B→null 1, Y→Z 1, Z→conv 1: x_B = 2/3, x_A = 1/3, x_Y = x_Z = 1,
+    P = 2/5·1/3 + 2/5·2/3 + 1/5 = 3/5. Without A: 2/5·2/3 + 1/5 = 7/15 → 1 − 7/9 = 2/9; without
+    B: 1/5 → 2/3; without Y (or Z): 2/5 → 1/3. Shapley: {A, B} 1, {A} 0, {B} 1/2, {Y, Z} 1 →
+    φ_A = 1/2, φ_B = 1, φ_Y = φ_Z = 1/2. deal-ab: markov 2/9 : 2/3 → 1/4, 3/4; shapley 1/3, 2/3.
+
+    won: only deal-b converted. B→conv 1, B→null 2, Z→null: x_B = 1/3, x_A = 1/6, x_Y = x_Z = 0,
+    P = 2/5·1/6 + 2/5·1/3 = 1/5. Without A: 2/5·1/3 = 2/15 → 1/3; without B: 0 → 1; Y, Z: 0.
+    Shapley: only {B} has a rate (1/2): φ_B = 1/2, the rest 0. deal-ab: markov 1/3 : 1 → 1/4,
+    3/4; shapley 0, 1. deal-yz weighs 0 under both models: 1/2 each (the fallback)."""
+    home = land_and_build(conversion_scenario(), tmp_path)
+
+    def read() -> tuple[dict, dict, dict]:
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            effects = dict(con.execute("select state, removal_effect from intermediate.int_markov_removal_effects").fetchall())
+            converting = dict(
+                con.execute(
+                    "select journey_id, bool_and(is_converting) from intermediate.int_journey_touches_sequenced group by 1"
+                ).fetchall()
+            )
+            split = {(d, m): credits(con, d, m) for d in ("deal-ab", "deal-b", "deal-yz") for m in ("markov", "shapley")}
+            return effects | {"shapley": values(con)}, converting, split
+
+    effects, converting, split = read()
+    assert sum(converting.values()) == 3  # the three deals, no lead
+    assert effects["content:a"] == pytest.approx(2 / 9) and effects["content:b"] == pytest.approx(2 / 3)
+    assert effects["content:y"] == pytest.approx(1 / 3) and effects["content:z"] == pytest.approx(1 / 3)
+    assert effects["shapley"] == pytest.approx({"content:a": 1 / 2, "content:b": 1, "content:y": 1 / 2, "content:z": 1 / 2})
+    assert split[("deal-ab", "markov")] == pytest.approx([1 / 4, 3 / 4])
+    assert split[("deal-ab", "shapley")] == pytest.approx([1 / 3, 2 / 3])
+    assert split[("deal-yz", "markov")] == pytest.approx([1 / 2, 1 / 2])
+
+    rebuild(home, dbt_vars={"attribution_conversion": "won"})
+    effects, converting, split = read()
+    assert [j for j, c in converting.items() if c] == ["deal:deal-b"]
+    assert effects["content:a"] == pytest.approx(1 / 3) and effects["content:b"] == pytest.approx(1.0)
+    assert effects["content:y"] == 0 and effects["content:z"] == 0
+    assert effects["shapley"] == pytest.approx({"content:a": 0, "content:b": 1 / 2, "content:y": 0, "content:z": 0})
+    assert split[("deal-ab", "markov")] == pytest.approx([1 / 4, 3 / 4])
+    assert split[("deal-ab", "shapley")] == pytest.approx([0, 1])
+    assert split[("deal-b", "markov")] == split[("deal-b", "shapley")] == [1.0]
+    assert split[("deal-yz", "markov")] == split[("deal-yz", "shapley")] == [0.5, 0.5]

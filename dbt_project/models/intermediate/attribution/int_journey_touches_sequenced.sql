@@ -1,7 +1,14 @@
--- Grain: journey × step. Every journey the Markov model learns from, converting or not:
---   a deal's path (its touches, journey_id = 'deal:' || deal_id), which converted; and
+-- Grain: journey × step. Every journey the data-driven models (markov, shapley) learn from:
+--   a deal's path (its touches, journey_id = 'deal:' || deal_id); and
 --   a lead that never became a deal — a contact with a form fill who is no deal's contact —
---   with its human clicks on known shares (journey_id = 'lead:' || contact_id), which did not.
+--   with its human clicks on known shares (journey_id = 'lead:' || contact_id).
+-- One window for every journey, var lookback_days before its end: a deal's touches are
+-- already those of the lookback_days before its creation (int_deal_clicks_joined); a lead
+-- keeps the clicks of the lookback_days up to its own last click (it has no creation to
+-- anchor on), so that converting and non-converting journeys are compared like with like.
+-- is_converting, by var attribution_conversion:
+--   created   (default) every deal's journey converted, no lead's did;
+--   won       only won deals' journeys converted; open and lost deals' did not, as leads'.
 -- Each step is a state at the grain of var markov_state_grain:
 --   content   (default) 'content:' || content_id; an own post without content falls back to
 --             its share, 'share:' || share_id, rather than lumping all own posts together;
@@ -19,12 +26,26 @@
     {{ exceptions.raise_compiler_error("var markov_state_grain must be content, share or employee, got '" ~ grain ~ "'") }}
 {%- endif %}
 
+{%- set conversion = var('attribution_conversion') %}
+{%- if conversion == 'created' %}
+    {%- set converting_sql = "true" %}
+{%- elif conversion == 'won' %}
+    {%- set converting_sql = "deals.status = 'won'" %}
+{%- else %}
+    {{ exceptions.raise_compiler_error("var attribution_conversion must be created or won, got '" ~ conversion ~ "'") }}
+{%- endif %}
+
 with
 
 deal_touches as (
 
-    select * from {{ ref('int_deal_clicks_joined') }}
-    where is_touch
+    select
+        touches.*,
+        {{ converting_sql }} as is_converting
+    from {{ ref('int_deal_clicks_joined') }} as touches
+    inner join {{ ref('int_deals_folded') }} as deals
+        on touches.deal_id = deals.deal_id
+    where touches.is_touch
 
 ),
 
@@ -52,28 +73,39 @@ unconverted_lead_clicks as (
 
 ),
 
+lead_windows as (
+
+    select
+        *,
+        max(clicked_at) over (partition by contact_id) as last_clicked_at
+    from unconverted_lead_clicks
+
+),
+
 lead_touches as (
 
     select
-        unconverted_lead_clicks.contact_id,
-        unconverted_lead_clicks.click_id,
+        lead_windows.contact_id,
+        lead_windows.click_id,
         shares.share_id,
         shares.content_id,
         shares.author_type,
         shares.author_id,
         row_number() over (
-            partition by unconverted_lead_clicks.contact_id
-            order by unconverted_lead_clicks.clicked_at, unconverted_lead_clicks.click_id
+            partition by lead_windows.contact_id
+            order by lead_windows.clicked_at, lead_windows.click_id
         ) as step_number
-    from unconverted_lead_clicks
+    from lead_windows
     inner join {{ ref('stg_event_log__shares') }} as shares
-        on unconverted_lead_clicks.share_id = shares.share_id
+        on lead_windows.share_id = shares.share_id
+    where lead_windows.clicked_at
+        >= {{ dbt.dateadd('day', -var('lookback_days'), 'lead_windows.last_clicked_at') }}
 
 )
 
 select
     'deal:' || deal_id as journey_id,
-    true as is_converting,
+    is_converting,
     touch_number as step_number,
     {{ state_sql }} as state,
     deal_id,

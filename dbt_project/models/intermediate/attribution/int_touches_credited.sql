@@ -11,6 +11,13 @@
 --   markov          the deal's credit split over its touches in proportion to the removal
 --                   effect of each touch's state (int_markov_removal_effects: computed from
 --                   all journeys, converting or not, by attribution/markov.py).
+--   shapley         the same split in proportion to each touch's state's Shapley value
+--                   (int_shapley_values, attribution/shapley.py: the exact Shapley value of
+--                   the game whose coalitions are the journeys' sets of distinct states).
+-- The two data-driven splits when every touch of a deal has weight 0 — its states never
+-- occur on a converting journey, as an open deal's may not under attribution_conversion
+-- `won` — fall back to 1/n each (linear): a deal's credits still sum to 1. Weights are never
+-- negative (removal effects lie in [0, 1], Shapley values of this game are ≥ 0; both tested).
 
 with
 
@@ -31,7 +38,7 @@ states as (
 
     select deal_id, click_id, state
     from {{ ref('int_journey_touches_sequenced') }}
-    where is_converting
+    where deal_id is not null
 
 ),
 
@@ -40,12 +47,15 @@ weighted as (
     select
         touches.*,
         power(2.0, -touches.days_before_creation / {{ var('half_life_days') }}) as decay_weight,
-        removal.removal_effect
+        removal.removal_effect,
+        shapley.shapley_value
     from touches
     inner join states
         on touches.deal_id = states.deal_id and touches.click_id = states.click_id
     inner join {{ ref('int_markov_removal_effects') }} as removal
         on states.state = removal.state
+    inner join {{ ref('int_shapley_values') }} as shapley
+        on states.state = shapley.state
 
 ),
 
@@ -66,7 +76,13 @@ credits as (
             else 0.2 / (touches - 2)
         end as position_based,
         decay_weight / sum(decay_weight) over (partition by deal_id) as time_decay,
-        removal_effect / sum(removal_effect) over (partition by deal_id) as markov
+        {% for weight, model in [('removal_effect', 'markov'), ('shapley_value', 'shapley')] %}
+        case
+            when sum({{ weight }}) over (partition by deal_id) > 0
+                then {{ weight }} / sum({{ weight }}) over (partition by deal_id)
+            else 1.0 / touches
+        end as {{ model }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from weighted
 
 )

@@ -1,5 +1,5 @@
--- Grain: deal × model × touch (one row per touching click of an attributed deal, for each of
--- the six models; int_touches_credited defines them). Deals without touches are not here:
+-- Grain: deal × model × touch (one row per touching click of an attributed deal, for each
+-- model of var attribution_models; int_touches_credited defines them). Deals without touches are not here:
 -- fct_deals and the rollups keep them, as unattributed.
 -- attributed_amount = credit × the deal's latest amount, in cents allocated by largest
 -- remainder, so that per deal and model the amounts add up to the deal's amount exactly
