@@ -109,6 +109,7 @@ def marts_floor(warehouse: Path, manifest_path: Path) -> dict:
     for schema in built:
         con.execute(f"drop schema if exists {schema} cascade")
     import attribution.markov  # noqa: F401 — imported before the clock starts, as dbt has it loaded
+    import attribution.shapley  # noqa: F401
 
     started = time.perf_counter()
     for uid in order:
@@ -130,15 +131,23 @@ def marts_floor(warehouse: Path, manifest_path: Path) -> dict:
 
 
 def _python_model(con: duckdb.DuckDBPyConnection, node: dict, manifest: dict, relation: str) -> None:
-    """The one Python model (Markov removal effects): its input table, then its function."""
-    if node["name"] != "int_markov_removal_effects":
-        raise NotImplementedError(f"python model {node['name']} is not known to the floor")
-    from attribution.markov import removal_effects
-
+    """The Python models (Markov removal effects, Shapley values): their input, then their function."""
     (dep,) = node["depends_on"]["nodes"]
-    transitions = con.execute(f"select * from {manifest['nodes'][dep]['relation_name']}").df()
-    effects = removal_effects(transitions)  # noqa: F841 — read by the next statement
-    con.execute(f"create or replace table {relation} as select * from effects")
+    source = manifest["nodes"][dep]["relation_name"]
+    if node["name"] == "int_markov_removal_effects":
+        from attribution.markov import removal_effects
+
+        result = removal_effects(con.execute(f"select * from {source}").df())
+    elif node["name"] == "int_shapley_values":
+        from attribution.shapley import shapley_values
+
+        journeys = con.execute(f"select distinct journey_id, state, is_converting from {source}").df()
+        result = shapley_values(journeys)
+    else:
+        raise NotImplementedError(f"python model {node['name']} is not known to the floor")
+    con.register("result", result)
+    con.execute(f"create or replace table {relation} as select * from result")
+    con.unregister("result")
 
 
 def main(argv: list[str] | None = None) -> int:

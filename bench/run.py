@@ -16,6 +16,13 @@ Per scale factor, each stage runs as a child process (wall, CPU, peak RSS via wa
     incr.land, incr.build, full.build
                      one day's batch landed and built on top of the log, vs a full refresh
 
+Once per run, whatever the scales:
+
+    attribution.solvers
+                     bench/attribution.py: Markov removal effects (and Shapley values) of 100k
+                     random-mixing journeys over 200, 1,000, 3,000 and 10,000 states, checked
+                     against the textbook re-solve
+
 Results: bench/results/<timestamp>.json (and latest.json); BENCHMARKS.md is rendered from them.
 """
 
@@ -278,6 +285,22 @@ class Bench:
         return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
 
 
+def solvers(log: Path, *, smoke: bool) -> dict:
+    """bench/attribution.py as a child: the Markov and Shapley solvers alone, at 200, 1,000,
+    3,000 and 10,000 random-mixing states (smoke: 200 states, 5,000 journeys)."""
+    from bench.attribution import table
+
+    argv = [PYTHON, "-m", "bench.attribution", "--json"]
+    if smoke:
+        argv += ["--states", "200", "--journeys", "5000"]
+    print("attribution.solvers …", end="", flush=True)
+    m, out = run_stage("attribution.solvers", argv, log=log)
+    sizes = json.loads(out.strip().splitlines()[-1])["sizes"]
+    print(f" {m.wall_s:.1f}s wall, {m.cpu_s:.1f}s CPU, {m.max_rss_mb:,.0f} MB")
+    print("\n".join(table(sizes)), flush=True)
+    return {"stage": m.as_dict(), "sizes": sizes}
+
+
 def log_rows(home: Path, event_types: tuple[str, ...] | None = None) -> int:
     import duckdb
 
@@ -359,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--keep", action="store_true", help="keep warehouses and data in --work afterwards")
     p.add_argument(
+        "--no-solvers", action="store_true", help="skip the Markov/Shapley solvers (bench/attribution.py)"
+    )
+    p.add_argument(
         "--memory-limit",
         default="3GB",
         help="DuckDB memory_limit for every stage (REACHLOOP_MEMORY_LIMIT; default 3GB, the 4 GiB "
@@ -403,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
         if not args.keep:
             shutil.rmtree(b.root / "by_format", ignore_errors=True)
+    if not args.no_solvers:
+        result["solvers"] = solvers(log, smoke=args.smoke)
+        out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
     result["finished"] = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
     shutil.copy2(out_file, args.out / "latest.json")
