@@ -215,7 +215,7 @@ class _ComponentSolver:
         for c in np.flatnonzero(sizes > 1):
             members = order[bounds[c] : bounds[c + 1]]
             block = self.q_rows[members][:, members]
-            method = _method(block, dense_min=dense_min, dense_max=dense_max)
+            method = _method(block, dense_min=dense_min)
             self.methods[method] = self.methods.get(method, 0) + 1
             if method == "dense":
                 dense[c] = _MixedBlock(block, max_levels=max_levels, dense_max=dense_max)
@@ -296,9 +296,9 @@ def _reverse_topological(q: csr_matrix, count: int, label: np.ndarray) -> np.nda
     return new[label]
 
 
-def _method(block: csr_matrix, *, dense_min: int, dense_max: int) -> str:
-    """small, thin or dense (see the module docstring); raises for a well-mixed component
-    too large to hold densely."""
+def _method(block: csr_matrix, *, dense_min: int) -> str:
+    """small, thin or dense (see the module docstring). A dense one too large to hold is
+    refused by _MixedBlock, once elimination has taken out what it can."""
     c = block.shape[0]
     if c < dense_min:
         return "small"
