@@ -497,7 +497,7 @@ def test_gate_2_takes_the_attribution_models_from_the_dbt_var_as_dbt_does(
         return rule.kwargs["value_set"]
 
     declared = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["attribution_models"]
-    assert models_checked(parsed_manifest) == declared and len(declared) == 6
+    assert models_checked(parsed_manifest) == declared and {"first_touch", "markov"} <= set(declared)
     # A build invoked with other models: dbt's test and gate 2 both check those.
     other = ["first_touch", "u_shaped"]
     select = "test_name:accepted_values,mart_lead_to_deal_attribution"
