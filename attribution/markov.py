@@ -94,6 +94,11 @@ _LEAF = 192
 # against ~50–100 GFLOP/s on this 2-core machine).
 MAX_LEVELS = 4
 _SPARSE_PENALTY = 25
+# Rounds stop once the censored chain is this dense (sparse products stop paying).
+_MAX_DENSITY = 0.1
+# The fixed cost of a round (the greedy independent set, the sparse Schur complement) in dense
+# flops per state: ~20 µs per state against ~50 GFLOP/s. A round that saves less is skipped.
+_ROUND_OVERHEAD = 1_000_000
 
 
 class MarkovChain:
@@ -383,7 +388,7 @@ class _MixedBlock:
         owners: list[np.ndarray] = []
         inverse_d: list[np.ndarray] = []
         done = np.zeros(0)  # the part of each probe's form already summed
-        while len(self.levels) < max_levels and q.nnz * 10 < q.shape[0] ** 2:
+        while len(self.levels) < max_levels and q.nnz < _MAX_DENSITY * q.shape[0] ** 2:
             m = q.shape[0]
             gone = _independent_set(q)
             k = gone.size
@@ -404,6 +409,7 @@ class _MixedBlock:
             saving = 4 / 3 * (m**3 - (m - k) ** 3)
             cost = _SPARSE_PENALTY * 2 * (new_u.nnz + new_v.nnz) * (m - k) / 2
             cost -= _SPARSE_PENALTY * 2 * ((u.nnz + v.nnz) * m / 2 if u is not None else 0)
+            cost += _ROUND_OVERHEAD * m
             if saving <= cost:
                 break
             u, v, done = new_u, new_v, new_done
@@ -467,9 +473,9 @@ class _Level(NamedTuple):
 def _independent_set(q: csr_matrix) -> np.ndarray:
     """A maximal set of states no two of which have a transition between them (self-loops
     aside), chosen greedily from the fewest neighbours up (ties by index: deterministic)."""
-    pattern = (abs(q) + abs(q.T)).tocsr()
-    pattern.setdiag(0)
-    pattern.eliminate_zeros()
+    both = (abs(q) + abs(q.T)).tocoo()
+    off = both.row != both.col
+    pattern = csr_matrix((both.data[off], (both.row[off], both.col[off])), shape=q.shape)
     degree = np.diff(pattern.indptr)
     blocked = np.zeros(q.shape[0], dtype=bool)
     chosen = []

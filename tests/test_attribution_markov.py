@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,13 +162,21 @@ def well_mixed() -> tuple[pd.DataFrame, dict]:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "method"),
-    [({}, "dense"), ({"max_levels": 0}, "dense"), ({"dense_min": 400}, "small")],
+    ("kwargs", "method", "rounds"),
+    [({}, "dense", 1), ({"max_levels": 0}, "dense", 0), ({"dense_min": 400}, "small", None)],
     ids=["eliminate-then-dense", "dense-only", "small-block"],
 )
-def test_a_well_mixed_component_matches_the_textbook(well_mixed, kwargs, method) -> None:
+def test_a_well_mixed_component_matches_the_textbook(
+    well_mixed, kwargs, method, rounds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 300 states a round of elimination does not pay for itself; made free, it runs once."""
+    monkeypatch.setattr(markov, "_ROUND_OVERHEAD", 0)
     transitions, slow = well_mixed
     assert methods_used(transitions, **kwargs) == {method: 1}
+    if rounds is not None:
+        component = csr_matrix(markov.MarkovChain(transitions).q)[1:, 1:]
+        levels = kwargs.get("max_levels", markov.MAX_LEVELS)
+        assert len(markov._MixedBlock(component, max_levels=levels).levels) == rounds
     fast = removal_effects(transitions, **kwargs).set_index("state")["removal_effect"].to_dict()
     assert max(abs(fast[s] - slow[s]) for s in fast) < 1e-12
 
@@ -175,6 +185,7 @@ def test_several_rounds_of_elimination_match_the_textbook(monkeypatch: pytest.Mo
     """A sparser mixing chain, and sparse work made free: elimination runs several rounds,
     rewriting earlier rounds' bilinear forms on each new complement."""
     monkeypatch.setattr(markov, "_SPARSE_PENALTY", 0)
+    monkeypatch.setattr(markov, "_ROUND_OVERHEAD", 0)
     transitions = journeys_to_transitions(mixing_journeys(300, 700, seed=3))
     chain = markov.MarkovChain(transitions)
     component = csr_matrix(chain.q)[1:, 1:]  # all touch states form one component here
@@ -264,13 +275,16 @@ journey_lists = st.lists(
 @given(journeys=journey_lists, long_cycles=st.integers(0, 3))
 def test_every_path_equals_the_textbook_on_random_chains(journeys, long_cycles) -> None:
     """Random small chains — with up to three long cycles through all twelve states added, so
-    that large components occur — through every path the thresholds allow."""
+    that large components occur — through every path the thresholds allow: small blocks,
+    dense cores with and without rounds of elimination (made free, so that they run)."""
     paths = [([f"s{i:02d}" for i in states], converted) for states, converted in journeys]
     cycle = [f"s{i:02d}" for i in range(12)]
     paths += [(cycle[k:] + cycle[:k] + cycle[k : k + 1], k % 2 == 0) for k in range(long_cycles)]
     transitions = journeys_to_transitions(paths)
     slow = removal_effects_by_resolving(transitions)
-    for kwargs in ({}, {"dense_min": 2}, {"dense_min": 2, "max_levels": 0}):
-        fast = removal_effects(transitions, **kwargs).set_index("state")["removal_effect"].to_dict()
+    for kwargs, free_rounds in (({}, False), ({"dense_min": 2, "max_levels": 0}, False), ({"dense_min": 2}, True)):
+        free = {"_ROUND_OVERHEAD": 0, "_SPARSE_PENALTY": 0, "_MAX_DENSITY": 1.0} if free_rounds else {}
+        with patch.multiple(markov, **free):
+            fast = removal_effects(transitions, **kwargs).set_index("state")["removal_effect"].to_dict()
         assert fast.keys() == slow.keys()
         assert max(abs(fast[s] - slow[s]) for s in fast) < 1e-12, kwargs
