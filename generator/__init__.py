@@ -4,6 +4,9 @@
     contract, spread over CSV, JSON Lines and Parquet, one file per type and month of
     arrival) and out/ground_truth/ (leads.csv, deals.csv, summary.json).
 
+    generate(scale, seed, out, as_exports=True) also writes out/exports/, the same company as
+    the vendor exports the source adapters read (generator/exports/).
+
 Same seed, same bytes; another seed, other data. SF1 is a 1,000-employee company over 2025.
 Clean, distinct events measured at SF1, seed 1 (they move by a few % with the seed), generated
 in ~4 s of CPU (seed 42: SF10, 9.4 million events in ~25 s of CPU and 0.75 GB peak RSS;

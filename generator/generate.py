@@ -16,15 +16,30 @@ from generator import content, deals, events, funnel, metrics, people, truth, wr
 from generator.config import END, START, scale_for
 from generator.dirt import FilePlan, plan_files
 from generator.events import Events, LazyEvents
+from generator.exports import World, as_exported, check_limits, write_exports
 from generator.progress import Progress
 from generator.writers import FileSink, csv_line, csv_lines, json_line, json_lines
 
 
-def generate(scale: float, seed: int, out: Path, progress: bool = False) -> dict:
-    """Write out/landing/ and out/ground_truth/ for scale factor `scale`; return the summary."""
+def generate(
+    scale: float,
+    seed: int,
+    out: Path,
+    progress: bool = False,
+    as_exports: bool = False,
+    vendor_limits: tuple[str, ...] = (),
+) -> dict:
+    """Write out/landing/ and out/ground_truth/ for scale factor `scale`; return the summary.
+
+    as_exports: also write out/exports/, the same company as vendor exports (generator/exports/).
+    vendor_limits: what those exports cannot say (generator/exports/limits.py) that out/landing
+    should not say either, so that both land to the same marts; needs as_exports."""
     out = Path(out)
     sc = scale_for(scale)
-    bar = Progress(total=5 + len(EVENT_TYPES) + 2, enabled=progress)
+    limits = check_limits(vendor_limits)
+    if limits and not as_exports:
+        raise ValueError("vendor_limits shape DIR/landing after the exports: give as_exports too")
+    bar = Progress(total=5 + len(EVENT_TYPES) + 2 + as_exports, enabled=progress)
 
     landing, truth_dir = out / "landing", out / "ground_truth"
     for d in (landing, truth_dir):
@@ -66,12 +81,15 @@ def generate(scale: float, seed: int, out: Path, progress: bool = False) -> dict
         "form_fill": lambda: funnel.form_fill_events(fills, persons, seed),
         "deal": lambda: deal_ev,
     }
+    world = World(sc, seed, company, contents, shares, build)
     kept: dict[str, Events] = {}
     counts: dict[str, int] = {}
     files: dict[str, dict] = {}
     dirt: dict[str, dict] = {}
     for i, name in enumerate(EVENT_TYPES):
         ev = build[name]()
+        if limits:
+            ev = as_exported(name, ev, world, limits)
         counts[name] = len(ev)
         plans, dirt[name] = plan_files(ev, sc, seed, i)
         for p in plans:
@@ -98,6 +116,10 @@ def generate(scale: float, seed: int, out: Path, progress: bool = False) -> dict
     bar.step("ground truth")
 
     summary = _summary(sc.sf, seed, counts, files, dirt, dips, leads, deal_rows)
+    if as_exports:
+        summary["exports"] = write_exports(world, out / "exports", truth_dir)
+        summary["vendor_limits"] = list(limits)
+        bar.step("exports")
     (truth_dir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     bar.step("summary")
     return summary
