@@ -27,9 +27,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	@bash scripts/demo.sh "$(SCALE)" "$(SEED)"
 
-# The same pipeline fed by the sample vendor exports (LinkedIn, HubSpot, Salesforce, ...).
+# The same pipeline fed only by vendor exports (HR roster, members' LinkedIn exports, advocacy
+# platform, LinkedIn API, GA4, HubSpot) of a synthetic company, each in its own format.
+EXPORTS_SCALE ?= 0.05
 demo-exports: $(STAMP)
-	REACHLOOP_HOME=$(CURDIR)/.reachloop/demo-exports bash scripts/demo_exports.sh
+	@DEMO_HOME=$(CURDIR)/.reachloop/demo-exports bash scripts/demo_exports.sh "$(EXPORTS_SCALE)" "$(SEED)"
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

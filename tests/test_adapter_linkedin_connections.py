@@ -340,6 +340,17 @@ def test_the_same_file_said_to_be_of_another_day_is_another_observation(settings
     assert observed["2026-03-02"] == observed["2026-04-02"]
 
 
+def test_identical_files_of_two_members_or_two_days_are_observations_each(settings, pii_key, tmp_path) -> None:
+    """Whose and when the folder layout says count as much as the bytes: the same file in two
+    members' folders, or one member's export unchanged a month later, lands every time."""
+    root = tmp_path / "linkedin_connections"
+    for employee, day in (("emp-a", "03-01-2026"), ("emp-a", "04-01-2026"), ("emp-b", "03-01-2026")):
+        connections_csv(root / employee / f"Basic_LinkedInDataExport_{day}" / "Connections.csv", MARCH)
+    assert land(root, "--format", FORMAT) == 0
+    assert audience(settings, "emp-a").keys() == {"2026-03-01", "2026-04-01"}
+    assert audience(settings, "emp-b").keys() == {"2026-03-01"}
+
+
 # --- network size history -------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from ingestion.adapters.base import (
     Staged,
     csv_has_columns,
     csv_header,
+    file_name,
     read_csv_strict,
 )
 from ingestion.adapters.columns import (
@@ -310,4 +311,5 @@ REPORT_ADAPTER = Adapter(
     detect=detect_report,
     summary="CSV of employee shares with clicks, reactions, comments, impressions, potential reach",
     options=(*REPORT_OPTIONS, "observed_at"),
+    path_says=file_name,  # the day may be in it
 )

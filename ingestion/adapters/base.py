@@ -95,6 +95,14 @@ class Adapter:
     # How the ledger, the quarantine and the output name a file, where the vendor's own file
     # name carries PII (LinkedIn puts the member's name in it): a path without it.
     recorded_path: Callable[[Path], Path] | None = None
+    # What a file's path says about it, for formats that read whose or when from it (a member's
+    # folder, a date in the name): part of what identifies a landed unit, beside its bytes.
+    path_says: Callable[[Path], str] | None = None
+
+
+def file_name(path: Path) -> str:
+    """``Adapter.path_says`` for formats that may read the day from the file's name."""
+    return path.name
 
 
 # --- reading vendor files -------------------------------------------------------------------

@@ -27,6 +27,7 @@ from ingestion.adapters.base import (
     SourceShapeError,
     Staged,
     csv_header,
+    file_name,
 )
 from ingestion.adapters.columns import date_in_name, read_fields, resolve_columns, snapshot_time
 
@@ -187,4 +188,5 @@ ADAPTER = Adapter(
     detect=detect,
     summary="CSV of employees: id, work email, department, job title, hire and end dates, LinkedIn id",
     options=(*ALIASES, "observed_at", "network"),
+    path_says=file_name,  # the day may be in it
 )

@@ -47,7 +47,8 @@ def land_source(
         files = _members(path) if adapter.bundle else [path]
     if not files:
         raise ReachloopError(f"nothing to land: no .csv files in {path}")
-    sha = unit_checksum(files_sha256(path, files), options)
+    path_says = adapter.path_says(path) if adapter.path_says else ""
+    sha = unit_checksum(files_sha256(path, files), options, path_says)
     recorded = adapter.recorded_path(path) if adapter.recorded_path else path
     previous = already_landed(con, sha, adapter.produces)
     if previous:
@@ -171,14 +172,16 @@ def _members(path: Path) -> list[Path]:
     return [p for p in landing_files(path) if p.name.lower().endswith((".csv", ".tsv"))]
 
 
-def unit_checksum(files_sha: str, options: Options) -> str:
-    """What identifies a landed unit: its bytes, and every option given that changes what they
-    mean — the same Connections.csv said to be another member's, or of another day, is another
-    unit, and so is an export landed again with its time zone corrected (after its first
-    landing was rejected). Without options, the bytes alone, as for contract files."""
+def unit_checksum(files_sha: str, options: Options, path_says: str = "") -> str:
+    """What identifies a landed unit: its bytes, and everything given that changes what they
+    mean — the same Connections.csv in another member's folder, or of another day, or said to
+    be so by an option, is another unit, and so is an export landed again with its time zone
+    corrected (after its first landing was rejected). Without any, the bytes alone, as for
+    contract files."""
     said = [f"{name}={getattr(options, name)}" for name in COMMON_OPTIONS
             if getattr(options, name) != getattr(DEFAULT_OPTIONS, name)]
     said += [f"{name}={value}" for name, value in options.own]
+    said += [f"path={path_says}"] if path_says else []
     if not said:
         return files_sha
     return hashlib.sha256("\0".join([files_sha, *said]).encode()).hexdigest()

@@ -317,6 +317,12 @@ _AUDIENCE = """
 """
 
 
+def path_says(path: Path) -> str:
+    """Whose export and of which day the path says: two members' identical files, or one
+    member's export unchanged a month later, are two observations, not one file twice."""
+    return f"employee={employee_from_path(path)};day={_iso(date_from_path(path))}"
+
+
 ADAPTER = Adapter(
     name="linkedin_connections",
     vendor="LinkedIn member data export (Connections.csv)",
@@ -325,4 +331,5 @@ ADAPTER = Adapter(
     detect=detect,
     summary="A member's own Connections.csv: their audience at the export, and their network size",
     options=("employee", "observed_at"),
+    path_says=path_says,
 )

@@ -42,7 +42,7 @@ import duckdb
 
 from eventlog.sql import quote_str
 from ingestion.adapters import workbook
-from ingestion.adapters.base import Adapter, Options, SourceShapeError, Staged, read_json_lines
+from ingestion.adapters.base import Adapter, Options, SourceShapeError, Staged, file_name, read_json_lines
 
 # --- XLSX -----------------------------------------------------------------------------------
 
@@ -264,4 +264,5 @@ ADAPTER = Adapter(
     " LinkedIn's XLSX export or JSON Lines of a tool's API",
     options=("sheet", "observed_at"),
     recorded_path=recorded_path,
+    path_says=file_name,  # the day may be in it
 )

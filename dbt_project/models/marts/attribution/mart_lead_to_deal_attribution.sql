@@ -61,9 +61,11 @@ ranked as (
     select
         *,
         deal_cents - sum(floor_cents) over (partition by deal_id, model) as leftover_cents,
+        -- remainders equal but for float noise (credits 4/33 and 25/33 of one amount) tie, so
+        -- touch_number decides, whatever the last bits of a float sum came out as
         row_number() over (
             partition by deal_id, model
-            order by exact_cents - floor_cents desc, touch_number
+            order by round(exact_cents - floor_cents, 6) desc, touch_number
         ) as remainder_rank
     from joined
 
