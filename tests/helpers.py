@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,22 @@ def environ(**values: str) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def write_dedented(path: Path, text: str) -> Path:
+    """A small file written from an indented triple-quoted string (its parents made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def land_in(settings, path: Path, key: bytes, spec: str | None = None) -> list:
+    """``reachloop land [--format SPEC] PATH`` into a home, as library calls: the file results."""
+    from eventlog.warehouse import warehouse
+    from ingestion.adapters import land_any
+
+    with warehouse(settings) as con:
+        return land_any(con, path, key, spec=spec)
 
 
 def write_csv(folder: Path, name: str, rows: list[dict]) -> None:
@@ -114,6 +131,27 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 # --- clear text where there should be none ------------------------------------------------
+
+
+def clear_text_columns(warehouse: Path, needles: list[str]) -> list[tuple[str, str]]:
+    """(schema.table.column, needle) for every needle found, case-insensitively, in any column of
+    any table of the log and the ledger (raw and meta; every column cast to text: nothing
+    escapes the scan). For one landing's checks; ``clear_text_places`` scans a whole home."""
+    hits = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where table_schema in ('raw', 'meta') order by all"
+        ).fetchall()
+        assert len(columns) > 10, "the scan must see the log and the ledger, not an empty database"
+        for schema, table, column in columns:
+            found = con.execute(
+                f'select distinct n from "{schema}"."{table}", unnest(?::varchar[]) u(n)'
+                f' where contains(lower(cast("{column}" as varchar)), lower(n))',
+                [needles],
+            ).fetchall()
+            hits += [(f"{schema}.{table}.{column}", n) for (n,) in found]
+    return hits
 
 
 def clear_text_places(home: Path, values: Iterable[str]) -> dict[str, list[str]]:

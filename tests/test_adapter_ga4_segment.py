@@ -12,10 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventlog.settings import Settings
-from eventlog.warehouse import warehouse
-from ingestion.adapters import land_any
 from reachloop.cli import main
-from tests.helpers import dbt_build, query
+from tests.helpers import clear_text_columns, dbt_build, query
+from tests.helpers import land_in as land
 from tests.scenarios import Landing
 
 PAGE = "https://acme.example/blog/closing-the-loop"
@@ -95,33 +94,13 @@ def write_jsonl(path: Path, rows: list[dict], *, encode=bigquery_json) -> Path:
     return path
 
 
-def land(settings: Settings, path: Path, key: bytes, spec: str | None = None):
-    with warehouse(settings) as con:
-        return land_any(con, path, key, spec=spec)
-
-
 def clicks(settings: Settings, columns: str = "*") -> list[tuple]:
     return query(settings.warehouse, f"select {columns} from raw.click order by click_id")
 
 
 def values_in_clear(settings: Settings, needle: str) -> list[str]:
-    """Every raw/meta column (text or JSON) holding ``needle`` in any case: 'schema.table.column'."""
-    columns = query(
-        settings.warehouse,
-        "select table_schema, table_name, column_name from information_schema.columns"
-        " where table_schema in ('raw', 'meta') and data_type in ('VARCHAR', 'JSON')",
-    )
-    assert len(columns) > 10  # the scan sees the log and the ledger, not an empty database
-    found = []
-    for schema, table, column in columns:
-        hits = query(
-            settings.warehouse,
-            f'select count(*) from {schema}."{table}" where contains(lower("{column}"::varchar), ?)',
-            [needle.lower()],
-        )[0][0]
-        if hits:
-            found.append(f"{schema}.{table}.{column}")
-    return found
+    """Every raw/meta column holding ``needle`` in any case: 'schema.table.column'."""
+    return [column for column, _ in clear_text_columns(settings.warehouse, [needle])]
 
 
 T0 = 1_772_445_600_000_000  # 2026-03-02T10:00:00Z in microseconds

@@ -18,7 +18,7 @@ from ingestion.adapters import SourceShapeError, detect_format, land_any
 from ingestion.adapters.linkedin_connections import HISTORY_MONTHS, date_from_path, employee_from_path
 from ingestion.pseudonymize import pseudonym
 from reachloop.cli import main
-from tests.helpers import query
+from tests.helpers import clear_text_columns, query
 
 FORMAT = "linkedin_connections"
 HEADER = ("First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On")
@@ -105,26 +105,6 @@ def network_sizes(settings: Settings, employee: str = "emp-7") -> list[tuple]:
 
 def export_size(settings: Settings, day: str) -> int:
     return next(size for at, size, rebuilt in network_sizes(settings) if at.startswith(day) and not rebuilt)
-
-
-def clear_text_hits(warehouse_path: Path, needles: list[str]) -> list[tuple[str, str]]:
-    """(table.column, needle) for every needle found, case-insensitively, in any column of any
-    table in raw and meta (every column cast to text: nothing escapes the scan)."""
-    columns = query(
-        warehouse_path,
-        "select table_schema, table_name, column_name from information_schema.columns"
-        " where table_schema in ('raw', 'meta') order by all",
-    )
-    hits = []
-    for schema, table, column in columns:
-        found = query(
-            warehouse_path,
-            f'select distinct n from "{schema}"."{table}", unnest(?::varchar[]) u(n)'
-            f' where contains(lower(cast("{column}" as varchar)), lower(n))',
-            [needles],
-        )
-        hits += [(f"{schema}.{table}.{column}", n) for (n,) in found]
-    return hits
 
 
 # --- hostile files --------------------------------------------------------------------------
@@ -395,7 +375,7 @@ def test_no_connection_detail_reaches_the_warehouse_in_clear(settings, pii_key, 
         | {slug.split("/")[-1] for slug in MEMBERS.values()}
         | {"Turing-Bletchley", "Connected On", "15 Jan 2025", "10 May 2026"}
     )
-    assert clear_text_hits(settings.warehouse, needles) == []
+    assert clear_text_columns(settings.warehouse, needles) == []
     # the scan itself finds what is there: the employee id and the export's folder name
-    assert ("raw.audience.employee_id", "emp-7") in clear_text_hits(settings.warehouse, ["emp-7"])
-    assert clear_text_hits(settings.warehouse, ["LinkedInDataExport"]) == [("meta.batches.file_path", "LinkedInDataExport")]
+    assert ("raw.audience.employee_id", "emp-7") in clear_text_columns(settings.warehouse, ["emp-7"])
+    assert clear_text_columns(settings.warehouse, ["LinkedInDataExport"]) == [("meta.batches.file_path", "LinkedInDataExport")]

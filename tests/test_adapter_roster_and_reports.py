@@ -4,31 +4,19 @@ header variants, options, snapshots in time, LinkedIn ids, PII, and the marts th
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from eventlog.settings import Settings
-from eventlog.warehouse import warehouse
-from ingestion.adapters import detect_format, land_any
+from ingestion.adapters import detect_format
 from ingestion.pseudonymize import pseudonym
 from reachloop.cli import main
-from tests.helpers import dbt_build, query, write_csv
+from tests.helpers import clear_text_columns, dbt_build, query, write_csv
+from tests.helpers import land_in as land
+from tests.helpers import write_dedented as write
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingestion" / "adapters" / "samples"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip())
-    return path
-
-
-def land(settings: Settings, path: Path, key: bytes, spec: str | None = None):
-    with warehouse(settings) as con:
-        return land_any(con, path, key, spec=spec)
 
 
 def employees(settings: Settings) -> list[tuple]:
@@ -37,25 +25,6 @@ def employees(settings: Settings) -> list[tuple]:
         "select employee_id, department, title, email, hired_at::date::varchar, left_at::date::varchar"
         " from raw.employee order by employee_id",
     )
-
-
-def clear_text_in_tables(path: Path, needles: list[str]) -> list[tuple[str, str]]:
-    """(table.column, needle) for every text column of the raw and meta tables that holds one
-    of the needles, compared case-insensitively."""
-    hits = []
-    with duckdb.connect(str(path), read_only=True) as con:
-        columns = con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns"
-            " where table_schema in ('raw', 'meta') and data_type in ('VARCHAR', 'JSON')"
-        ).fetchall()
-        for schema, table, column in columns:
-            found = con.execute(
-                f'select distinct n from {schema}."{table}", unnest(?) u(n)'
-                f' where contains(lower("{column}"::varchar), n)',
-                [[n.lower() for n in needles]],
-            ).fetchall()
-            hits += [(f"{schema}.{table}.{column}", n) for (n,) in found]
-    return hits
 
 
 # --- hr_roster: header styles ---------------------------------------------------------------
@@ -256,9 +225,9 @@ def test_no_name_email_profile_url_or_urn_in_clear_in_any_table(settings, pii_ke
         "Silva", "Okafor", "Yilmaz", "Adams", "@", "linkedin.com/in", "ana-silva",
         "ben-okafor", "urn:li:person", "aaa111", "eee555", "+49", "555 0100", "78000", "92000",
     ]
-    assert clear_text_in_tables(settings.warehouse, needles) == []
+    assert clear_text_columns(settings.warehouse, needles) == []
     # the helper does find clear text where there is some
-    assert ("meta.quarantine.detail", "someday") in clear_text_in_tables(settings.warehouse, ["someday"])
+    assert ("meta.quarantine.detail", "someday") in clear_text_columns(settings.warehouse, ["someday"])
 
 
 def test_a_bom_and_crlf_roster(settings, pii_key, tmp_path) -> None:
@@ -286,7 +255,7 @@ def test_quoted_newlines_in_a_column_not_read(settings, pii_key, tmp_path) -> No
     [result] = land(settings, path, pii_key)
     assert (result.rows_read, result.rows_landed) == (2, 2)
     assert [(e, d) for e, d, *_ in employees(settings)] == [("E-1", "Sales"), ("E-2", "Marketing")]
-    assert clear_text_in_tables(settings.warehouse, ["Berlin", "London", "Hauptstr"]) == []
+    assert clear_text_columns(settings.warehouse, ["Berlin", "London", "Hauptstr"]) == []
 
 
 # --- advocacy_report ------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,26 +16,16 @@ from ingestion.adapters import (
     adapter_for,
     detect_format,
     formats_from_config,
-    land_any,
     land_source,
 )
 from ingestion.adapters import base as adapter_base
 from ingestion.pseudonymize import install_macro, pseudonym
 from reachloop.cli import main
+from tests.helpers import land_in as land
 from tests.helpers import query
+from tests.helpers import write_dedented as write
 
 SAMPLES = Path(__file__).resolve().parents[1] / "ingestion" / "adapters" / "samples"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip())
-    return path
-
-
-def land(settings: Settings, path: Path, key: bytes, spec: str | None = None):
-    with warehouse(settings) as con:
-        return land_any(con, path, key, spec=spec)
 
 
 def counts(settings: Settings, *tables: str) -> list[int]:
