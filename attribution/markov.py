@@ -46,8 +46,8 @@ touch states, the absorbing ones are ``conversion`` and ``null``.
   With journeys that mix states freely a sparse LU of a large component fills in completely
   (10,000 states: 91M nonzeros) and then needs one sparse solve per state: that took more
   than 10 minutes; the dense core does the same algebra at BLAS-3 speed, and elimination
-  takes about a fifth of the states out of it first (10,000 random-mixing states: ~14 s on
-  2 shared cores; 3,000: ~1–2.5 s; bench/attribution.py). The two solves (x, and row
+  takes about a fifth of the states out of it first (10,000 random-mixing states: 20–26 s on
+  2 shared cores; 3,000: 1.3–2 s; python -m bench.attribution, BENCHMARKS.md). The two solves (x, and row
   ``start`` of N) walk the components in topological order, the large ones with their
   factors, the rest with one sparse LU per run of small components: a large component is
   never handed to a sparse factorization.

@@ -89,8 +89,11 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(r.as_dict()))
     landed = [r for r in results if r.status == "landed"]
     rows = sum(r.rows_read for r in landed)
+    # A vendor file can land as several batches (one per event type it yields): count files.
+    files = len({r.path for r in landed})
+    batches = f" as {len(landed)} batches" if len(landed) != files else ""
     summary = (
-        f"{len(landed)} files landed ({rows:,} rows: {sum(r.rows_landed for r in landed):,} new, "
+        f"{files} files landed{batches} ({rows:,} rows: {sum(r.rows_landed for r in landed):,} new, "
         f"{sum(r.rows_duplicate for r in landed):,} duplicate, "
         f"{sum(r.rows_quarantined for r in landed):,} quarantined), "
         f"{sum(r.status == 'skipped' for r in results)} skipped, "
