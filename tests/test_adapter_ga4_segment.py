@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from eventlog.settings import Settings
 from reachloop.cli import main
@@ -362,6 +363,7 @@ def test_the_samples_land(pii_key, settings) -> None:
 # --- end to end: GA4 clicks join the share whose token they carry -------------------------------
 
 
+@pytest.mark.slow  # a dbt build: 8–11 s
 def test_ga4_clicks_join_their_share_in_the_deal_journey(tmp_path, settings) -> None:
     # A contract share (token tok-s1) and a deal whose contact filled a form as visitor
     # 111.222; the click comes from GA4 only: its page view carries tok-s1.

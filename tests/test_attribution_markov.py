@@ -213,6 +213,7 @@ def test_a_long_cycle_is_thin_and_matches_the_textbook(monkeypatch: pytest.Monke
     assert max(abs(fast[s] - slow[s]) for s in fast) < 1e-12
 
 
+@pytest.mark.slow  # 8–17 s on a shared 2-core machine
 def test_large_and_small_components_mixed_in_one_chain() -> None:
     """Two well-mixed blocks (upstream and downstream of each other), a thin cycle, small
     cycles and acyclic states: the solves walk the components in topological order."""
