@@ -13,6 +13,10 @@ build's own file, the warehouse), then makes it current with one atomic rename o
 reader holding the old file open keeps reading its old inode. Until that rename nothing a
 reader can see has changed, and a failure removes the half-written version: the last good
 publication stays byte-for-byte as it was. Old versions are pruned, keeping the last few.
+
+A build that changed a few marts rewrites only their Parquet: a mart whose content (rows and
+the sum of their hashes, in publication.json) equals the current version's is carried over
+as hard links to its files. The DuckDB file is written whole every time.
 """
 
 from __future__ import annotations
@@ -70,8 +74,43 @@ def _partition_column(columns: list[tuple[str, str]]) -> str | None:
     return None
 
 
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A mart's content, whatever its row order: its row count and the sum of its rows'
+    hashes. Equal fingerprints mean the Parquet of the last version can be reused."""
+    rows, hashes = con.execute(f"select count(*), sum(hash(t)::hugeint) from {table} as t").fetchone()
+    return f"{rows}:{hashes}"
+
+
+def _previous_manifest(destination: Path) -> tuple[Path, dict] | None:
+    """The current version's folder and manifest, to carry unchanged marts over from."""
+    version = current_version(destination)
+    if not version:
+        return None
+    folder = destination / VERSIONS / version
+    try:
+        return folder, json.loads((folder / "publication.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _carry_over(previous: Path, target: Path) -> None:
+    """A mart's Parquet folder from the last version, as hard links (a copy across devices):
+    no rewrite, and the old version can be pruned without touching the new one's files."""
+    for source in sorted(previous.rglob("*")):
+        dest = target / source.relative_to(previous)
+        if source.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, dest)
+        except OSError:
+            shutil.copy2(source, dest)
+
+
 def _write_version(
-    settings: Settings, staging: Path, *, build_id: str | None, as_of: str | None, partition_min_rows: int
+    settings: Settings, staging: Path, *, build_id: str | None, as_of: str | None, partition_min_rows: int,
+    previous: tuple[Path, dict] | None = None,
 ) -> dict:
     staging.mkdir(parents=True)
     parquet = staging / PARQUET_NAME
@@ -88,10 +127,19 @@ def _write_version(
         for name, columns in marts:
             table = f"pub.main.{quote_ident(name)}"
             con.execute(f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)}")
-            rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+            fingerprint = _fingerprint(con, table)
+            rows = int(fingerprint.split(":")[0])
             target = parquet / name
             month_of = _partition_column(columns) if rows >= partition_min_rows else None
-            if month_of:
+            before = (previous[1].get("marts", {}).get(name) or {}) if previous else {}
+            unchanged = (
+                before.get("fingerprint") == fingerprint
+                and before.get("partitioned_by_month_of") == month_of
+                and (previous[0] / PARQUET_NAME / name).is_dir()
+            )
+            if unchanged:
+                _carry_over(previous[0] / PARQUET_NAME / name, target)
+            elif month_of:
                 con.execute(
                     f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month from {table})
                         to {quote_str(str(target))}
@@ -104,7 +152,10 @@ def _write_version(
                     f"""copy {table} to {quote_str(str(target / 'data.parquet'))}
                         (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE})"""
                 )
-            manifest["marts"][name] = {"rows": rows, "partitioned_by_month_of": month_of}
+            manifest["marts"][name] = {
+                "rows": rows, "partitioned_by_month_of": month_of, "fingerprint": fingerprint,
+                "parquet": "carried over" if unchanged else "written",
+            }
         manifest["published_at"] = datetime.now(UTC).isoformat()
         con.execute(
             "create table pub.main._publication as select ? as version, ? as build_id, ? as as_of, "
@@ -149,7 +200,8 @@ def publish(
     staging = versions / f".tmp-{version}"
     try:
         manifest = _write_version(
-            settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows
+            settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows,
+            previous=_previous_manifest(destination),
         )
         (staging / "publication.json").write_text(json.dumps(manifest, indent=2) + "\n")
         final = versions / version

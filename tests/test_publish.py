@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -198,3 +199,33 @@ def _start_after(settings: Settings, digest: str):
             [digest],
         )
     return steps.start_build(settings)
+
+
+def test_unchanged_marts_carry_their_parquet_over(settings: Settings):
+    """A mart whose rows did not change is not rewritten: its Parquet files in the new version
+    are the last version's (hard links, same inode), and survive the old version's pruning."""
+    _make_marts(settings)
+    first = pub.publish(settings, settings.published, build_id="b1", partition_min_rows=1000)
+    old = Path(os.path.realpath(first / "current"))
+    with warehouse(settings) as con:
+        con.execute("update marts.mart_engagement_rate set impressions = impressions + 1 where share_id = 'sh_1'")
+    pub.publish(settings, settings.published, build_id="b2", partition_min_rows=1000)
+    new = Path(os.path.realpath(settings.published / "current"))
+    manifest = json.loads((new / "publication.json").read_text())
+    assert manifest["marts"]["fct_engagements"]["parquet"] == "carried over"
+    assert manifest["marts"]["mart_engagement_rate"]["parquet"] == "written"
+    carried = sorted((new / "parquet" / "fct_engagements").rglob("*.parquet"))
+    same = [old / f.relative_to(new) for f in carried]
+    assert carried and all(f.stat().st_ino == g.stat().st_ino for f, g in zip(carried, same, strict=True))
+    written = new / "parquet" / "mart_engagement_rate" / "data.parquet"
+    assert written.stat().st_ino != (old / "parquet" / "mart_engagement_rate" / "data.parquet").stat().st_ino
+    pub.prune(settings.published, keep=1)
+    assert not old.exists() and all(f.stat().st_nlink == 1 for f in carried)  # the new version's own now
+    with duckdb.connect() as con:
+        assert con.execute(
+            f"select count(*) from read_parquet('{new}/parquet/fct_engagements/*/*.parquet')"
+        ).fetchone()[0] == 3000
+        assert con.execute(
+            f"select impressions from read_parquet('{new}/parquet/mart_engagement_rate/data.parquet')"
+            " where share_id = 'sh_1'"
+        ).fetchone()[0] == 11
