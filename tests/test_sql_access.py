@@ -59,7 +59,7 @@ def test_bi_reads_every_mart_while_a_build_publishes(published: Settings, tmp_pa
     env = {**os.environ, "REACHLOOP_HOME": str(published.home), "REACHLOOP_PII_KEY": TEST_PII_KEY}
     before = (published.published / "parquet").resolve()
     build = subprocess.Popen(
-        [sys.executable, "-m", "reachloop.cli", "build"], env=env,
+        [sys.executable, "-m", "reachloop.cli", "build", "--force"], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     rounds, errors = 0, []
@@ -113,3 +113,21 @@ def test_parquet_marts_read_with_pyarrow_and_polars(published: Settings) -> None
     reach = pl.read_parquet(root / "mart_reach_vs_network" / "**" / "*.parquet")
     assert reach.schema["reach_ratio"] == pl.Float64
     assert reach.schema["posted_at"].time_zone is not None
+
+
+def test_a_build_with_nothing_new_says_so_and_publishes_nothing(
+    published: Settings, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """reachloop build after a successful build, with no new batch, decision or model change:
+    one line, exit 0, the publication untouched; --force builds anyway."""
+    from reachloop.cli import main
+
+    home = tmp_path / "home"
+    shutil.copytree(published.home, home, symlinks=True,
+                    ignore=shutil.ignore_patterns("dbt", "gx", "report.*", "*.wal"))
+    before = os.readlink(home / "published" / "current")
+    started = time.perf_counter()
+    assert main(["--home", str(home), "build"]) == 0
+    assert time.perf_counter() - started < 3
+    assert capsys.readouterr().out.startswith("build skipped: nothing changed since build ")
+    assert os.readlink(home / "published" / "current") == before

@@ -14,6 +14,11 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
         help="rebuild from only the events ingested up to TS (ISO 8601), to reproduce a past report",
     )
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    p.add_argument(
+        "--force", action="store_true",
+        help="build even when nothing changed since the last successful build (no new batch, "
+        "operator decision or model change): by default such a build says so and does nothing",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    outcome = build(Settings.from_env(args.home), as_of=args.as_of, full_refresh=args.full_refresh)
+    outcome = build(
+        Settings.from_env(args.home), as_of=args.as_of, full_refresh=args.full_refresh,
+        skip_if_unchanged=not (args.force or args.full_refresh),
+    )
     print(outcome.summary())
     return 0
