@@ -181,7 +181,7 @@ def reach_by_month(rows: list[dict]) -> go.Figure:
     fig.update_yaxes(
         title_text="multiplier (employee ÷ page)",
         ticksuffix="×",
-        tickformat=".0f",
+        tickformat=".2~f",  # ".0f" labelled 2.5 and 3 both "3×"
         showgrid=False,
         rangemode="tozero",
         secondary_y=True,

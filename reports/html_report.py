@@ -1,9 +1,10 @@
 """``reachloop report``: one self-contained HTML file of charts over the published marts.
 
 The questions are SQL over the marts (reports.queries); one builder per section
-(reports.sections) asks them on a read-only connection to ``published/reachloop.duckdb`` and
-hands the rows to small figure builders (reports.charts); this module puts the sections in
-order and writes one page with plotly.js inlined (reports.page): it opens anywhere, offline.
+(reports.sections, listed in page order in reports.registry) asks them on a read-only
+connection to ``published/reachloop.duckdb`` and hands the rows to small figure builders
+(reports.charts); this module puts the sections in order and writes one page with plotly.js
+inlined (reports.page): it opens anywhere, offline.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reports import charts as ch
 from reports import queries as q
 from reports import sections as sec
 from reports.page import render_page
+from reports.registry import SECTIONS
 
 
 def default_output(settings: Settings) -> Path:
@@ -31,8 +33,8 @@ def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[sec.Kpi], list[
     marts = sec.Marts(con, q.published_tables(con), q.min_group_size())
     kpis: list[sec.Kpi] = []
     sections: list[ch.Section] = []
-    # The page top to bottom; the KPI tiles follow the same order.
-    for build in (sec.reach, sec.engagement, sec.bubble, sec.cadence, sec.funnel, sec.attribution):
+    # The page top to bottom (reports.registry); the KPI tiles follow the same order.
+    for build in SECTIONS:
         tiles, section = build(marts)
         kpis += tiles
         sections.append(section)

@@ -83,8 +83,8 @@ code { background: #f1f5f9; padding: 0 4px; border-radius: 4px; font-size: 12.5p
 SCRIPT = """
 (function () {
   const state = window.reachloopReport = { done: false, errors: [], drawn: 0 };
-  const config = { displaylogo: false, responsive: true,
-                   modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] };
+  // No toolbar: it covered the legends. Drag still zooms, a double click resets.
+  const config = { displayModeBar: false, responsive: true };
   const jobs = [];
   document.querySelectorAll('[data-chart]').forEach(function (el) {
     try {

@@ -1,4 +1,4 @@
-"""The report's sections, one builder each (html_report.build_sections lists them in page order).
+"""The report's built-in sections, one builder each (reports.registry lists them in page order).
 
 A builder asks the marts its questions (reports.queries), hands the rows to the figure
 builders (reports.charts) and returns its KPI tiles with its ``charts.Section``. A section
