@@ -39,7 +39,7 @@ _PROBE = """
   return JSON.stringify({
     done: !!state.done, errors: state.errors || [], charts: charts,
     height: Math.ceil(document.documentElement.scrollHeight),
-    title: document.title,
+    title: document.title, renders: state.renders || 0, view: state.view || {},
   });
 })()
 """
@@ -66,6 +66,9 @@ class RenderResult:
 
     charts: dict[str, int]  # chart container id → SVG/canvas elements inside it
     console_errors: list[str] = field(default_factory=list)
+    # What the page showed (``window.reachloopReport.view``: filters, KPI texts, per chart the
+    # values drawn and their sum) on load, then after each action.
+    views: list[dict] = field(default_factory=list)
     title: str = ""
     screenshot: Path | None = None
     seconds: float = 0.0
@@ -156,9 +159,13 @@ def render_check(
     width: int = 1360,
     timeout: float = 60.0,
     chromium: str | None = None,
+    fragment: str = "",
+    actions: tuple[str, ...] = (),
 ) -> RenderResult:
     """Load ``html`` in headless Chromium (network disabled), wait for the charts, and report
-    what rendered; with ``screenshot``, save a full-page PNG there."""
+    what rendered; with ``screenshot``, save a full-page PNG there. ``fragment`` is appended to
+    the URL after ``#`` (the report's filters); each of ``actions`` is JavaScript run after the
+    page has drawn (set a filter, click a header), then the page is waited for again."""
     binary = chromium or find_chromium()
     started = time.monotonic()
     deadline = started + timeout
@@ -215,18 +222,26 @@ def render_check(
             deviceScaleFactor=1,
             mobile=False,
         )
-        pipe.call("Page.navigate", session, url=html.resolve().as_uri())
+        url = html.resolve().as_uri() + (f"#{fragment}" if fragment else "")
+        pipe.call("Page.navigate", session, url=url)
         pipe.wait_for("Page.loadEventFired")
-        state: dict = {}
-        while time.monotonic() < deadline:
-            value = pipe.call("Runtime.evaluate", session, expression=_PROBE, returnByValue=True)
-            state = json.loads(value["result"]["value"])
-            if state["done"]:
-                break
-            time.sleep(0.2)
-        else:
+
+        def settled(renders: int) -> dict:
+            while time.monotonic() < deadline:
+                value = pipe.call("Runtime.evaluate", session, expression=_PROBE, returnByValue=True)
+                state = json.loads(value["result"]["value"])
+                if state["done"] and state["renders"] >= renders:
+                    return state
+                time.sleep(0.2)
             raise ReachloopError(f"the report did not finish drawing its charts within {timeout:.0f}s")
-        result = RenderResult(charts=state["charts"], title=state["title"])
+
+        state = settled(0)
+        views = [state["view"]]
+        for action in actions:
+            pipe.call("Runtime.evaluate", session, expression=action, returnByValue=True)
+            state = settled(state["renders"] + 1)
+            views.append(state["view"])
+        result = RenderResult(charts=state["charts"], title=state["title"], views=views)
         result.console_errors = [f"page: {e}" for e in state["errors"]] + _console_errors(pipe.events)
         if screenshot is not None:
             seen = len(pipe.events)

@@ -40,6 +40,11 @@ class Chart:
     note: str = ""  # caveats: suppressed groups, excluded currencies …
     height: int = 380
     wide: bool = False  # spans the whole row
+    # The page filters that redraw this chart (reports.script has a view for it that fills the
+    # traces named by their ``meta``); with none, the chart always shows the whole publication
+    # and says so when a filter is set, giving ``unfiltered`` as the reason.
+    filters: tuple[str, ...] = ()
+    unfiltered: str = ""
 
 
 @dataclass
@@ -116,6 +121,7 @@ def reach_spread(rows: list[dict]) -> go.Figure:
                 mean=[r["mean"]],
                 marker_color=PAGE if is_page else EMPLOYEE,
                 boxpoints=False,
+                meta=r["author_type"],
                 hovertemplate=f"{r['shares']:,} shares<extra></extra>",
             )
         )
@@ -152,6 +158,7 @@ def reach_by_month(rows: list[dict]) -> go.Figure:
             name="Employee posts (median)",
             marker_color=EMPLOYEE,
             hovertemplate="%{y:.1%}",
+            meta="employee",
         ),
         secondary_y=False,
     )
@@ -162,6 +169,7 @@ def reach_by_month(rows: list[dict]) -> go.Figure:
             name="Page posts (median)",
             marker_color=PAGE,
             hovertemplate="%{y:.1%}",
+            meta="page",
         ),
         secondary_y=False,
     )
@@ -174,6 +182,7 @@ def reach_by_month(rows: list[dict]) -> go.Figure:
             connectgaps=True,
             line={"color": ACCENT, "width": 3},
             hovertemplate="×%{y:.1f}",
+            meta="multiplier",
         ),
         secondary_y=True,
     )
@@ -201,6 +210,7 @@ def reach_volume_by_month(rows: list[dict]) -> go.Figure:
             y=[r["employee_members_reached"] for r in rows],
             name="Reached by employee posts",
             marker_color=EMPLOYEE,
+            meta="employee",
         )
     )
     fig.add_trace(
@@ -209,6 +219,7 @@ def reach_volume_by_month(rows: list[dict]) -> go.Figure:
             y=[r["page_members_reached"] for r in rows],
             name="Reached by page posts",
             marker_color=PAGE,
+            meta="page",
         )
     )
     fig.add_trace(
@@ -218,6 +229,7 @@ def reach_volume_by_month(rows: list[dict]) -> go.Figure:
             name="Potential reach (Σ sharers' networks, an upper bound)",
             mode="lines+markers",
             line={"color": MUTED, "dash": "dot", "width": 2},
+            meta="potential",
         )
     )
     fig.update_yaxes(title_text="members", separatethousands=True)
@@ -244,6 +256,7 @@ def engagement_by_week(rows: list[dict]) -> go.Figure:
                 marker={"size": 5},
                 customdata=[[r["shares"], r["ctr"]] for r in sub],
                 hovertemplate="%{y:.1%} (CTR %{customdata[1]:.1%}, %{customdata[0]} posts)",
+                meta=f"{author_type}:engagement_rate",
             )
         )
         fig.add_trace(
@@ -255,6 +268,7 @@ def engagement_by_week(rows: list[dict]) -> go.Figure:
                 connectgaps=True,
                 line={"color": color, "width": 1.5, "dash": "dot"},
                 hoverinfo="skip",
+                meta=f"{author_type}:ctr",
             )
         )
     fig.update_yaxes(
@@ -274,6 +288,7 @@ def bubble_by_week(rows: list[dict]) -> go.Figure:
             y=[r["engagements"] - r["colleague_engagements"] for r in rows],
             name="Engagements from outside",
             marker_color="#cbd5e1",
+            meta="outside",
         ),
         secondary_y=False,
     )
@@ -283,6 +298,7 @@ def bubble_by_week(rows: list[dict]) -> go.Figure:
             y=[r["colleague_engagements"] for r in rows],
             name="Engagements from colleagues",
             marker_color="#94a3b8",
+            meta="colleague",
         ),
         secondary_y=False,
     )
@@ -294,6 +310,7 @@ def bubble_by_week(rows: list[dict]) -> go.Figure:
             mode="markers",
             marker={"size": 5, "color": ACCENT, "opacity": 0.35},
             hovertemplate="%{y:.0%}",
+            meta="share",
         ),
         secondary_y=True,
     )
@@ -306,6 +323,7 @@ def bubble_by_week(rows: list[dict]) -> go.Figure:
             connectgaps=True,
             line={"color": ACCENT, "width": 3},
             hovertemplate="%{y:.0%}",
+            meta="share_4w",
         ),
         secondary_y=True,
     )
@@ -407,6 +425,8 @@ def cadence(rows: list[dict]) -> go.Figure:
 
 
 def funnel(stages: list[tuple[str, int]]) -> go.Figure:
+    """Stages that narrow: each is a subset of the one before (a funnel that starts at shares
+    widened past 100%: a post gets several clicks)."""
     fig = go.Figure(
         go.Funnel(
             y=[s[0] for s in stages],
@@ -414,8 +434,9 @@ def funnel(stages: list[tuple[str, int]]) -> go.Figure:
             textinfo="value+percent previous",
             textposition="outside",
             cliponaxis=False,
-            marker={"color": [EMPLOYEE, "#0d9488", "#14b8a6", ACCENT, "#be123c"][: len(stages)]},
+            marker={"color": ["#0d9488", "#14b8a6", ACCENT, "#be123c"][: len(stages)]},
             connector={"line": {"color": "#e2e8f0"}},
+            meta="funnel",
         )
     )
     return _layout(fig, legend=False, hovermode="closest", margin={"l": 130, "r": 110, "t": 20, "b": 30})

@@ -18,6 +18,7 @@ import duckdb
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from reports import charts as ch
+from reports import dashboard
 from reports import queries as q
 from reports import sections as sec
 from reports.page import render_page
@@ -28,9 +29,11 @@ def default_output(settings: Settings) -> Path:
     return settings.home / "report.html"
 
 
-def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[sec.Kpi], list[ch.Section]]:
-    """KPI tiles and chart sections, from the marts this publication has."""
+def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[sec.Kpi], list[ch.Section], str]:
+    """KPI tiles, chart sections and the filters' data (JSON), from the marts this publication has."""
     marts = sec.Marts(con, q.published_tables(con), q.min_group_size())
+    data = dashboard.dashboard_data(marts.fetch, marts.tables, marts.min_group)
+    data["currency"] = marts.currency
     kpis: list[sec.Kpi] = []
     sections: list[ch.Section] = []
     # The page top to bottom (reports.registry); the KPI tiles follow the same order.
@@ -38,7 +41,7 @@ def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[sec.Kpi], list[
         tiles, section = build(marts)
         kpis += tiles
         sections.append(section)
-    return kpis, sections
+    return kpis, sections, dashboard.to_json(data)
 
 
 def build_report(settings: Settings, out: Path | None = None) -> Path:
@@ -50,7 +53,7 @@ def build_report(settings: Settings, out: Path | None = None) -> Path:
     with duckdb.connect(str(source), read_only=True) as con:
         con.execute("set timezone = 'UTC'")
         meta = q.fetch(con, q.PUBLICATION)[0] if "_publication" in q.published_tables(con) else {}
-        kpis, sections = build_sections(con)
+        kpis, sections, data = build_sections(con)
     published = meta.get("published_at")
     subtitle = (
         f"Employee advocacy, closed loop · publication {html.escape(str(meta.get('version', '?')))}"
@@ -70,6 +73,7 @@ def build_report(settings: Settings, out: Path | None = None) -> Path:
         kpis=kpis,
         sections=sections,
         footer=footer,
+        data=data,
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

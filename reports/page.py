@@ -1,4 +1,5 @@
-"""The HTML page: one file, plotly.js and the styles inlined, figures as JSON drawn on load."""
+"""The HTML page: one file, plotly.js, the styles, the script and the filters' data inlined;
+figures as JSON drawn on load (reports.script)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from reports.charts import Chart, Section
+from reports.script import SCRIPT
 
 CSS = """
 :root { --ink:#0f172a; --soft:#475569; --line:#e2e8f0; --bg:#f8fafc; --teal:#0f766e; --amber:#b45309; }
@@ -77,26 +79,38 @@ footer {
   padding: 0 40px 40px;
 }
 code { background: #f1f5f9; padding: 0 4px; border-radius: 4px; font-size: 12.5px; }
+.kpi .d { font-size: 12px; color: var(--soft); margin-top: 2px; min-height: 0; }
+.kpi .d.up { color: #15803d; } .kpi .d.down { color: #b91c1c; }
+.kpi .x, p.filters-note { color: #92400e; font-size: 12px; margin: 2px 0 0; }
+p.filters-note:empty, .kpi .x:empty, .kpi .d:empty { display: none; }
+form.filters { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: end; background: white;
+  border: 1px solid var(--line); border-radius: 12px; padding: 12px 16px; margin: 0 0 18px; font-size: 13px; }
+form.filters label { display: flex; flex-direction: column; color: var(--soft); gap: 2px; }
+form.filters select { font: inherit; padding: 4px 6px; border: 1px solid #cbd5e1; border-radius: 6px;
+  background: white; color: var(--ink); min-width: 130px; }
+form.filters button { font: inherit; padding: 5px 12px; border: 1px solid #cbd5e1; border-radius: 6px;
+  background: #f1f5f9; cursor: pointer; }
+form.filters .status { flex-basis: 100%; color: var(--soft); font-size: 12.5px; }
+.table-card { margin-top: 16px; } .table-card .scroll { max-height: 560px; overflow: auto; }
+.table-card th.sortable { cursor: pointer; user-select: none; position: sticky; top: 0; background: white; }
+.table-card th.sortable:hover { color: var(--teal); }
+td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; } td.muted { color: #94a3b8; }
 """
 
-# Draws every figure, then tells the world (tests, the --check option) that it is done.
-SCRIPT = """
-(function () {
-  const state = window.reachloopReport = { done: false, errors: [], drawn: 0 };
-  // No toolbar: it covered the legends. Drag still zooms, a double click resets.
-  const config = { displayModeBar: false, responsive: true };
-  const jobs = [];
-  document.querySelectorAll('[data-chart]').forEach(function (el) {
-    try {
-      const spec = JSON.parse(document.getElementById(el.id + '-spec').textContent);
-      jobs.push(Plotly.newPlot(el, spec.data, spec.layout, config).then(function () { state.drawn++; }));
-    } catch (e) { state.errors.push(el.id + ': ' + e); console.error(e); }
-  });
-  Promise.all(jobs).catch(function (e) { state.errors.push(String(e)); console.error(e); })
-    .finally(function () { state.done = true; });
-})();
+FILTER_BAR = """
+<form class="filters" id="filters" onsubmit="return false">
+  <label>from <select id="f-from"></select></label>
+  <label>to <select id="f-to"></select></label>
+  <label>department <select id="f-department"></select></label>
+  <label>network <select id="f-network"></select></label>
+  <label>campaign <select id="f-campaign"></select></label>
+  <button type="button" id="f-reset">Show everything</button>
+  <span class="status"><span id="filter-status"></span> Filters redraw every chart and KPI
+  they apply to; the department applies to employee posts (page posts stay as the baseline); a
+  chart or tile a filter cannot apply to says so. Changes compare with the period of the same
+  length just before.</span>
+</form>
 """
-
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
@@ -113,8 +127,9 @@ def _chart(chart: Chart, wide: bool) -> str:
     height = chart.figure.layout.height or chart.height
     return (
         f'<div class="card{" wide" if wide else ""}"><h3>{_esc(chart.title)}</h3>'
-        f'<p class="lede">{chart.lede}</p>{note}'
-        f'<div id="{chart.id}" data-chart style="height:{height}px"></div>'
+        f'<p class="lede">{chart.lede}</p>{note}<p class="filters-note"></p>'
+        f'<div id="{chart.id}" data-chart data-filters="{_esc(" ".join(chart.filters))}" '
+        f'data-unfiltered="{_esc(chart.unfiltered)}" style="height:{height}px"></div>'
         f'<script type="application/json" id="{chart.id}-spec">{_figure_json(chart)}</script></div>'
     )
 
@@ -132,14 +147,29 @@ def _section(section: Section) -> str:
     return head + f'<div class="grid">{body}</div>{section.html}</section>'
 
 
-def render_page(
-    *, title: str, subtitle: str, kpis: list[tuple[str, str, str]], sections: list[Section], footer: str
-) -> str:
-    kpi_html = "".join(
-        f'<div class="kpi"><div class="v">{_esc(v)}</div><div class="l">{_esc(label)}</div>'
-        f'<div class="h">{_esc(hint)}</div></div>'
-        for label, v, hint in kpis
+def _kpi(kpi: tuple[str, ...]) -> str:
+    label, value, hint = kpi[:3]
+    view = f' data-kpi="{_esc(kpi[3])}"' if len(kpi) > 3 else ' data-kpi=""'
+    return (
+        f'<div class="kpi"{view}><div class="v">{_esc(value)}</div><div class="l">{_esc(label)}</div>'
+        f'<div class="h">{_esc(hint)}</div><div class="d"></div><div class="x"></div></div>'
     )
+
+
+def render_page(
+    *,
+    title: str,
+    subtitle: str,
+    kpis: list[tuple[str, ...]],
+    sections: list[Section],
+    footer: str,
+    data: str = "",
+) -> str:
+    """The page; ``data`` is the filters' JSON (reports.dashboard.to_json), without it the page
+    has no filter bar and every figure shows the whole publication."""
+    kpi_html = "".join(_kpi(k) for k in kpis)
+    bar = FILTER_BAR if data else ""
+    data_html = f'<script type="application/json" id="report-data">{data}</script>' if data else ""
     nav = "".join(f'<a href="#{s.id}">{_esc(s.title)}</a>' for s in sections)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -151,10 +181,11 @@ def render_page(
 </head><body>
 <header><h1>{_esc(title)}</h1><p>{subtitle}</p></header>
 <nav>{nav}</nav>
-<main><div class="kpis">{kpi_html}</div>
+<main>{bar}<div class="kpis">{kpi_html}</div>
 {"".join(_section(s) for s in sections)}
 </main>
 <footer>{footer}</footer>
+{data_html}
 <script>{SCRIPT}</script>
 </body></html>
 """

@@ -295,6 +295,7 @@ REQUIRED_MARTS = {
     "cadence": ("mart_posting_cadence",),
     "funnel": ("mart_attribution_funnel", "fct_deals"),
     "attribution": ("mart_attribution_rollups", "mart_lead_to_deal_attribution", "fct_deals", "dim_contents"),
+    "tables": ("mart_reach_by_content", "mart_reach_by_employee"),
 }
 
 
@@ -305,3 +306,119 @@ def published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
             "select table_name from information_schema.tables where table_schema = 'main'"
         ).fetchall()
     }
+
+
+# --- the dashboard's filterable data ----------------------------------------------------------
+# Compact, already aggregated cells the page re-aggregates in the browser when a filter changes
+# (reports.dashboard). Dimensions: the day (UTC), author type, department, network, campaign.
+# A department is named only where mart_reach_by_department shows it (at least min_group_size
+# sharers); smaller ones and employees without a department are pooled under OTHER_DEPARTMENTS,
+# so that a filter can never single out a small group. Page posts have no department.
+
+OTHER_DEPARTMENTS = "Other departments"
+NO_CAMPAIGN = "(no campaign)"
+
+_SHARE_DIMENSIONS = """
+    select
+        s.share_id,
+        s.posted_at::date                                                   as day,
+        s.author_type,
+        case when s.author_type = 'page' then null
+             when d.is_suppressed = false then e.department
+             else '{other}' end                                             as department,
+        s.network,
+        coalesce(c.campaign, '{none}')                                      as campaign,
+        s.author_id,
+        dense_rank() over (order by s.author_id)                            as author_key
+    from fct_shares as s
+    left join dim_employees as e on s.author_type = 'employee' and e.employee_id = s.author_id
+    left join mart_reach_by_department as d on d.department is not distinct from e.department
+    left join dim_contents as c on c.content_id = s.content_id
+""".replace("{other}", OTHER_DEPARTMENTS).replace("{none}", NO_CAMPAIGN)
+
+# One cell per (day, author type, department, network, campaign): sums, and the reach ratios
+# themselves (sorted) so that medians and quantiles stay exact under any filter.
+SHARE_CELLS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select
+    dims.day, dims.author_type, dims.department, dims.network, dims.campaign,
+    count(*)                                        as shares,
+    list(distinct dims.author_key) filter (where dims.author_type = 'employee') as authors,
+    coalesce(sum(s.impressions), 0)                 as impressions,
+    coalesce(sum(s.interactions), 0)                as interactions,
+    coalesce(sum(s.clicks), 0)                      as clicks,
+    coalesce(sum(s.members_reached), 0)             as members_reached,
+    coalesce(sum(s.network_size), 0)                as potential_reach,
+    coalesce(list(s.reach_ratio order by s.reach_ratio)
+             filter (where s.reach_ratio is not null), [])  as reach_ratios
+from dims join fct_shares as s using (share_id)
+group by all
+order by all
+"""
+
+# Engagements by the day they happened, with the dimensions of the post they were on.
+ENGAGEMENT_CELLS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select
+    g.occurred_at::date                                         as day,
+    dims.author_type, dims.department, dims.network, dims.campaign,
+    count(*)                                                    as engagements,
+    count(*) filter (where g.is_known_actor)                    as known_actor,
+    count(*) filter (where g.is_colleague_actor)                as colleague_engagements
+from fct_engagements as g join dims using (share_id)
+group by all
+order by all
+"""
+
+# Sharers per department option: the pooled group is offered as a filter only when it is no
+# smaller than min_group_size itself.
+DEPARTMENT_OPTIONS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select department, count(distinct author_id) as sharers
+from dims
+where author_type = 'employee'
+group by department
+order by department = '{OTHER_DEPARTMENTS}', department
+"""
+
+# The funnel's months (posting month; clicks are exact sums, a lead who clicked posts of two
+# months counts in both, as in mart_attribution_funnel).
+FUNNEL_MONTHS = """
+select cast(month as date) as month, shares, human_clicks, bot_clicks, leads
+from mart_attribution_funnel
+order by 1
+"""
+
+# Every deal, with the posting months of the posts that touched it (empty when none did), so
+# the page counts each deal once for any period.
+DEAL_TOUCHES = """
+with touches as (
+    select distinct a.deal_id, date_trunc('month', coalesce(s.posted_at, a.touch_at))::date as month
+    from mart_lead_to_deal_attribution as a
+    left join fct_shares as s using (share_id)
+)
+select
+    d.status, d.currency, d.amount, d.is_attributed,
+    coalesce(list(t.month order by t.month) filter (where t.month is not null), []) as touch_months
+from fct_deals as d
+left join touches as t using (deal_id)
+group by d.deal_id, d.status, d.currency, d.amount, d.is_attributed
+order by d.deal_id
+"""
+
+EMPLOYEE_TABLE = """
+select
+    employee_id, department, shares, contents_shared, potential_reach, members_reached,
+    median_reach_ratio, interactions, median_engagement_rate, latest_share_at::date as latest_share
+from mart_reach_by_employee
+order by members_reached desc nulls last, employee_id
+"""
+
+CONTENT_TABLE = """
+select
+    content_id, title, topic, coalesce(campaign, '{none}') as campaign, employee_shares, page_shares,
+    sharers, potential_reach, members_reached, impressions, interactions,
+    interactions::double / nullif(impressions, 0) as engagement_rate
+from mart_reach_by_content
+order by members_reached desc nulls last, content_id
+""".replace("{none}", NO_CAMPAIGN)

@@ -26,4 +26,5 @@ SECTIONS: tuple[SectionBuilder, ...] = (
     sec.cadence,
     sec.funnel,
     sec.attribution,
+    sec.leaderboards,
 )

@@ -9,6 +9,7 @@ says what is missing instead of drawing empty figures.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -22,8 +23,13 @@ from reports.project import attribution_models
 TOP_CONTENT = 12
 TOP_OVERLAP = 15
 TOP_DEALS = 10
+TABLE_ROWS = 100
+ROLLUP_UNFILTERED = "mart_attribution_rollups credits revenue over the whole log"
 
-Kpi = tuple[str, str, str]  # label, value, hint
+# label, value, hint; optionally the id of the page's script function that recomputes the tile
+# for the filters (reports.script ``kpis``); a tile without one says it is not filtered.
+Kpi = tuple[str, str, str] | tuple[str, str, str, str]
+ALL_FILTERS = ("period", "department", "network", "campaign")
 
 
 @dataclass
@@ -85,16 +91,19 @@ def reach(m: Marts) -> tuple[list[Kpi], ch.Section]:
             f"employee {_pct(o['employee_median_reach_ratio'])} vs "
             f"page {_pct(o['page_median_reach_ratio'])} "
             "median reach",
+            "amplification",
         ),
         (
             "Employee posts",
             _num(o["employee_shares"]),
             f"by {_num(o['sharers'])} employees; {_num(o['page_shares'])} page posts",
+            "employee_posts",
         ),
         (
             "Members reached by employees",
             _num(o["employee_members_reached"]),
             "unique impressions where known",
+            "members_reached",
         ),
     ]
     months = m.fetch(q.REACH_BY_MONTH)
@@ -106,12 +115,14 @@ def reach(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Months without page posts have no multiplier.",
             ch.reach_by_month(months),
             wide=True,
+            filters=ALL_FILTERS,
         ),
         ch.Chart(
             "chart-reach-spread",
             "Reach ratio: employee posts vs page posts",
             "Spread of reach ratios over all posts; the shaded band is a page's typical reach.",
             ch.reach_spread(m.fetch(q.REACH_RATIO_SPREAD)),
+            filters=ALL_FILTERS,
         ),
         ch.Chart(
             "chart-reach-volume",
@@ -119,6 +130,7 @@ def reach(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Members actually reached each month, against the vendors' “potential reach” "
             "(Σ of the sharers' network sizes): potential reach is an upper bound, not an audience.",
             ch.reach_volume_by_month(months),
+            filters=ALL_FILTERS,
         ),
     ]
     return kpis, section
@@ -143,6 +155,7 @@ def engagement(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Click-through lift, employee ÷ page",
             f"×{ratio:.1f}" if ratio else "–",
             f"CTR {_pct(emp.get('ctr'))} vs {_pct(page.get('ctr'))}; reference ≈ ×2",
+            "ctr_lift",
         )
     ]
     section.charts = [
@@ -152,6 +165,7 @@ def engagement(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Solid: engagement rate; dotted: click-through rate. Hover for the number of posts.",
             ch.engagement_by_week(m.fetch(q.ENGAGEMENT_BY_WEEK)),
             height=400,
+            filters=ALL_FILTERS,
         ),
     ]
     return kpis, section
@@ -172,7 +186,14 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
     overall = (
         m.fetch(q.BUBBLE_OVERALL)[0]["colleague_share"] if "mart_engagement_bubble" in m.tables else None
     )
-    kpis = [("Colleague share of engagement", _pct(overall, 0), "on employee posts; lower is healthier")]
+    kpis = [
+        (
+            "Colleague share of engagement",
+            _pct(overall, 0),
+            "on employee posts; lower is healthier",
+            "colleague_share",
+        )
+    ]
     section.charts = [
         ch.Chart(
             "chart-bubble-week",
@@ -181,6 +202,7 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "of engagements with a known actor over the last 4 weeks (dots: that week alone).",
             ch.bubble_by_week(m.fetch(q.BUBBLE_BY_WEEK)),
             wide=True,
+            filters=ALL_FILTERS,
         ),
         ch.Chart(
             "chart-overlap-content",
@@ -190,6 +212,7 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "overlap ratio.",
             ch.overlap_by_content(m.fetch(q.OVERLAP_BY_CONTENT, {"limit": TOP_OVERLAP})),
             wide=True,
+            unfiltered="mart_bubble_overlap is per content item over the whole log",
         ),
     ]
     return kpis, section
@@ -214,6 +237,7 @@ def cadence(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Reach ratio by posting cadence",
             "Bars: median reach ratio; whiskers: 25th–75th percentile.",
             ch.cadence(rows),
+            unfiltered="its buckets are suppressed by distinct employees, counted over the whole log",
             note=(
                 f"{suppressed} bucket(s) with fewer than {m.min_group} employees are suppressed "
                 "(min_group_size)."
@@ -238,32 +262,41 @@ def funnel(m: Marts) -> tuple[list[Kpi], ch.Section]:
     f = m.fetch(q.FUNNEL)[0]
     currency = m.currency
     won = m.currencies[0] if m.currencies else None
+    others = [
+        _money(c["won_revenue_touched"], c["currency"])
+        for c in sorted(m.currencies[1:], key=lambda c: c["currency"])
+        if c["won_revenue_touched"]
+    ]
     kpis = [
         (
             "Won revenue touched by posts",
             _money(won["won_revenue_touched"], currency) if won else "–",
-            f"{_num(f['won_deals'])} won deals of {_num(f['touched_deals'])} touched",
+            f"{_num(f['won_deals'])} won deals of {_num(f['touched_deals'])} touched"
+            + (f"; also {', '.join(others)} (never added up)" if others else ""),
+            "won_revenue",
         )
     ]
     section.charts = [
         ch.Chart(
             "chart-funnel",
-            "Funnel: shares → clicks → leads → deals → won",
-            f"Each stage with its share of the stage before. {_num(f['bot_clicks'])} bot clicks are not "
-            f"counted; {_num(f['deals'] - f['touched_deals'])} of {_num(f['deals'])} deals had no post "
+            "Funnel: clicks → leads → deals → won",
+            f"Each stage with its share of the stage before, for posts of the period: {_num(f['shares'])} "
+            f"shares brought {_num(f['human_clicks'])} human clicks ({_num(f['bot_clicks'])} bot clicks are "
+            f"not counted); {_num(f['deals'] - f['touched_deals'])} of {_num(f['deals'])} deals had no post "
             "touch. Leads are summed over posting months (a lead who clicked posts of two months counts "
-            "in both).",
+            "in both); a deal counts once.",
             ch.funnel(
                 [
-                    ("Shares", f["shares"]),
                     ("Human clicks", f["human_clicks"]),
                     ("Leads", f["leads"]),
                     ("Deals touched", f["touched_deals"]),
                     ("Won deals", f["won_deals"]),
                 ]
             ),
+            filters=("period",),
+            unfiltered="mart_attribution_funnel is by month only",
             note=(
-                f"Won revenue of touched deals: {_money(won['won_revenue_touched'], currency)} of "
+                f"Won revenue of touched deals, whole log: {_money(won['won_revenue_touched'], currency)} of "
                 f"{_money(won['won_revenue'], currency)} won in total."
                 if won
                 else ""
@@ -300,6 +333,7 @@ def attribution(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "contacts), sized by linear credit; ◆ the deal's creation; ★ its close.",
             ch.deal_paths(_deal_rows(deals), [r for r in deals if r["model"] == "linear"]),
             wide=True,
+            unfiltered="the biggest deals of the whole log",
         ),
     ]
     section.html = _deals_table(deals, order)
@@ -333,6 +367,7 @@ def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
             height=max(420, 16 * len(order) * len({r["content"] for r in rows})),
         ),
         note=" ".join(filter(None, [currency_note, unattributed_note])),
+        unfiltered=ROLLUP_UNFILTERED,
     )
 
 
@@ -352,6 +387,7 @@ def _revenue_by_department(m: Marts, order: list[str]) -> ch.Chart:
             m.currency,
             height=max(360, 16 * len(order) * max(shown, 1) + 120),
         ),
+        unfiltered=ROLLUP_UNFILTERED,
         note=(
             f"Suppressed (fewer than {m.min_group} credited employees, min_group_size): "
             f"{html.escape(', '.join(hidden))}."
@@ -406,4 +442,84 @@ def _deals_table(rows: list[dict], models: list[str]) -> str:
         "<code>reachloop trace DEAL_ID</code> shows the full journey.</p>"
         f"<table><thead><tr><th class='num'>#</th><th>deal</th><th>status</th><th class='num'>amount</th>"
         f"<th>path</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def leaderboards(m: Marts) -> tuple[list[Kpi], ch.Section]:
+    """Sortable per-content and per-employee tables; the page's script fills them from the
+    dashboard data (reports.dashboard), so a click on a column sorts without a round trip."""
+    section = ch.Section(
+        "tables",
+        "Content and employees",
+        "Every content item and every employee who shared, over the whole log: click a column to sort. "
+        "Employees appear by pseudonymous id only; their department is shown only where at least "
+        f"{m.min_group} employees of it shared (<code>min_group_size</code>, as in "
+        "<code>mart_reach_by_employee</code>).",
+        missing=m.missing("tables"),
+    )
+    if section.missing:
+        return [], section
+    section.html = "".join(
+        [
+            _table_card(
+                "contents",
+                "Content items",
+                "From <code>mart_reach_by_content</code>. Filtered by campaign; the other filters do not "
+                "apply (the mart is per item over the whole log).",
+                [
+                    ("title", "content", "text"),
+                    ("campaign", "campaign", "text"),
+                    ("topic", "topic", "text"),
+                    ("sharers", "sharers", "num"),
+                    ("employee_shares", "employee posts", "num"),
+                    ("page_shares", "page posts", "num"),
+                    ("members_reached", "members reached", "num"),
+                    ("potential_reach", "potential reach", "num"),
+                    ("impressions", "impressions", "num"),
+                    ("engagement_rate", "engagement rate", "pct"),
+                ],
+                sort="members_reached",
+                filter_by=("campaign", "campaign"),
+            ),
+            _table_card(
+                "employees",
+                "Employees",
+                "From <code>mart_reach_by_employee</code>. Filtered by department (an employee whose "
+                "department is not shown appears only without that filter); the other filters do not apply.",
+                [
+                    ("employee_id", "employee (pseudonymous)", "id"),
+                    ("department", "department", "text"),
+                    ("shares", "posts", "num"),
+                    ("contents_shared", "items shared", "num"),
+                    ("members_reached", "members reached", "num"),
+                    ("potential_reach", "potential reach", "num"),
+                    ("median_reach_ratio", "median reach ratio", "pct"),
+                    ("interactions", "interactions", "num"),
+                    ("median_engagement_rate", "median engagement rate", "pct"),
+                    ("latest_share", "latest post", "text"),
+                ],
+                sort="members_reached",
+                filter_by=("department", "department"),
+            ),
+        ]
+    )
+    return [], section
+
+
+def _table_card(
+    key: str,
+    title: str,
+    lede: str,
+    columns: list[tuple[str, str, str]],
+    *,
+    sort: str,
+    filter_by: tuple[str, str],
+) -> str:
+    """An empty table the page's script fills and sorts: columns are (column, label, kind)."""
+    return (
+        f"<div class='card wide table-card' data-table='{key}' data-sort='{sort}' data-limit='{TABLE_ROWS}' "
+        f"data-filter='{filter_by[0]}' data-filter-column='{filter_by[1]}' "
+        f"data-columns='{html.escape(json.dumps(columns), quote=True)}'>"
+        f"<h3>{html.escape(title)}</h3><p class='lede'>{lede}</p><p class='count lede'></p>"
+        "<div class='scroll'><table></table></div></div>"
     )

@@ -3,9 +3,14 @@ a screenshot kept as an artifact; and the report's privacy rule (small groups su
 
 from __future__ import annotations
 
+import html
+import json
+import math
 import re
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import duckdb
 import pytest
@@ -99,3 +104,120 @@ def test_group_figures_stay_suppressed(published: Settings) -> None:
         assert r["is_suppressed"] == (r["employees"] < min_group)
         if r["is_suppressed"]:
             assert r["median_reach_ratio"] is None and r["p25"] is None and r["p75"] is None
+
+
+# --- the dashboard: filters recompute KPIs and charts in the page -----------------------------
+
+FILTERABLE = {"chart-reach-month", "chart-reach-spread", "chart-reach-volume", "chart-engagement-week",
+              "chart-bubble-week", "chart-funnel"}
+
+
+def _summary(spec: dict) -> tuple[int, float]:
+    """Values drawn and their sum, as the page's script counts them (reports.script summary)."""
+    n, total = 0, 0.0
+    for t in spec["data"]:
+        if t.get("type") == "box":
+            values = t.get("median")
+        elif t.get("type") == "funnel" or t.get("orientation") == "h":
+            values = t.get("x")
+        else:
+            values = t.get("y")
+        for v in values or []:
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+                n, total = n + 1, total + v
+    return n, total
+
+
+def _select(element: str, value: str) -> str:
+    return (f"(() => {{ const s = document.getElementById('{element}'); s.value = '{value}'; "
+            "s.dispatchEvent(new Event('change', {bubbles: true})); })()")
+
+
+def _employee_posts(con: duckdb.DuckDBPyConnection, where: str, params: list) -> int:
+    """Employee posts counted straight from fct_shares, independently of the report's cells."""
+    return con.execute(
+        "select count(*) from fct_shares s join dim_employees e on e.employee_id = s.author_id "
+        "left join dim_contents c using (content_id) "
+        f"where s.author_type = 'employee' and {where}", params
+    ).fetchone()[0]
+
+
+def _data(page: str) -> dict:
+    return json.loads(re.search(r'id="report-data">(.*?)</script>', page).group(1).replace("<\\/", "</"))
+
+
+def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chromium: str) -> None:
+    page = report.read_text(encoding="utf-8")
+    data = _data(page)
+    department = data["department_options"][0]
+    months = sorted({(date(1970, 1, 1) + timedelta(days=d)).isoformat()[:7] for d in data["shares"]["day"]})
+    i = len(months) // 2
+    first, last, previous = months[i], months[i + 1], [months[i - 2], months[i - 1]]
+    result = render_check(report, chromium=chromium, actions=(
+        _select("f-department", department),
+        f"location.hash = '{urlencode({'from': first, 'to': last, 'department': department})}'",
+    ))
+    assert not result.console_errors, result.console_errors
+    everything, by_department, by_period = result.views
+
+    # Unfiltered, the page's own arithmetic gives exactly what Python drew from the marts.
+    tiles = re.findall(r'data-kpi="([a-z_]+)"><div class="v">([^<]*)</div><div class="l">[^<]*</div>'
+                       r'<div class="h">([^<]*)</div>', page)
+    assert len(tiles) == 6
+    for kpi, value, hint in tiles:
+        assert everything["kpis"][kpi]["value"] == html.unescape(value), kpi
+        assert everything["kpis"][kpi]["hint"] == html.unescape(hint), kpi
+    for chart, spec in re.findall(r'id="(chart-[a-z-]+)-spec">(.*?)</script>', page):
+        n, total = _summary(json.loads(spec.replace("<\\/", "</")))
+        drawn = everything["charts"][chart]
+        assert drawn["values"] == n and drawn["sum"] == pytest.approx(total, rel=1e-9), chart
+
+    month = "strftime(s.posted_at, '%Y-%m')"
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        con.execute("set timezone = 'UTC'")
+        in_department = _employee_posts(con, "e.department = ?", [department])
+        where = f"{month} between ? and ? and e.department = ?"
+        now = _employee_posts(con, where, [first, last, department])
+        before = _employee_posts(con, where, [*previous, department])
+
+    # A department: the KPI and the charts change, to the count SQL gives.
+    assert by_department["active"] == ["department"]
+    assert by_department["kpis"]["employee_posts"]["value"] == f"{in_department:,}"
+    assert in_department < int(everything["kpis"]["employee_posts"]["value"].replace(",", ""))
+    for chart in ("chart-reach-volume", "chart-engagement-week", "chart-bubble-week"):
+        assert by_department["charts"][chart] != everything["charts"][chart], chart
+    # What a filter cannot apply to says so.
+    assert by_department["notes"]["chart-funnel"].startswith("Not filtered by department")
+    assert by_department["notes"]["chart-cadence"].startswith("Not filtered by department")
+    assert by_department["notes"]["chart-reach-month"] == ""
+    assert by_department["kpis"]["won_revenue"]["note"] == "not filtered by department"
+    assert by_department["tables"]["employees"]["rows"] < everything["tables"]["employees"]["rows"]
+
+    # A period (set through the URL): counts and the change against the two months before.
+    assert by_period["filters"]["from"] == first and by_period["filters"]["department"] == department
+    posts = by_period["kpis"]["employee_posts"]
+    assert posts["value"] == f"{now:,}"
+    arrow = "▲" if now >= before else "▼"
+    assert posts["change"].startswith(f"{arrow} {abs(100 * (now / before - 1)):.0f}% vs "), posts
+    assert by_period["charts"]["chart-funnel"]["sum"] < everything["charts"]["chart-funnel"]["sum"]
+    assert by_period["charts"]["chart-reach-month"]["values"] < everything["charts"]["chart-reach-month"]["values"]
+
+
+def test_dashboard_data_never_names_a_small_department(report: Path, published: Settings) -> None:
+    """The filters' data names a department only where mart_reach_by_department does; the rest
+    are pooled (and the pool is a filter option only when it is not small itself); every share
+    is in the cells exactly once."""
+    data = _data(report.read_text(encoding="utf-8"))
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        shown = {r[0] for r in con.execute(
+            "select department from mart_reach_by_department where not is_suppressed").fetchall()}
+        pooled_sharers, shares = con.execute(
+            "select count(distinct s.author_id) filter (where s.author_type = 'employee' and d.department is null), "
+            "count(*) from fct_shares s left join dim_employees e on e.employee_id = s.author_id "
+            "left join mart_reach_by_department d on d.department = e.department and not d.is_suppressed"
+        ).fetchone()
+    assert set(data["dims"]["department"]) <= shown | {q.OTHER_DEPARTMENTS}
+    assert set(data["department_options"]) - {q.OTHER_DEPARTMENTS} <= shown
+    assert (q.OTHER_DEPARTMENTS in data["department_options"]) == (pooled_sharers >= q.min_group_size())
+    assert sum(data["shares"]["shares"]) == shares
+    assert sum(len(r) for r in data["shares"]["reach_ratios"]) <= shares

@@ -1,0 +1,454 @@
+"""The report page's script: draws the figures, and re-aggregates the embedded cells when a filter
+changes (plain JavaScript, no library besides the inlined plotly.js).
+
+Python draws every figure once, with all the data (reports.charts): its look (colours, axes,
+hover text) stays Python's. A chart the filters apply to names its data series with the trace
+``meta`` key; here a *view* per chart recomputes those series from the cells in the page's JSON
+(reports.dashboard) for the current filters, and ``Plotly.react`` redraws it. KPI tiles work the
+same way, with the change against the previous period of the same length.
+
+The filters live in the URL hash (``#from=2025-03&to=2025-05&department=Sales&network=linkedin
+&campaign=q3-pipeline``): a filtered view can be bookmarked and sent, and the tests set it.
+``window.reachloopReport`` tells the world when drawing is done and what is shown (``view``).
+"""
+
+SCRIPT = r"""
+(function () {
+  'use strict';
+  const state = window.reachloopReport = { done: false, errors: [], drawn: 0, renders: 0, view: {} };
+  // No toolbar: it covered the legends. Drag still zooms, a double click resets.
+  const config = { displayModeBar: false, responsive: true };
+  const dataEl = document.getElementById('report-data');
+  const D = dataEl ? JSON.parse(dataEl.textContent) : null;
+  const FILTERS = ['period', 'department', 'network', 'campaign'];
+  const base = {};   // chart id -> the figure as Python drew it
+  const charts = Array.from(document.querySelectorAll('[data-chart]'));
+  charts.forEach(function (el) {
+    try { base[el.id] = JSON.parse(document.getElementById(el.id + '-spec').textContent); }
+    catch (e) { state.errors.push(el.id + ': ' + e); console.error(e); }
+  });
+
+  // ---- small helpers ------------------------------------------------------------------------
+  const DAY = 86400000;
+  function isoDay(d) { return new Date(d * DAY).toISOString().slice(0, 10); }
+  function monthOf(d) { return isoDay(d).slice(0, 7); }
+  function weekOf(d) { const w = new Date(d * DAY).getUTCDay(); return isoDay(d - ((w + 6) % 7)); }
+  function sum(a) { let s = 0; for (const x of a) s += x; return s; }
+  function ratio(a, b) { return b ? a / b : null; }
+  function quantile(sorted, p) {   // continuous, as DuckDB's quantile_cont and median
+    if (!sorted.length) return null;
+    const pos = (sorted.length - 1) * p, lo = Math.floor(pos), hi = Math.ceil(pos);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  }
+  function sorted(lists) { const out = [].concat.apply([], lists); out.sort(function (a, b) { return a - b; }); return out; }
+  function fmtNum(x) { return x == null ? '–' : Math.round(x).toLocaleString('en-US'); }
+  function fmtPct(x, digits) { return x == null ? '–' : (100 * x).toFixed(digits == null ? 1 : digits) + '%'; }
+  function fmtMoney(x, cur) { return x == null ? '–' : fmtNum(x) + ' ' + cur; }
+  function monthLabel(m) {
+    return new Date(m + '-01T00:00:00Z').toLocaleString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  }
+  function addMonths(m, k) {
+    const d = new Date(m + '-01T00:00:00Z'); d.setUTCMonth(d.getUTCMonth() + k); return d.toISOString().slice(0, 7);
+  }
+  function monthsBetween(a, b) {
+    return (+b.slice(0, 4) - +a.slice(0, 4)) * 12 + (+b.slice(5, 7) - +a.slice(5, 7));
+  }
+
+  // ---- filters ------------------------------------------------------------------------------
+  const filter = { from: '', to: '', department: '', network: '', campaign: '' };
+  const months = [];
+  if (D && D.shares) {
+    const seen = new Set(D.shares.day.map(monthOf));
+    if (D.engagements) D.engagements.day.forEach(function (d) { seen.add(monthOf(d)); });
+    Array.from(seen).sort().forEach(function (m) { months.push(m); });
+  }
+  function readHash() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    filter.from = months.includes(p.get('from')) ? p.get('from') : '';
+    filter.to = months.includes(p.get('to')) ? p.get('to') : '';
+    if (filter.from && filter.to && filter.from > filter.to) { const t = filter.from; filter.from = filter.to; filter.to = t; }
+    filter.department = (D.department_options || []).includes(p.get('department')) ? p.get('department') : '';
+    filter.network = D.dims.network.includes(p.get('network')) ? p.get('network') : '';
+    filter.campaign = D.dims.campaign.includes(p.get('campaign')) ? p.get('campaign') : '';
+  }
+  function writeHash() {
+    const p = new URLSearchParams();
+    Object.keys(filter).forEach(function (k) { if (filter[k]) p.set(k, filter[k]); });
+    const hash = p.toString();
+    history.replaceState(null, '', hash ? '#' + hash : location.pathname + location.search);
+  }
+  function active() {   // the filters set, by name (the period counts once)
+    const out = [];
+    if (filter.from || filter.to) out.push('period');
+    ['department', 'network', 'campaign'].forEach(function (k) { if (filter[k]) out.push(k); });
+    return out;
+  }
+  function period() {   // [first month, last month] of the current period, null for everything
+    if (!filter.from && !filter.to) return null;
+    return [filter.from || months[0], filter.to || months[months.length - 1]];
+  }
+  function previous(p) {   // the period of the same length just before
+    if (!p) return null;
+    const n = monthsBetween(p[0], p[1]) + 1;
+    return [addMonths(p[0], -n), addMonths(p[0], -1)];
+  }
+  function periodText(p) { return p[0] === p[1] ? monthLabel(p[0]) : monthLabel(p[0]) + '–' + monthLabel(p[1]); }
+
+  // The cells of one table (shares or engagements) that pass the filters for period ``p``.
+  // The department applies to employee posts; page posts stay in as the baseline they are.
+  function pick(cells, p) {
+    const dims = D.dims, out = [];
+    const dep = filter.department ? dims.department.indexOf(filter.department) : -1;
+    const net = filter.network ? dims.network.indexOf(filter.network) : -1;
+    const camp = filter.campaign ? dims.campaign.indexOf(filter.campaign) : -1;
+    const page = dims.author_type.indexOf('page');
+    for (let i = 0; i < cells.day.length; i++) {
+      if (p) { const m = monthOf(cells.day[i]); if (m < p[0] || m > p[1]) continue; }
+      if (net >= 0 && cells.network[i] !== net) continue;
+      if (camp >= 0 && cells.campaign[i] !== camp) continue;
+      if (dep >= 0 && cells.author_type[i] !== page && cells.department[i] !== dep) continue;
+      out.push(i);
+    }
+    return out;
+  }
+  function authorType(cells, i) { return D.dims.author_type[cells.author_type[i]]; }
+
+  // Sums of the share cells ``idx`` by author type (and by ``keyOf(day)`` when given).
+  function shareTotals(idx, keyOf) {
+    const c = D.shares, groups = {};
+    idx.forEach(function (i) {
+      const key = (keyOf ? keyOf(c.day[i]) : '') + '|' + authorType(c, i);
+      const g = groups[key] || (groups[key] = { shares: 0, impressions: 0, interactions: 0, clicks: 0,
+        members_reached: 0, potential_reach: 0, ratios: [], authors: new Set() });
+      ['shares', 'impressions', 'interactions', 'clicks', 'members_reached', 'potential_reach']
+        .forEach(function (k) { g[k] += c[k][i]; });
+      g.ratios.push(c.reach_ratios[i]);
+      c.authors[i].forEach(function (a) { g.authors.add(a); });
+    });
+    Object.keys(groups).forEach(function (k) { groups[k].ratios = sorted(groups[k].ratios); });
+    return groups;
+  }
+  function engagementTotals(idx, keyOf, onlyType) {
+    const c = D.engagements, groups = {};
+    idx.forEach(function (i) {
+      if (onlyType && authorType(c, i) !== onlyType) return;
+      const key = keyOf ? keyOf(c.day[i]) : '';
+      const g = groups[key] || (groups[key] = { engagements: 0, known: 0, colleague: 0 });
+      g.engagements += c.engagements[i]; g.known += c.known_actor[i]; g.colleague += c.colleague_engagements[i];
+    });
+    return groups;
+  }
+  const EMPTY = { shares: 0, impressions: 0, interactions: 0, clicks: 0, members_reached: 0, potential_reach: 0,
+                  ratios: [], authors: new Set() };
+  function get(groups, key) { return groups[key] || EMPTY; }
+
+  // Deals touched by posts of period p (a deal once however many of its touches fall in it).
+  function dealsIn(p) {
+    const d = D.deals, out = { touched: 0, won: 0, revenue: {}, untouched: 0, all: 0 };
+    for (let i = 0; i < d.status.length; i++) {
+      const ms = d.touch_months[i].map(function (m) { return m.slice(0, 7); });
+      const inPeriod = p ? ms.some(function (m) { return m >= p[0] && m <= p[1]; }) : ms.length > 0;
+      if (!p) { out.all++; if (!d.is_attributed[i]) out.untouched++; }
+      if (!inPeriod) continue;
+      out.touched++;
+      if (d.status[i] === 'won') {
+        out.won++;
+        out.revenue[d.currency[i]] = (out.revenue[d.currency[i]] || 0) + (d.amount[i] || 0);
+      }
+    }
+    return out;
+  }
+
+  // ---- KPI tiles: id -> function(period) -> {value, hint, number, kind} ----------------------
+  const kpis = {
+    amplification: function (p) {
+      const t = shareTotals(pick(D.shares, p));
+      const e = quantile(get(t, '|employee').ratios, 0.5), g = quantile(get(t, '|page').ratios, 0.5);
+      const x = e != null && g ? e / g : null;
+      return { number: x, kind: 'ratio', value: x == null ? '–' : '×' + x.toFixed(1),
+               hint: 'employee ' + fmtPct(e) + ' vs page ' + fmtPct(g) + ' median reach' };
+    },
+    employee_posts: function (p) {
+      const t = shareTotals(pick(D.shares, p)), e = get(t, '|employee'), g = get(t, '|page');
+      return { number: e.shares, kind: 'count', value: fmtNum(e.shares),
+               hint: 'by ' + fmtNum(e.authors.size) + ' employees; ' + fmtNum(g.shares) + ' page posts' };
+    },
+    members_reached: function (p) {
+      const e = get(shareTotals(pick(D.shares, p)), '|employee');
+      return { number: e.members_reached, kind: 'count', value: fmtNum(e.members_reached),
+               hint: 'unique impressions where known' };
+    },
+    ctr_lift: function (p) {
+      const t = shareTotals(pick(D.shares, p)), e = get(t, '|employee'), g = get(t, '|page');
+      const ce = ratio(e.clicks, e.impressions), cg = ratio(g.clicks, g.impressions);
+      const x = ce && cg ? ce / cg : null;
+      return { number: x, kind: 'ratio', value: x ? '×' + x.toFixed(1) : '–',
+               hint: 'CTR ' + fmtPct(ce) + ' vs ' + fmtPct(cg) + '; reference ≈ ×2' };
+    },
+    colleague_share: function (p) {
+      const g = engagementTotals(pick(D.engagements, p), null, 'employee')[''] || { known: 0, colleague: 0 };
+      const x = ratio(g.colleague, g.known);
+      return { number: x, kind: 'share', value: fmtPct(x, 0), hint: 'on employee posts; lower is healthier' };
+    },
+    won_revenue: function (p) {
+      const d = dealsIn(p), cur = D.currency;
+      const others = Object.keys(d.revenue).filter(function (c) { return c !== cur; }).sort()
+        .map(function (c) { return fmtMoney(d.revenue[c], c); });
+      return { number: cur ? (d.revenue[cur] || 0) : null, kind: 'count',
+               value: cur ? fmtMoney(d.revenue[cur] || 0, cur) : '–',
+               hint: fmtNum(d.won) + ' won deals of ' + fmtNum(d.touched) + ' touched' +
+                     (others.length ? '; also ' + others.join(', ') + ' (never added up)' : '') };
+    },
+  };
+  const KPI_FILTERS = { won_revenue: ['period'] };
+  function change(now, before, kind) {
+    if (now == null || before == null) return null;
+    if (kind === 'share') { const pp = 100 * (now - before); return (pp >= 0 ? '+' : '−') + Math.abs(pp).toFixed(1) + ' pts'; }
+    if (!before) return now ? 'up from 0' : 'no change';
+    const r = now / before - 1;
+    return (r >= 0 ? '▲ ' : '▼ ') + Math.abs(100 * r).toFixed(0) + '%';
+  }
+
+  // ---- chart views: id -> function() -> {meta key -> trace fields} ---------------------------
+  function monthly(p) {
+    const t = shareTotals(pick(D.shares, p), monthOf);
+    const ms = Array.from(new Set(Object.keys(t).map(function (k) { return k.split('|')[0]; }))).sort();
+    return { t: t, ms: ms, x: ms.map(function (m) { return m + '-01'; }) };
+  }
+  const views = {
+    'chart-reach-month': function (p) {
+      const m = monthly(p);
+      const e = m.ms.map(function (k) { return quantile(get(m.t, k + '|employee').ratios, 0.5); });
+      const g = m.ms.map(function (k) { return quantile(get(m.t, k + '|page').ratios, 0.5); });
+      return {
+        employee: { x: m.x, y: e }, page: { x: m.x, y: g },
+        multiplier: { x: m.x, y: e.map(function (v, i) { return v != null && g[i] ? v / g[i] : null; }) },
+      };
+    },
+    'chart-reach-volume': function (p) {
+      const m = monthly(p);
+      function col(type, k) {   // null for a month without posts of that type, as in the mart
+        return m.ms.map(function (x) { const g = m.t[x + '|' + type]; return g ? g[k] : null; });
+      }
+      return { employee: { x: m.x, y: col('employee', 'members_reached') },
+               page: { x: m.x, y: col('page', 'members_reached') },
+               potential: { x: m.x, y: col('employee', 'potential_reach') } };
+    },
+    'chart-reach-spread': function (p) {
+      const t = shareTotals(pick(D.shares, p)), out = {};
+      ['employee', 'page'].forEach(function (type) {
+        const r = get(t, '|' + type).ratios;
+        out[type] = r.length ? {
+          q1: [quantile(r, 0.25)], median: [quantile(r, 0.5)], q3: [quantile(r, 0.75)],
+          lowerfence: [quantile(r, 0.05)], upperfence: [quantile(r, 0.95)], mean: [sum(r) / r.length],
+          y: [type], hovertemplate: r.length.toLocaleString('en-US') + ' shares<extra></extra>',
+        } : { q1: [], median: [], q3: [], lowerfence: [], upperfence: [], mean: [], y: [] };
+      });
+      return out;
+    },
+    'chart-engagement-week': function (p) {
+      const t = shareTotals(pick(D.shares, p), weekOf), out = {};
+      const ws = Array.from(new Set(Object.keys(t).map(function (k) { return k.split('|')[0]; }))).sort();
+      ['employee', 'page'].forEach(function (type) {
+        const w = ws.filter(function (k) { return t[k + '|' + type]; }), g = w.map(function (k) { return t[k + '|' + type]; });
+        const er = g.map(function (x) { return ratio(x.interactions, x.impressions); });
+        const ctr = g.map(function (x) { return ratio(x.clicks, x.impressions); });
+        out[type + ':engagement_rate'] = { x: w, y: er, customdata: g.map(function (x, i) { return [x.shares, ctr[i]]; }) };
+        out[type + ':ctr'] = { x: w, y: ctr };
+      });
+      return out;
+    },
+    'chart-bubble-week': function (p) {
+      const t = engagementTotals(pick(D.engagements, p), weekOf), ws = Object.keys(t).sort();
+      const g = ws.map(function (w) { return t[w]; });
+      const rolling = ws.map(function (w, i) {   // the 4 weeks ending with this one: ratio of sums
+        let c = 0, k = 0;
+        for (let j = i; j >= 0 && (Date.parse(w) - Date.parse(ws[j])) <= 21 * DAY; j--) { c += g[j].colleague; k += g[j].known; }
+        return ratio(c, k);
+      });
+      return { outside: { x: ws, y: g.map(function (x) { return x.engagements - x.colleague; }) },
+               colleague: { x: ws, y: g.map(function (x) { return x.colleague; }) },
+               share: { x: ws, y: g.map(function (x) { return ratio(x.colleague, x.known); }) },
+               share_4w: { x: ws, y: rolling } };
+    },
+    'chart-funnel': function (p) {
+      const f = D.funnel, d = dealsIn(p);
+      let clicks = 0, leads = 0;
+      f.month.forEach(function (m, i) {
+        const k = m.slice(0, 7);
+        if (p && (k < p[0] || k > p[1])) return;
+        clicks += f.human_clicks[i]; leads += f.leads[i];
+      });
+      return { funnel: { x: [clicks, leads, d.touched, d.won] } };
+    },
+  };
+  const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'] };
+
+  // ---- drawing --------------------------------------------------------------------------------
+  function figure(id, p) {
+    const spec = JSON.parse(JSON.stringify(base[id]));
+    const series = views[id](p);
+    let points = 0;
+    spec.data.forEach(function (trace) {
+      if (!trace.meta || !(trace.meta in series)) return;
+      Object.assign(trace, series[trace.meta]);
+      points += (trace.x || trace.y || []).length;
+    });
+    spec.layout.annotations = (spec.layout.annotations || []).filter(function (a) { return a.name !== 'empty'; });
+    if (!points) {
+      spec.layout.annotations.push({ name: 'empty', text: 'Nothing matches these filters', showarrow: false,
+        xref: 'paper', yref: 'paper', x: 0.5, y: 0.5, font: { size: 15, color: '#64748b' } });
+    }
+    return spec;
+  }
+  function summary(el) {   // what a chart shows, for the tests: values drawn and their sum
+    let n = 0, total = 0;
+    (el.data || []).forEach(function (t) {
+      const vals = t.type === 'box' ? t.median : (t.type === 'funnel' || t.orientation === 'h' ? t.x : t.y);
+      (vals || []).forEach(function (v) { if (typeof v === 'number' && isFinite(v)) { n++; total += v; } });
+    });
+    return { values: n, sum: total };
+  }
+  function viewable(id) {
+    return D && views[id] && D.shares && (VIEW_NEEDS[id] || []).every(function (k) { return D[k]; });
+  }
+
+  function render() {
+    state.done = false;
+    const p = period(), prev = previous(p), on = active(), jobs = [];
+    const view = state.view = { filters: Object.assign({}, filter), active: on, kpis: {}, charts: {}, notes: {} };
+    document.querySelectorAll('[data-kpi]').forEach(function (tile) {
+      const id = tile.dataset.kpi, fn = kpis[id];
+      const usable = D && D.shares && fn && !(id === 'won_revenue' && !D.deals) && !(id === 'colleague_share' && !D.engagements);
+      const applies = usable ? (KPI_FILTERS[id] || FILTERS) : [];
+      const ignored = on.filter(function (f) { return !applies.includes(f); });
+      tile.querySelector('.x').textContent = ignored.length ? 'not filtered by ' + ignored.join(', ') : '';
+      const x = tile.querySelector('.x').textContent;
+      if (!usable) { view.kpis[id || tile.querySelector('.l').textContent] = { value: tile.querySelector('.v').textContent, note: x }; return; }
+      const now = fn(p), before = prev ? fn(prev) : null;
+      const delta = before ? change(now.number, before.number, now.kind) : null;
+      tile.querySelector('.v').textContent = now.value;
+      tile.querySelector('.h').textContent = now.hint;
+      const d = tile.querySelector('.d');
+      d.textContent = delta ? delta + ' vs ' + periodText(prev) : (p ? 'no figure for ' + periodText(prev) : '');
+      d.className = 'd' + (delta && delta[0] === '▼' ? ' down' : delta && delta[0] === '▲' ? ' up' : '');
+      view.kpis[id] = { value: now.value, hint: now.hint, change: d.textContent, note: x };
+    });
+    charts.forEach(function (el) {
+      if (!base[el.id]) return;
+      const card = el.closest('.card'), note = card && card.querySelector('.filters-note');
+      const applies = viewable(el.id) ? (el.dataset.filters || '').split(' ').filter(Boolean) : [];
+      const ignored = on.filter(function (f) { return !applies.includes(f); });
+      if (note) {
+        note.textContent = ignored.length ? 'Not filtered by ' + ignored.join(', ') + ': ' +
+          (el.dataset.unfiltered || 'this chart shows the whole publication') + '.' : '';
+        view.notes[el.id] = note.textContent;
+      }
+      if (!applies.length && state.renders > 0) return;   // static: drawn once
+      const spec = applies.length ? figure(el.id, p) : base[el.id];
+      jobs.push(Plotly.react(el, spec.data, spec.layout, config).then(function () {
+        if (state.renders === 0) state.drawn++;
+        view.charts[el.id] = summary(el);
+      }));
+    });
+    renderTables();
+    const bar = document.getElementById('filter-status');
+    if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() : 'Showing everything in this publication.';
+    return Promise.all(jobs).catch(function (e) { state.errors.push(String(e)); console.error(e); })
+      .finally(function () {
+        charts.forEach(function (el) { if (!view.charts[el.id]) view.charts[el.id] = summary(el); });
+        state.renders++; state.done = true;
+      });
+  }
+  function describe() {
+    const parts = [];
+    const p = period();
+    if (p) parts.push(periodText(p));
+    ['department', 'network', 'campaign'].forEach(function (k) { if (filter[k]) parts.push(k + ' ' + filter[k]); });
+    return parts.join(' · ');
+  }
+
+  // ---- sortable tables --------------------------------------------------------------------------
+  const tables = {};
+  function renderTables() {
+    document.querySelectorAll('[data-table]').forEach(function (box) {
+      const key = box.dataset.table, t = D && D[key];
+      if (!t) return;
+      const spec = tables[key] || (tables[key] = { sort: box.dataset.sort, desc: true });
+      const cols = JSON.parse(box.dataset.columns);   // [[column, label, kind], ...]
+      const by = box.dataset.filterColumn, want = by ? filter[box.dataset.filter] : '';
+      const at = {}; t.columns.forEach(function (c, i) { at[c] = i; });
+      let rows = t.rows.filter(function (r) { return !want || r[at[by]] === want; });
+      const s = at[spec.sort];
+      rows = rows.slice().sort(function (a, b) {
+        const x = a[s], y = b[s];
+        if (x == null && y == null) return 0;
+        if (x == null) return 1;
+        if (y == null) return -1;
+        const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+        return spec.desc ? -c : c;
+      });
+      const limit = +box.dataset.limit, shown = rows.slice(0, limit);
+      function cell(v, kind) {
+        if (v == null) return '<td class="num muted">–</td>';
+        if (kind === 'pct') return '<td class="num">' + fmtPct(v) + '</td>';
+        if (kind === 'num') return '<td class="num">' + fmtNum(v) + '</td>';
+        const span = document.createElement('span'); span.textContent = v;
+        return '<td' + (kind === 'id' ? ' class="id"' : '') + '>' + span.innerHTML + '</td>';
+      }
+      const head = cols.map(function (c) {
+        const mark = c[0] === spec.sort ? (spec.desc ? ' ▼' : ' ▲') : '';
+        return '<th class="' + (c[2] === 'num' || c[2] === 'pct' ? 'num ' : '') + 'sortable" data-col="' + c[0] + '">' + c[1] + mark + '</th>';
+      }).join('');
+      const body = shown.map(function (r) {
+        return '<tr>' + cols.map(function (c) { return cell(r[at[c[0]]], c[2]); }).join('') + '</tr>';
+      }).join('');
+      box.querySelector('table').innerHTML = '<thead><tr>' + head + '</tr></thead><tbody>' + body + '</tbody>';
+      box.querySelector('.count').textContent = (rows.length > shown.length
+        ? 'Showing the first ' + shown.length + ' of ' + rows.length + ' rows (sorted by the column you click)'
+        : rows.length + ' rows') + (want ? ' with ' + box.dataset.filter + ' ' + want : '') + '.';
+      box.querySelectorAll('th.sortable').forEach(function (th) {
+        th.onclick = function () {
+          if (spec.sort === th.dataset.col) spec.desc = !spec.desc; else { spec.sort = th.dataset.col; spec.desc = true; }
+          renderTables();
+        };
+      });
+      state.view.tables = state.view.tables || {};
+      state.view.tables[key] = { rows: rows.length, shown: shown.length, first: shown.length ? shown[0][at[spec.sort]] : null };
+    });
+  }
+
+  // ---- the filter bar -------------------------------------------------------------------------
+  function setupBar() {
+    const form = document.getElementById('filters');
+    if (!form || !D || !D.shares || !months.length) { if (form) form.hidden = true; return; }
+    function fill(id, values, label, all) {
+      const sel = document.getElementById(id);
+      sel.innerHTML = '<option value="">' + all + '</option>' + values.map(function (v) {
+        const o = document.createElement('option'); o.value = v; o.textContent = label(v); return o.outerHTML;
+      }).join('');
+    }
+    fill('f-from', months, monthLabel, 'first month');
+    fill('f-to', months, monthLabel, 'last month');
+    fill('f-department', D.department_options || [], String, 'all departments');
+    fill('f-network', D.dims.network, String, 'all networks');
+    fill('f-campaign', D.dims.campaign, String, 'all campaigns');
+    function show() { ['from', 'to', 'department', 'network', 'campaign'].forEach(function (k) {
+      document.getElementById('f-' + k).value = filter[k]; }); }
+    form.addEventListener('change', function (ev) {
+      const k = ev.target.id.replace('f-', '');
+      filter[k] = ev.target.value;
+      if (filter.from && filter.to && filter.from > filter.to) { if (k === 'from') filter.to = filter.from; else filter.from = filter.to; }
+      show(); writeHash(); render();
+    });
+    document.getElementById('f-reset').addEventListener('click', function () {
+      Object.keys(filter).forEach(function (k) { filter[k] = ''; }); show(); writeHash(); render();
+    });
+    window.addEventListener('hashchange', function () { readHash(); show(); render(); });
+    readHash(); show();
+  }
+
+  try { setupBar(); } catch (e) { state.errors.push('filters: ' + e); console.error(e); }
+  render();
+})();
+"""  # noqa: E501 — one statement a line reads better in JavaScript
