@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed
-SCALE ?= 0.1
+# The demo's company: 300 employees over a year, the smallest in which every report section
+# has content (at 0.1 the attribution charts had one bar and all departments suppressed).
+SCALE ?= 0.3
 SEED ?= 42
 
 export REACHLOOP_HOME ?= $(CURDIR)/.reachloop

@@ -87,10 +87,10 @@ SCRIPT = r"""
     if (!filter.from && !filter.to) return null;
     return [filter.from || months[0], filter.to || months[months.length - 1]];
   }
-  function previous(p) {   // the period of the same length just before
+  function previous(p) {   // the period of the same length just before, if the data cover it
     if (!p) return null;
-    const n = monthsBetween(p[0], p[1]) + 1;
-    return [addMonths(p[0], -n), addMonths(p[0], -1)];
+    const n = monthsBetween(p[0], p[1]) + 1, before = [addMonths(p[0], -n), addMonths(p[0], -1)];
+    return before[0] >= months[0] ? before : null;
   }
   function periodText(p) { return p[0] === p[1] ? monthLabel(p[0]) : monthLabel(p[0]) + '–' + monthLabel(p[1]); }
 
@@ -330,7 +330,8 @@ SCRIPT = r"""
       tile.querySelector('.v').textContent = now.value;
       tile.querySelector('.h').textContent = now.hint;
       const d = tile.querySelector('.d');
-      d.textContent = delta ? delta + ' vs ' + periodText(prev) : (p ? 'no figure for ' + periodText(prev) : '');
+      d.textContent = delta ? delta + ' vs ' + periodText(prev)
+        : !p ? '' : prev ? 'no figure for ' + periodText(prev) : 'no earlier period of the same length to compare with';
       d.className = 'd' + (delta && delta[0] === '▼' ? ' down' : delta && delta[0] === '▲' ? ' up' : '');
       view.kpis[id] = { value: now.value, hint: now.hint, change: d.textContent, note: x };
     });
