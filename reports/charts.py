@@ -190,7 +190,11 @@ def reach_by_month(rows: list[dict]) -> go.Figure:
     fig.update_yaxes(
         title_text="multiplier (employee ÷ page)",
         ticksuffix="×",
-        tickformat=".2~f",  # ".0f" labelled 2.5 and 3 both "3×"
+        # Its own round ticks: ticks synced to the left axis fell between whole numbers, and
+        # ".0f" then printed some twice and skipped others.
+        tickmode="auto",
+        nticks=6,
+        tickformat="~g",
         showgrid=False,
         rangemode="tozero",
         secondary_y=True,
@@ -329,7 +333,14 @@ def bubble_by_week(rows: list[dict]) -> go.Figure:
     )
     fig.update_yaxes(title_text="engagements per week", secondary_y=False)
     fig.update_yaxes(
-        title_text="colleague share", tickformat=".0%", range=[0, 1], showgrid=False, secondary_y=True
+        title_text="colleague share",
+        tickformat=".0%",
+        range=[0, 1],
+        tickmode="linear",  # 0%, 20% … 100%, not ticks synced to the left axis and rounded
+        tick0=0,
+        dtick=0.2,
+        showgrid=False,
+        secondary_y=True,
     )
     return _layout(fig, barmode="stack")
 

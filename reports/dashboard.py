@@ -89,7 +89,7 @@ def dashboard_data(fetch, tables: set[str], min_group: int) -> dict[str, Any]:
         data["shares"] = _cells(
             share_rows,
             ["shares", "impressions", "interactions", "clicks", "members_reached", "potential_reach",
-             "reach_ratios", "authors"],
+             "reached_shares", "measured_shares", "reach_ratios", "authors"],
             dims,
         )
     if has["engagements"]:

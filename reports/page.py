@@ -82,7 +82,7 @@ code { background: #f1f5f9; padding: 0 4px; border-radius: 4px; font-size: 12.5p
 .kpi .d { font-size: 12px; color: var(--soft); margin-top: 2px; min-height: 0; }
 .kpi .d.up { color: #15803d; } .kpi .d.down { color: #b91c1c; }
 .kpi .x, p.filters-note { color: #92400e; font-size: 12px; margin: 2px 0 0; }
-p.filters-note:empty, .kpi .x:empty, .kpi .d:empty { display: none; }
+p.filters-note:empty, p.note:empty, .kpi .x:empty, .kpi .d:empty { display: none; }
 form.filters { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: end; background: white;
   border: 1px solid var(--line); border-radius: 12px; padding: 12px 16px; margin: 0 0 18px; font-size: 13px; }
 form.filters label { display: flex; flex-direction: column; color: var(--soft); gap: 2px; }
@@ -105,7 +105,7 @@ FILTER_BAR = """
   <label>network <select id="f-network"></select></label>
   <label>campaign <select id="f-campaign"></select></label>
   <button type="button" id="f-reset">Show everything</button>
-  <span class="status"><span id="filter-status"></span> Filters redraw every chart and KPI
+  <span class="status"><b id="filter-status"></b> Filters redraw every chart and KPI
   they apply to; the department applies to employee posts (page posts stay as the baseline); a
   chart or tile a filter cannot apply to says so. Changes compare with the period of the same
   length just before.</span>
@@ -127,7 +127,7 @@ def _chart(chart: Chart, wide: bool) -> str:
     height = chart.figure.layout.height or chart.height
     return (
         f'<div class="card{" wide" if wide else ""}"><h3>{_esc(chart.title)}</h3>'
-        f'<p class="lede">{chart.lede}</p>{note}<p class="filters-note"></p>'
+        f'<p class="lede">{chart.lede}</p>{note}<p class="note left-out"></p><p class="filters-note"></p>'
         f'<div id="{chart.id}" data-chart data-filters="{_esc(" ".join(chart.filters))}" '
         f'data-unfiltered="{_esc(chart.unfiltered)}" style="height:{height}px"></div>'
         f'<script type="application/json" id="{chart.id}-spec">{_figure_json(chart)}</script></div>'

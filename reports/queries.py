@@ -349,6 +349,8 @@ select
     coalesce(sum(s.clicks), 0)                      as clicks,
     coalesce(sum(s.members_reached), 0)             as members_reached,
     coalesce(sum(s.network_size), 0)                as potential_reach,
+    count(s.members_reached)                        as reached_shares,
+    count(s.impressions)                            as measured_shares,
     coalesce(list(s.reach_ratio order by s.reach_ratio)
              filter (where s.reach_ratio is not null), [])  as reach_ratios
 from dims join fct_shares as s using (share_id)

@@ -119,8 +119,8 @@ SCRIPT = r"""
     idx.forEach(function (i) {
       const key = (keyOf ? keyOf(c.day[i]) : '') + '|' + authorType(c, i);
       const g = groups[key] || (groups[key] = { shares: 0, impressions: 0, interactions: 0, clicks: 0,
-        members_reached: 0, potential_reach: 0, ratios: [], authors: new Set() });
-      ['shares', 'impressions', 'interactions', 'clicks', 'members_reached', 'potential_reach']
+        members_reached: 0, potential_reach: 0, reached_shares: 0, measured_shares: 0, ratios: [], authors: new Set() });
+      ['shares', 'impressions', 'interactions', 'clicks', 'members_reached', 'potential_reach', 'reached_shares', 'measured_shares']
         .forEach(function (k) { g[k] += c[k][i]; });
       g.ratios.push(c.reach_ratios[i]);
       c.authors[i].forEach(function (a) { g.authors.add(a); });
@@ -139,7 +139,7 @@ SCRIPT = r"""
     return groups;
   }
   const EMPTY = { shares: 0, impressions: 0, interactions: 0, clicks: 0, members_reached: 0, potential_reach: 0,
-                  ratios: [], authors: new Set() };
+                  reached_shares: 0, measured_shares: 0, ratios: [], authors: new Set() };
   function get(groups, key) { return groups[key] || EMPTY; }
 
   // Deals touched by posts of period p (a deal once however many of its touches fall in it).
@@ -210,6 +210,14 @@ SCRIPT = r"""
   }
 
   // ---- chart views: id -> function() -> {meta key -> trace fields} ---------------------------
+  // What a chart leaves out, said on the chart: posts lacking the figure it draws.
+  function leftOut(p, lacking, what) {
+    const t = shareTotals(pick(D.shares, p)), all = get(t, '|employee').shares + get(t, '|page').shares;
+    const n = lacking(get(t, '|employee')) + lacking(get(t, '|page'));
+    return n ? n.toLocaleString('en-US') + ' of ' + all.toLocaleString('en-US') + ' posts ' + what : '';
+  }
+  function noRatio(g) { return g.shares - g.ratios.length; }
+  const NO_RATIO = 'have no reach ratio (no network size or no members reached) and are not in the medians.';
   function monthly(p) {
     const t = shareTotals(pick(D.shares, p), monthOf);
     const ms = Array.from(new Set(Object.keys(t).map(function (k) { return k.split('|')[0]; }))).sort();
@@ -223,6 +231,7 @@ SCRIPT = r"""
       return {
         employee: { x: m.x, y: e }, page: { x: m.x, y: g },
         multiplier: { x: m.x, y: e.map(function (v, i) { return v != null && g[i] ? v / g[i] : null; }) },
+        note: leftOut(p, noRatio, NO_RATIO),
       };
     },
     'chart-reach-volume': function (p) {
@@ -232,10 +241,12 @@ SCRIPT = r"""
       }
       return { employee: { x: m.x, y: col('employee', 'members_reached') },
                page: { x: m.x, y: col('page', 'members_reached') },
-               potential: { x: m.x, y: col('employee', 'potential_reach') } };
+               potential: { x: m.x, y: col('employee', 'potential_reach') },
+               note: leftOut(p, function (g) { return g.shares - g.reached_shares; },
+                             'have no members reached (no unique impressions) and add nothing to the bars.') };
     },
     'chart-reach-spread': function (p) {
-      const t = shareTotals(pick(D.shares, p)), out = {};
+      const t = shareTotals(pick(D.shares, p)), out = { note: leftOut(p, noRatio, NO_RATIO) };
       ['employee', 'page'].forEach(function (type) {
         const r = get(t, '|' + type).ratios;
         out[type] = r.length ? {
@@ -247,7 +258,9 @@ SCRIPT = r"""
       return out;
     },
     'chart-engagement-week': function (p) {
-      const t = shareTotals(pick(D.shares, p), weekOf), out = {};
+      const t = shareTotals(pick(D.shares, p), weekOf);
+      const out = { note: leftOut(p, function (g) { return g.shares - g.measured_shares; },
+                                  'have no metrics snapshot (no impressions) and are not in the rates.') };
       const ws = Array.from(new Set(Object.keys(t).map(function (k) { return k.split('|')[0]; }))).sort();
       ['employee', 'page'].forEach(function (type) {
         const w = ws.filter(function (k) { return t[k + '|' + type]; }), g = w.map(function (k) { return t[k + '|' + type]; });
@@ -289,8 +302,10 @@ SCRIPT = r"""
     const spec = JSON.parse(JSON.stringify(base[id]));
     const series = views[id](p);
     let points = 0;
+    const left = document.getElementById(id).closest('.card').querySelector('.left-out');
+    if (left) left.textContent = series.note || '';
     spec.data.forEach(function (trace) {
-      if (!trace.meta || !(trace.meta in series)) return;
+      if (!trace.meta || !(trace.meta in series) || trace.meta === 'note') return;
       Object.assign(trace, series[trace.meta]);
       points += (trace.x || trace.y || []).length;
     });
@@ -354,7 +369,7 @@ SCRIPT = r"""
     });
     renderTables();
     const bar = document.getElementById('filter-status');
-    if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() : 'Showing everything in this publication.';
+    if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() + '.' : 'Showing everything in this publication.';
     return Promise.all(jobs).catch(function (e) { state.errors.push(String(e)); console.error(e); })
       .finally(function () {
         charts.forEach(function (el) { if (!view.charts[el.id]) view.charts[el.id] = summary(el); });

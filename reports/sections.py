@@ -334,6 +334,7 @@ def attribution(m: Marts) -> tuple[list[Kpi], ch.Section]:
             ch.deal_paths(_deal_rows(deals), [r for r in deals if r["model"] == "linear"]),
             wide=True,
             unfiltered="the biggest deals of the whole log",
+            note=_currency_note(m),
         ),
     ]
     section.html = _deals_table(deals, order)
@@ -344,13 +345,7 @@ def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
     currency = m.currency
     unattributed = m.fetch(q.UNATTRIBUTED, {"currency": currency})[0]
     rows = m.fetch(q.REVENUE_BY_CONTENT, {"currency": currency, "limit": TOP_CONTENT})
-    others = ", ".join(c["currency"] for c in m.currencies[1:])
-    currency_note = (
-        f"Amounts in {currency}, the currency of most deals; deals in {others} are left out "
-        "(money is never added across currencies)."
-        if others
-        else ""
-    )
+    currency_note = _currency_note(m)
     unattributed_note = (
         f"{_money(unattributed['won_revenue'], currency)} of won revenue "
         f"({_num(unattributed['deals'])} deals) had no post touch and is not shown."
@@ -371,6 +366,20 @@ def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
     )
 
 
+def _currency_note(m: Marts) -> str:
+    """Says which currencies a chart in the main currency leaves out, with their won revenue."""
+    others = ", ".join(
+        f"{c['currency']} ({c['deals']} deals, {_money(c['won_revenue'], c['currency'])} won)"
+        for c in m.currencies[1:]
+    )
+    return (
+        f"Amounts in {m.currency}, the currency of most deals; deals in {others} are left out "
+        "(money is never added across currencies)."
+        if others
+        else ""
+    )
+
+
 def _revenue_by_department(m: Marts, order: list[str]) -> ch.Chart:
     rows = m.fetch(q.REVENUE_BY_DEPARTMENT, {"currency": m.currency})
     hidden = sorted({r["department"] for r in rows if r["is_suppressed"]})
@@ -388,11 +397,17 @@ def _revenue_by_department(m: Marts, order: list[str]) -> ch.Chart:
             height=max(360, 16 * len(order) * max(shown, 1) + 120),
         ),
         unfiltered=ROLLUP_UNFILTERED,
-        note=(
-            f"Suppressed (fewer than {m.min_group} credited employees, min_group_size): "
-            f"{html.escape(', '.join(hidden))}."
-            if hidden
-            else ""
+        note=" ".join(
+            filter(
+                None,
+                [
+                    _currency_note(m),
+                    f"Suppressed (fewer than {m.min_group} credited employees, min_group_size): "
+                    f"{html.escape(', '.join(hidden))}."
+                    if hidden
+                    else "",
+                ],
+            )
         ),
     )
 
