@@ -13,7 +13,7 @@ SEED ?= 42
 
 export REACHLOOP_HOME ?= $(CURDIR)/.reachloop
 
-.PHONY: env demo demo-exports test bench lint lock clean browser docs
+.PHONY: env demo demo-exports test bench lint lock clean browser docs bi-env airflow
 
 env: $(STAMP)
 
@@ -35,7 +35,18 @@ EXPORTS_SCALE ?= 0.05
 demo-exports: $(STAMP)
 	@DEMO_HOME=$(CURDIR)/.reachloop/demo-exports bash scripts/demo_exports.sh "$(EXPORTS_SCALE)" "$(SEED)"
 
-test: $(STAMP) browser
+# A BI client's environment (DuckDB 1.x, SQLAlchemy 2.0, duckdb_engine), apart from the
+# pipeline's: the suite reflects the publication through it as Superset does.
+BI_VENV := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed
+bi-env: $(BI_STAMP)
+
+$(BI_STAMP): requirements-bi.lock $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(BI_VENV)
+	$(BIN)/uv pip install --quiet --python $(BI_VENV)/bin/python -r requirements-bi.lock
+	touch $@
+
+test: $(STAMP) $(BI_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
@@ -62,4 +73,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf .reachloop dbt_project/target dbt_project/logs
+	rm -rf .reachloop .venv-bi dbt_project/target dbt_project/logs

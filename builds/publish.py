@@ -17,6 +17,12 @@ publication stays byte-for-byte as it was. Old versions are pruned, keeping the 
 A build that changed a few marts rewrites only their Parquet: a mart whose content (rows and
 the sum of their hashes, in publication.json) equals the current version's is carried over
 as hard links to its files. The DuckDB file is written whole every time.
+
+The DuckDB file is for every reader, not only ours: it is written in DuckDB 1.0's storage
+format (the DuckDB 1.x clients BI drivers bundle cannot open a newer one), read-only on disk,
+with each mart as ``main.<mart>`` and as the view ``marts.<mart>`` (the name dbt docs show),
+and a ``regclass`` type alias that SQLAlchemy's PostgreSQL-style reflection needs (see
+``_REFLECTION_SHIMS``).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from builds.dbt_build import MARTS_SCHEMA
+from builds.dbt_build import MARTS_SCHEMA, normalize_as_of
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident, quote_str
@@ -44,6 +50,13 @@ KEEP_VERSIONS = 3
 # readers filtering on time open only the files they need; small marts stay one file.
 PARTITION_MIN_ROWS = 1_000_000
 ROW_GROUP_SIZE = 122_880
+# The oldest storage format DuckDB 2.0 writes that DuckDB 1.x (1.0 onwards) reads.
+STORAGE_VERSION = "v1.0.0"
+# duckdb_engine reflects through SQLAlchemy's PostgreSQL dialect, whose primary-key, unique and
+# foreign-key queries cast to REGCLASS, a type DuckDB lacks: Superset's get_pk_constraint
+# failed with "Type with name REGCLASS does not exist". An alias resolves it (the cast only
+# compares with pg_description, which is empty), and the queries return "no constraints".
+_REFLECTION_SHIMS = "create type pub.main.regclass as varchar"
 
 
 def _new_version() -> str:
@@ -119,7 +132,10 @@ def _write_version(
     # file within a process, so this works even while an in-process dbt still holds it.
     con = open_warehouse(settings.warehouse)
     try:
-        con.execute(f"attach {quote_str(str(staging / DUCKDB_NAME))} as pub")
+        con.execute(
+            f"attach {quote_str(str(staging / DUCKDB_NAME))} as pub "
+            f"(storage_version {quote_str(STORAGE_VERSION)})"
+        )
         marts = _mart_tables(con)
         if not marts:
             raise ReachloopError(f"nothing to publish: the warehouse has no tables in schema {MARTS_SCHEMA}")
@@ -157,14 +173,24 @@ def _write_version(
                 "parquet": "carried over" if unchanged else "written",
             }
         manifest["published_at"] = datetime.now(UTC).isoformat()
+        # Typed whatever the values: as_of is NULL for the current publication, and an untyped
+        # NULL column would reach BI tools as type "NULL".
         con.execute(
-            "create table pub.main._publication as select ? as version, ? as build_id, ? as as_of, "
-            "?::timestamptz as published_at",
-            [staging.name.removeprefix(".tmp-"), build_id, as_of, manifest["published_at"]],
+            "create table pub.main._publication as select ?::varchar as version, ?::varchar as build_id, "
+            "?::timestamptz as as_of, ?::timestamptz as published_at",
+            [staging.name.removeprefix(".tmp-"), build_id, as_of and normalize_as_of(as_of),
+             manifest["published_at"]],
         )
+        con.execute(f"create schema pub.{MARTS_SCHEMA}")
+        for name, _ in marts:
+            mart = quote_ident(name)
+            con.execute(f"create view pub.{MARTS_SCHEMA}.{mart} as select * from pub.main.{mart}")
+        con.execute(_REFLECTION_SHIMS)
         con.execute("detach pub")
     finally:
         con.close()
+    # Readers only read: no client can write to (or take a write lock on) a publication.
+    (staging / DUCKDB_NAME).chmod(0o444)
     return manifest
 
 

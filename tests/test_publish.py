@@ -107,6 +107,9 @@ def test_old_versions_are_pruned(settings: Settings):
     versions = sorted(p.name for p in (settings.published / "versions").iterdir())
     assert len(versions) == 2
     assert pub.current_version(settings.published) == versions[-1]
+    # Read-only files do not stand in the way of the swap or the pruning.
+    for v in versions:
+        assert (settings.published / "versions" / v / "reachloop.duckdb").stat().st_mode & 0o777 == 0o444
 
 
 def test_as_of_builds_publish_beside_the_current_output(settings: Settings):

@@ -9,7 +9,7 @@ shares as (
 
     select
         share_id,
-        cast(cast({{ dbt.date_trunc('month', 'posted_at') }} as date) as {{ dbt.type_string() }}) as month
+        cast({{ dbt.date_trunc('month', 'posted_at') }} as date) as month
     from {{ ref('stg_event_log__shares') }}
 
 ),
@@ -76,7 +76,7 @@ monthly_deals as (
 )
 
 select
-    cast(monthly.month as {{ dbt.type_string() }}) as month,
+    cast(monthly.month as date) as month,
     cast(monthly.shares as {{ dbt.type_bigint() }}) as shares,
     cast(monthly.human_clicks as {{ dbt.type_bigint() }}) as human_clicks,
     cast(monthly.bot_clicks as {{ dbt.type_bigint() }}) as bot_clicks,
