@@ -423,6 +423,7 @@ def cadence(rows: list[dict]) -> go.Figure:
                 textposition="outside",
                 cliponaxis=False,
                 showlegend=False,
+                meta=dim,
                 hovertemplate="median %{y:.1%}<br>%{text}<extra></extra>",
             ),
             row=1,

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from reports import charts as ch
 from reports import queries as q
 
 DIMENSIONS = ("author_type", "department", "network", "campaign")
@@ -28,6 +29,9 @@ NEEDS = {
     "shares": ("fct_shares", "dim_employees", "dim_contents", "mart_reach_by_department"),
     "engagements": (
         "fct_engagements", "fct_shares", "dim_employees", "dim_contents", "mart_reach_by_department"
+    ),
+    "cadence": (
+        "mart_posting_cadence", "fct_shares", "dim_employees", "dim_contents", "mart_reach_by_department"
     ),
     "funnel": ("mart_attribution_funnel",),
     "deals": ("fct_deals", "mart_lead_to_deal_attribution", "fct_shares"),
@@ -76,7 +80,8 @@ def dashboard_data(fetch, tables: set[str], min_group: int) -> dict[str, Any]:
     data: dict[str, Any] = {"min_group": min_group, "other_departments": q.OTHER_DEPARTMENTS}
     share_rows = fetch(q.SHARE_CELLS) if has["shares"] else []
     engagement_rows = fetch(q.ENGAGEMENT_CELLS) if has["engagements"] else []
-    every = share_rows + engagement_rows
+    cadence_rows = fetch(q.CADENCE_CELLS) if has["cadence"] else []
+    every = share_rows + engagement_rows + cadence_rows
     dims = {d: sorted({r[d] for r in every if r[d] is not None}) for d in DIMENSIONS}
     data["dims"] = dims
     if has["shares"]:
@@ -96,6 +101,9 @@ def dashboard_data(fetch, tables: set[str], min_group: int) -> dict[str, Any]:
         data["engagements"] = _cells(
             engagement_rows, ["engagements", "known_actor", "colleague_engagements"], dims
         )
+    if has["cadence"]:
+        data["cadence"] = _cells(cadence_rows, ["gap_order", "day_posts", "authors", "reach_ratios"], dims)
+        data["cadence_labels"] = {"gap": ch.GAP_LABELS, "day": ch.DAY_LABELS}
     if has["funnel"]:
         data["funnel"] = _columns(
             fetch(q.FUNNEL_MONTHS), ["month", "shares", "human_clicks", "bot_clicks", "leads"]

@@ -123,11 +123,12 @@ def _figure_json(chart: Chart) -> str:
 
 
 def _chart(chart: Chart, wide: bool) -> str:
-    note = f'<p class="note">{chart.note}</p>' if chart.note else ""
+    # A filtered chart's note is rewritten by the page's script for the filters (what it leaves out).
+    note = f'<p class="note{" left-out" if chart.filters else ""}">{chart.note}</p>'
     height = chart.figure.layout.height or chart.height
     return (
         f'<div class="card{" wide" if wide else ""}"><h3>{_esc(chart.title)}</h3>'
-        f'<p class="lede">{chart.lede}</p>{note}<p class="note left-out"></p><p class="filters-note"></p>'
+        f'<p class="lede">{chart.lede}</p>{note}<p class="filters-note"></p>'
         f'<div id="{chart.id}" data-chart data-filters="{_esc(" ".join(chart.filters))}" '
         f'data-unfiltered="{_esc(chart.unfiltered)}" style="height:{height}px"></div>'
         f'<script type="application/json" id="{chart.id}-spec">{_figure_json(chart)}</script></div>'

@@ -372,6 +372,30 @@ group by all
 order by all
 """
 
+# Employee posts with a reach ratio by the cadence buckets of CADENCE, with the posting
+# employees (dense keys, not ids) so that the page suppresses a bucket with fewer than
+# min_group_size employees under any filter, as CADENCE does over the whole log.
+CADENCE_CELLS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select
+    dims.day, dims.author_type, dims.department, dims.network, dims.campaign,
+    case
+        when c.hours_since_previous_post is null then 0
+        when c.hours_since_previous_post < 24 then 1
+        when c.hours_since_previous_post < 72 then 2
+        when c.hours_since_previous_post < 168 then 3
+        when c.hours_since_previous_post < 336 then 4
+        else 5
+    end                                                     as gap_order,
+    least(c.posts_that_day, 3)                              as day_posts,
+    list(distinct dims.author_key)                          as authors,
+    list(c.reach_ratio order by c.reach_ratio)              as reach_ratios
+from mart_posting_cadence as c join dims using (share_id)
+where c.reach_ratio is not null
+group by all
+order by all
+"""
+
 # Sharers per department option: the pooled group is offered as a filter only when it is no
 # smaller than min_group_size itself.
 DEPARTMENT_OPTIONS = f"""

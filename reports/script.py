@@ -284,6 +284,37 @@ SCRIPT = r"""
                share: { x: ws, y: g.map(function (x) { return ratio(x.colleague, x.known); }) },
                share_4w: { x: ws, y: rolling } };
     },
+    'chart-cadence': function (p) {
+      const c = D.cadence, idx = pick(c, p), out = {}, min = D.min_group;
+      let suppressed = 0;
+      [['gap', 'gap_order'], ['day', 'day_posts']].forEach(function (dim) {
+        const groups = {};
+        idx.forEach(function (i) {
+          const k = c[dim[1]][i], g = groups[k] || (groups[k] = { ratios: [], authors: new Set() });
+          g.ratios.push(c.reach_ratios[i]);
+          c.authors[i].forEach(function (a) { g.authors.add(a); });
+        });
+        const keys = Object.keys(groups).map(Number).sort(function (a, b) { return a - b; });
+        const rows = keys.map(function (k) {
+          const g = groups[k], r = sorted(g.ratios), hidden = g.authors.size < min;
+          if (hidden) suppressed++;
+          return { label: D.cadence_labels[dim[0]][k] || String(k), posts: r.length, hidden: hidden,
+                   median: hidden ? null : quantile(r, 0.5), p25: hidden ? null : quantile(r, 0.25),
+                   p75: hidden ? null : quantile(r, 0.75) };
+        });
+        out[dim[0]] = {
+          x: rows.map(function (r) { return r.label; }),
+          y: rows.map(function (r) { return r.median; }),
+          text: rows.map(function (r) { return r.hidden ? 'suppressed' : r.posts.toLocaleString('en-US') + ' posts'; }),
+          'marker.color': rows.map(function (r) { return r.hidden ? '#94a3b8' : '#0f766e'; }),
+          'error_y.array': rows.map(function (r) { return r.hidden ? null : r.p75 - r.median; }),
+          'error_y.arrayminus': rows.map(function (r) { return r.hidden ? null : r.median - r.p25; }),
+        };
+      });
+      out.note = suppressed ? suppressed + ' bucket(s) with fewer than ' + min +
+        ' employees are suppressed (min_group_size).' : '';
+      return out;
+    },
     'chart-funnel': function (p) {
       const f = D.funnel, d = dealsIn(p);
       let clicks = 0, leads = 0;
@@ -295,7 +326,7 @@ SCRIPT = r"""
       return { funnel: { x: [clicks, leads, d.touched, d.won] } };
     },
   };
-  const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'] };
+  const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'], 'chart-cadence': ['cadence'] };
 
   // ---- drawing --------------------------------------------------------------------------------
   function figure(id, p) {
@@ -303,10 +334,15 @@ SCRIPT = r"""
     const series = views[id](p);
     let points = 0;
     const left = document.getElementById(id).closest('.card').querySelector('.left-out');
-    if (left) left.textContent = series.note || '';
+    if (left && 'note' in series) left.textContent = series.note;
+    state.view.series[id] = series;
     spec.data.forEach(function (trace) {
       if (!trace.meta || !(trace.meta in series) || trace.meta === 'note') return;
-      Object.assign(trace, series[trace.meta]);
+      Object.entries(series[trace.meta]).forEach(function (kv) {   // 'a.b' sets trace.a.b
+        const path = kv[0].split('.'); let at = trace;
+        path.slice(0, -1).forEach(function (k) { at = at[k] = at[k] || {}; });
+        at[path[path.length - 1]] = kv[1];
+      });
       points += (trace.x || trace.y || []).length;
     });
     spec.layout.annotations = (spec.layout.annotations || []).filter(function (a) { return a.name !== 'empty'; });
@@ -331,7 +367,7 @@ SCRIPT = r"""
   function render() {
     state.done = false;
     const p = period(), prev = previous(p), on = active(), jobs = [];
-    const view = state.view = { filters: Object.assign({}, filter), active: on, kpis: {}, charts: {}, notes: {} };
+    const view = state.view = { filters: Object.assign({}, filter), active: on, kpis: {}, charts: {}, notes: {}, series: {} };
     document.querySelectorAll('[data-kpi]').forEach(function (tile) {
       const id = tile.dataset.kpi, fn = kpis[id];
       const usable = D && D.shares && fn && !(id === 'won_revenue' && !D.deals) && !(id === 'colleague_share' && !D.engagements);

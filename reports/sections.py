@@ -237,7 +237,7 @@ def cadence(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Reach ratio by posting cadence",
             "Bars: median reach ratio; whiskers: 25th–75th percentile.",
             ch.cadence(rows),
-            unfiltered="its buckets are suppressed by distinct employees, counted over the whole log",
+            filters=ALL_FILTERS,
             note=(
                 f"{suppressed} bucket(s) with fewer than {m.min_group} employees are suppressed "
                 "(min_group_size)."

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from eventlog.settings import Settings
+from reports import charts as ch
 from reports import queries as q
 from reports.browser import find_chromium, render_check
 from reports.html_report import build_report
@@ -188,10 +189,22 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
         assert by_department["charts"][chart] != everything["charts"][chart], chart
     # What a filter cannot apply to says so.
     assert by_department["notes"]["chart-funnel"].startswith("Not filtered by department")
-    assert by_department["notes"]["chart-cadence"].startswith("Not filtered by department")
-    assert by_department["notes"]["chart-reach-month"] == ""
+    assert by_department["notes"]["chart-overlap-content"].startswith("Not filtered by department")
+    assert by_department["notes"]["chart-reach-month"] == by_department["notes"]["chart-cadence"] == ""
     assert by_department["kpis"]["won_revenue"]["note"] == "not filtered by department"
     assert by_department["tables"]["employees"]["rows"] < everything["tables"]["employees"]["rows"]
+    # Cadence buckets are suppressed within the filter too: by the department's own employees.
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        employees = dict(con.execute(
+            "select case when hours_since_previous_post is null then 0 when hours_since_previous_post < 24 then 1 "
+            "when hours_since_previous_post < 72 then 2 when hours_since_previous_post < 168 then 3 "
+            "when hours_since_previous_post < 336 then 4 else 5 end, count(distinct c.employee_id) "
+            "from mart_posting_cadence c join dim_employees e using (employee_id) "
+            "where e.department = ? and c.reach_ratio is not null group by 1", [department]).fetchall())
+    gap = by_department["series"]["chart-cadence"]["gap"]
+    assert gap["x"] == [ch.GAP_LABELS[k] for k in sorted(employees)]
+    for k, median, text in zip(sorted(employees), gap["y"], gap["text"], strict=True):
+        assert (text == "suppressed") == (employees[k] < q.min_group_size()) == (median is None), k
 
     # A period (set through the URL): counts and the change against the two months before.
     assert by_period["filters"]["from"] == first and by_period["filters"]["department"] == department
