@@ -359,6 +359,7 @@ def overlap_by_content(rows: list[dict]) -> go.Figure:
             orientation="h",
             name="Distinct members (union of audiences)",
             marker_color=EMPLOYEE,
+            meta="union",
             customdata=custom,
             hovertemplate="%{x:,} distinct of %{customdata[2]:,} · %{customdata[0]} sharers<extra></extra>",
         )
@@ -370,6 +371,7 @@ def overlap_by_content(rows: list[dict]) -> go.Figure:
             orientation="h",
             name="Counted twice (overlap)",
             marker_color="#f59e0b",
+            meta="duplicated",
             customdata=custom,
             text=[f"{r['overlap_ratio']:.0%}" if r["overlap_ratio"] is not None else "" for r in rows],
             textposition="outside",
@@ -481,6 +483,7 @@ def revenue_by_group(
                 orientation="h",
                 name=model_label(model),
                 marker_color=colors.get(model, MUTED),
+                meta=model,
                 hovertemplate=f"{model_label(model)}: %{{x:,.0f}} {currency}<extra></extra>",
             )
         )

@@ -34,6 +34,8 @@ NEEDS = {
         "mart_posting_cadence", "fct_shares", "dim_employees", "dim_contents", "mart_reach_by_department"
     ),
     "funnel": ("mart_attribution_funnel",),
+    "overlap": ("mart_bubble_overlap", "dim_contents"),
+    "revenue_content": ("mart_attribution_rollups", "dim_contents"),
     "deals": ("fct_deals", "mart_lead_to_deal_attribution", "fct_shares"),
     "employees": ("mart_reach_by_employee",),
     "contents": ("mart_reach_by_content",),
@@ -73,11 +75,16 @@ def _table(rows: list[dict[str, Any]]) -> dict[str, list]:
     return {"columns": names, "rows": [[_plain(r[n]) for n in names] for r in rows]}
 
 
-def dashboard_data(fetch, tables: set[str], min_group: int) -> dict[str, Any]:
+def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None = None) -> dict[str, Any]:
     """Everything the page's filters re-aggregate, from the marts this publication has.
-    ``fetch(sql) -> rows`` runs a query on the publication."""
+    ``fetch(sql, params) -> rows`` runs a query on the publication; money is in ``currency``
+    (the report's main currency) only."""
     has = {part: all(t in tables for t in marts) for part, marts in NEEDS.items()}
-    data: dict[str, Any] = {"min_group": min_group, "other_departments": q.OTHER_DEPARTMENTS}
+    data: dict[str, Any] = {
+        "min_group": min_group,
+        "other_departments": q.OTHER_DEPARTMENTS,
+        "currency": currency,
+    }
     share_rows = fetch(q.SHARE_CELLS) if has["shares"] else []
     engagement_rows = fetch(q.ENGAGEMENT_CELLS) if has["engagements"] else []
     cadence_rows = fetch(q.CADENCE_CELLS) if has["cadence"] else []
@@ -112,6 +119,10 @@ def dashboard_data(fetch, tables: set[str], min_group: int) -> dict[str, Any]:
         data["deals"] = _columns(
             fetch(q.DEAL_TOUCHES), ["status", "currency", "amount", "is_attributed", "touch_months"]
         )
+    if has["overlap"]:
+        data["overlap"] = _table(fetch(q.OVERLAP_CELLS))
+    if has["revenue_content"] and currency:
+        data["revenue_content"] = _table(fetch(q.REVENUE_CONTENT_CELLS, {"currency": currency}))
     if has["employees"]:
         data["employees"] = _table(fetch(q.EMPLOYEE_TABLE))
     if has["contents"]:

@@ -32,8 +32,7 @@ def default_output(settings: Settings) -> Path:
 def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[sec.Kpi], list[ch.Section], str]:
     """KPI tiles, chart sections and the filters' data (JSON), from the marts this publication has."""
     marts = sec.Marts(con, q.published_tables(con), q.min_group_size())
-    data = dashboard.dashboard_data(marts.fetch, marts.tables, marts.min_group)
-    data["currency"] = marts.currency
+    data = dashboard.dashboard_data(marts.fetch, marts.tables, marts.min_group, marts.currency)
     kpis: list[sec.Kpi] = []
     sections: list[ch.Section] = []
     # The page top to bottom (reports.registry); the KPI tiles follow the same order.
@@ -41,7 +40,7 @@ def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[sec.Kpi], list[
         tiles, section = build(marts)
         kpis += tiles
         sections.append(section)
-    return kpis, sections, dashboard.to_json(data)
+    return kpis, sections, dashboard.to_json({**data, **marts.page_data})
 
 
 def build_report(settings: Settings, out: Path | None = None) -> Path:

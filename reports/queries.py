@@ -133,9 +133,24 @@ window w4 as (order by week_start range between interval 21 days preceding and c
 order by week_start
 """
 
+# A content item's label on a chart: its title, and where several items share that title, the
+# end of its id too (at most 38 characters), so that they stay separate bars.
+CONTENT_LABELS = """
+(select
+    content_id,
+    campaign,
+    case
+        when title is null then content_id
+        when count(*) over (partition by title) = 1 then title
+        else (case when length(title) > 29 then left(title, 28) || '…' else title end)
+             || ' · ' || right(content_id, 6)
+    end as label
+ from dim_contents)
+"""
+
 OVERLAP_BY_CONTENT = """
 select
-    coalesce(c.title, o.content_id)        as content,
+    coalesce(c.label, o.content_id)        as content,
     o.content_id,
     o.sharers,
     o.audience_sum,
@@ -147,7 +162,7 @@ left join dim_contents as c using (content_id)
 where o.sharers >= 2 and o.audience_sum > 0
 order by o.audience_sum desc, o.content_id
 limit $limit
-"""
+""".replace("dim_contents", CONTENT_LABELS)
 
 # Cadence buckets are groups of employees: small ones are suppressed like any group rollup.
 CADENCE = """
@@ -227,10 +242,10 @@ REVENUE_BY_CONTENT = """
 with by_content as (
     select
         case r.group_key when '(own post)' then 'Own posts (no company content)'
-                         else coalesce(c.title, r.group_key) end as content,
+                         else coalesce(c.label, r.group_key) end as content,
         r.group_key, r.model, r.won_revenue
     from mart_attribution_rollups as r
-    left join dim_contents as c on c.content_id = r.group_key
+    left join {labels} as c on c.content_id = r.group_key
     where r.dimension = 'content' and r.currency = $currency and r.group_key <> '(unattributed)'
 ),
 ranked as (
@@ -243,7 +258,7 @@ ranked as (
 select by_content.content, by_content.model, by_content.won_revenue
 from by_content join ranked using (group_key)
 order by ranked.best desc, by_content.group_key, by_content.model
-"""
+""".replace("{labels}", CONTENT_LABELS)
 
 # Departments as the rollup publishes them: small groups arrive suppressed (figures null).
 REVENUE_BY_DEPARTMENT = """
@@ -395,6 +410,39 @@ where c.reach_ratio is not null
 group by all
 order by all
 """
+
+# Every item shared by two or more employees, with its campaign: the page ranks the top ones
+# within a campaign as OVERLAP_BY_CONTENT does over all of them.
+OVERLAP_CELLS = """
+select
+    coalesce(c.label, o.content_id)        as content,
+    o.content_id,
+    coalesce(c.campaign, '{none}')         as campaign,
+    o.sharers,
+    o.audience_sum,
+    o.audience_union,
+    o.audience_sum - o.audience_union      as duplicated_reach,
+    o.overlap_ratio
+from mart_bubble_overlap as o
+left join dim_contents as c using (content_id)
+where o.sharers >= 2 and o.audience_sum > 0
+order by o.audience_sum desc, o.content_id
+""".replace("{none}", NO_CAMPAIGN).replace("dim_contents", CONTENT_LABELS)
+
+# Won revenue credited to every content item under every model, in one currency, with the
+# item's campaign: the page ranks the top items within a campaign as REVENUE_BY_CONTENT does.
+REVENUE_CONTENT_CELLS = """
+select
+    r.group_key,
+    case r.group_key when '(own post)' then 'Own posts (no company content)'
+                     else coalesce(c.label, r.group_key) end as content,
+    coalesce(c.campaign, '{none}') as campaign,
+    r.model, r.won_revenue
+from mart_attribution_rollups as r
+left join {labels} as c on c.content_id = r.group_key
+where r.dimension = 'content' and r.currency = $currency and r.group_key <> '(unattributed)'
+order by r.group_key, r.model
+""".replace("{none}", NO_CAMPAIGN).replace("{labels}", CONTENT_LABELS)
 
 # Sharers per department option: the pooled group is offered as a filter only when it is no
 # smaller than min_group_size itself.

@@ -44,6 +44,8 @@ SCRIPT = r"""
   function fmtNum(x) { return x == null ? '–' : Math.round(x).toLocaleString('en-US'); }
   function fmtPct(x, digits) { return x == null ? '–' : (100 * x).toFixed(digits == null ? 1 : digits) + '%'; }
   function fmtMoney(x, cur) { return x == null ? '–' : fmtNum(x) + ' ' + cur; }
+  function clip(s, n) { s = String(s); n = n || 38; return s.length <= n ? s : s.slice(0, n - 1) + '…'; }
+  function columnsOf(t) { const at = {}; t.columns.forEach(function (c, i) { at[c] = i; }); return at; }
   function monthLabel(m) {
     return new Date(m + '-01T00:00:00Z').toLocaleString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
   }
@@ -315,6 +317,37 @@ SCRIPT = r"""
         ' employees are suppressed (min_group_size).' : '';
       return out;
     },
+    'chart-overlap-content': function () {
+      const t = D.overlap, at = columnsOf(t), want = filter.campaign;
+      const rows = t.rows.filter(function (r) { return !want || r[at.campaign] === want; })
+        .slice(0, D.top_overlap).reverse();   // ranked in SQL; largest at the top of the bars
+      const y = rows.map(function (r) { return clip(r[at.content]); });
+      const custom = rows.map(function (r) { return [r[at.sharers], r[at.overlap_ratio], r[at.audience_sum]]; });
+      return {
+        union: { y: y, x: rows.map(function (r) { return r[at.audience_union]; }), customdata: custom },
+        duplicated: { y: y, x: rows.map(function (r) { return r[at.duplicated_reach]; }), customdata: custom,
+                      text: rows.map(function (r) { return r[at.overlap_ratio] == null ? '' : fmtPct(r[at.overlap_ratio], 0); }) },
+      };
+    },
+    'chart-revenue-content': function () {
+      const t = D.revenue_content, at = columnsOf(t), want = filter.campaign, best = {}, value = {}, label = {};
+      t.rows.forEach(function (r) {
+        if (want && r[at.campaign] !== want) return;
+        const g = r[at.group_key], v = r[at.won_revenue];
+        label[g] = r[at.content];
+        value[g + '|' + r[at.model]] = v;
+        if (v != null) best[g] = Math.max(best[g] == null ? -Infinity : best[g], v);
+      });
+      // As REVENUE_BY_CONTENT: items with credit, the most under any model first, then by key.
+      const groups = Object.keys(best).filter(function (g) { return best[g] > 0; })
+        .sort(function (a, b) { return best[b] - best[a] || (a < b ? -1 : a > b ? 1 : 0); })
+        .slice(0, D.top_content).reverse();
+      const out = {}, y = groups.map(function (g) { return clip(label[g]); });
+      D.models.forEach(function (m) {
+        out[m] = { y: y, x: groups.map(function (g) { const v = value[g + '|' + m]; return v == null ? null : v; }) };
+      });
+      return out;
+    },
     'chart-funnel': function (p) {
       const f = D.funnel, d = dealsIn(p);
       let clicks = 0, leads = 0;
@@ -326,7 +359,8 @@ SCRIPT = r"""
       return { funnel: { x: [clicks, leads, d.touched, d.won] } };
     },
   };
-  const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'], 'chart-cadence': ['cadence'] };
+  const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'], 'chart-cadence': ['cadence'],
+                       'chart-overlap-content': ['overlap'], 'chart-revenue-content': ['revenue_content', 'models'] };
 
   // ---- drawing --------------------------------------------------------------------------------
   function figure(id, p) {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +40,9 @@ class Marts:
     con: duckdb.DuckDBPyConnection
     tables: set[str]
     min_group: int
+    # What a section hands the page's script beside the dashboard data (reports.dashboard),
+    # e.g. how many items its chart ranks: merged into the page's JSON.
+    page_data: dict[str, Any] = field(default_factory=dict)
 
     def fetch(self, sql: str, params: dict | None = None) -> list[dict[str, Any]]:
         return q.fetch(self.con, sql, params)
@@ -182,6 +185,7 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
     )
     if section.missing:
         return [], section
+    m.page_data["top_overlap"] = TOP_OVERLAP
     # The overall share comes from a mart the charts do not need: the tile shows "–" without it.
     overall = (
         m.fetch(q.BUBBLE_OVERALL)[0]["colleague_share"] if "mart_engagement_bubble" in m.tables else None
@@ -212,6 +216,7 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "overlap ratio.",
             ch.overlap_by_content(m.fetch(q.OVERLAP_BY_CONTENT, {"limit": TOP_OVERLAP})),
             wide=True,
+            filters=("campaign",),
             unfiltered="mart_bubble_overlap is per content item over the whole log",
         ),
     ]
@@ -322,6 +327,7 @@ def attribution(m: Marts) -> tuple[list[Kpi], ch.Section]:
     found = [r["model"] for r in m.fetch(q.MODELS)]
     named = attribution_models()
     order = [x for x in named if x in found] + [x for x in found if x not in named]
+    m.page_data.update(models=order, top_content=TOP_CONTENT)
     deals = m.fetch(q.TOP_DEALS, {"currency": m.currency, "limit": TOP_DEALS})
     section.charts = [
         _revenue_by_content(m, order),
@@ -362,6 +368,7 @@ def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
             height=max(420, 16 * len(order) * len({r["content"] for r in rows})),
         ),
         note=" ".join(filter(None, [currency_note, unattributed_note])),
+        filters=("campaign",),
         unfiltered=ROLLUP_UNFILTERED,
     )
 

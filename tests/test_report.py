@@ -151,15 +151,17 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     page = report.read_text(encoding="utf-8")
     data = _data(page)
     department = data["department_options"][0]
+    campaign = next(c for c in data["dims"]["campaign"] if c != q.NO_CAMPAIGN)
     months = sorted({(date(1970, 1, 1) + timedelta(days=d)).isoformat()[:7] for d in data["shares"]["day"]})
     i = len(months) // 2
     first, last, previous = months[i], months[i + 1], [months[i - 2], months[i - 1]]
     result = render_check(report, chromium=chromium, actions=(
         _select("f-department", department),
         f"location.hash = '{urlencode({'from': first, 'to': last, 'department': department})}'",
+        f"location.hash = '{urlencode({'campaign': campaign})}'",
     ))
     assert not result.console_errors, result.console_errors
-    everything, by_department, by_period = result.views
+    everything, by_department, by_period, by_campaign = result.views
 
     # Unfiltered, the page's own arithmetic gives exactly what Python drew from the marts.
     tiles = re.findall(r'data-kpi="([a-z_]+)"><div class="v">([^<]*)</div><div class="l">[^<]*</div>'
@@ -214,6 +216,16 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     assert posts["change"].startswith(f"{arrow} {abs(100 * (now / before - 1)):.0f}% vs "), posts
     assert by_period["charts"]["chart-funnel"]["sum"] < everything["charts"]["chart-funnel"]["sum"]
     assert by_period["charts"]["chart-reach-month"]["values"] < everything["charts"]["chart-reach-month"]["values"]
+
+    # A campaign: the content rankings follow it, ranked as the SQL ranks them.
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        ranked = con.execute(
+            "select o.content_id from mart_bubble_overlap o join dim_contents c using (content_id) "
+            "where o.sharers >= 2 and o.audience_sum > 0 and c.campaign = ? "
+            "order by o.audience_sum desc, o.content_id limit 15", [campaign]).fetchall()
+    assert by_campaign["notes"]["chart-overlap-content"] == by_campaign["notes"]["chart-revenue-content"] == ""
+    assert len(by_campaign["series"]["chart-overlap-content"]["union"]["y"]) == len(ranked)
+    assert by_campaign["notes"]["chart-revenue-department"].startswith("Not filtered by campaign")
 
 
 def test_dashboard_data_never_names_a_small_department(report: Path, published: Settings) -> None:
