@@ -221,14 +221,17 @@ def run_gate_1(settings: Settings, build_id: str) -> str:
 
 def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
     from builds.dbt_build import run_dbt_build
+    from builds.gates.manifest import checked_by_gate_2_selector
 
     with _step(settings, build_id, DBT) as b:
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
         # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
-        # suite (tests/test_dbt_marts.py builds everything), not in every production build.
+        # suite (tests/test_dbt_marts.py builds everything), not in every production build;
+        # nor do the marts' tests that gate 2 checks again right after (one query per mart).
         # The log position is not passed: staging reads this running build's log_cutoff.
         result = run_dbt_build(
-            settings, as_of=b.as_of, full_refresh=b.full_refresh, exclude="resource_type:unit_test"
+            settings, as_of=b.as_of, full_refresh=b.full_refresh,
+            exclude=f"resource_type:unit_test {checked_by_gate_2_selector()}",
         )
     with warehouse(settings) as con:
         _drop_orphan_relations(con, settings)

@@ -65,7 +65,8 @@ def test_gate_1_passes_on_good_data_and_records_verdicts(landed: Settings, lande
         again = run_gate_1(con, landed, "build-2")
         assert again.batches == {} and again.outcome == "passed"
     assert report.docs == docs_dir(Settings(landed_template[0].parent))
-    assert (report.docs / "index.html").exists()
+    # Every check held: told without GX, so no Data Docs (a failing gate renders them, below).
+    assert report.outcome == "passed" and not (report.docs / "index.html").exists()
 
 
 def test_gate_1_fails_on_a_poisoned_batch_and_names_check_batch_rows(
@@ -78,6 +79,7 @@ def test_gate_1_fails_on_a_poisoned_batch_and_names_check_batch_rows(
     assert "expect_column_values_to_be_between(impressions)" in message
     assert bad in message and '"impressions": -7' in message and "source_line" in message
     assert failure.value.report.batches == {bad: "failed"}
+    assert (failure.value.report.docs / "index.html").exists()  # GX judged it, and rendered its Data Docs
     with warehouse(landed) as con:
         failed = con.execute(
             "select batch_id, severity, unexpected_count, examples from meta.gate_results "
@@ -428,6 +430,109 @@ def test_gate_2_fails_on_bad_marts(gate_2_settings: Settings, parsed_manifest: P
         with pytest.raises(GateFailure, match=expected) as failure:
             run_gate_2(con, settings, "build-1")
     assert len(failure.value.report.failures) == 1, [r.describe() for r in failure.value.report.failures]
+
+
+def _verdicts_both_ways(con, gate: str, frames_: list, site: Path) -> tuple[list, list]:
+    from builds.gates.runner import _verdicts
+
+    def told(results):
+        return sorted((r.suite, r.target, r.batch_id, r.expectation, r.column, r.severity, r.success,
+                       r.element_count, r.unexpected_count) for r in results)
+
+    return told(_verdicts(con, gate, frames_, site)), told(_verdicts(con, gate, frames_, site, use_gx=True))
+
+
+def test_a_clean_gate_tells_the_verdicts_gx_gives_without_gx(gate_2_settings: Settings, parsed_manifest: Path):
+    """Gates skip GX only when every rule provably holds (builds/gates/clean.py); then they
+    record what GX records for the same frames. A rule that breaks sends the gate to GX."""
+    from builds.gates import clean, frames
+    from builds.gates.manifest import mart_rules
+    from builds.gates.runner import previous_mart_sizes
+
+    settings = gate_2_settings
+    with warehouse(settings) as con:
+        _marts(con, parsed_manifest)
+        good = frames.gate_2_frames(con, previous_mart_sizes(con), mart_rules(parsed_manifest))
+        assert all(clean.holds(rule, f.df) for f in good for rule in f.rules)
+        fast, by_gx = _verdicts_both_ways(con, "gate_2", good, settings.home / "docs")
+        assert fast == by_gx and len(fast) > 20 and all(r[6] for r in fast)
+        # Planted violations of each kind the clean path reads: none passes for held.
+        con.execute("drop schema marts cascade")
+        _marts(con, parsed_manifest, credit_b=0.3, jaccard=1.5, drop="ctr")
+        bad = frames.gate_2_frames(con, previous_mart_sizes(con), mart_rules(parsed_manifest))
+        broken = {(f.suite, r.expectation) for f in bad for r in f.rules if not clean.holds(r, f.df)}
+        assert broken == {("gate_2.rows", "ExpectColumnValuesToBeBetween"),
+                          ("gate_2.mart_engagement_rate.columns", "ExpectTableColumnsToMatchSet"),
+                          ("gate_2.mart_lead_to_deal_attribution.credit_sum_by_deal_id_model",
+                           "ExpectColumnValuesToBeBetween")}, broken
+
+
+def test_gate_1_clean_reading_agrees_with_gx_rule_by_rule(landed: Settings):
+    """On real landed batches (the workload's planted problems included), every rule the clean
+    path says holds, GX passes, and the rules GX fails the clean path never says hold."""
+    from builds.gates import clean, frames
+    from builds.gates.runner import _validate
+
+    with warehouse(landed) as con:
+        pending = {et: [b for (b,) in con.execute(
+            "select batch_id from meta.batches where event_type = ?", [et]).fetchall()]
+            for (et,) in con.execute("select distinct event_type from meta.batches").fetchall()}
+        gate_frames = frames.gate_1_frames(con, pending)
+    checked, held = 0, []
+    for frame, evr in _validate(gate_frames, landed.home / "docs"):
+        for rule in frame.rules:
+            plain = {k: v for k, v in rule.kwargs.items() if k != "row_condition"}
+            found = [r.success for r in evr.results if r.expectation_config.type == rule.type
+                     and plain.items() <= r.expectation_config.kwargs.items()
+                     and str(rule.kwargs.get("row_condition", "")) in str(r.expectation_config.kwargs)]
+            assert len(found) == 1, (rule, [r.expectation_config.kwargs for r in evr.results])
+            by_gx = found[0]
+            by_clean = clean.holds(rule, frame.df)
+            assert by_gx or not by_clean, (frame.suite, rule)
+            checked += 1
+            held.append(by_clean)
+    assert checked > 5 and any(held) and not all(held)  # the workload plants a few warnings
+
+
+def test_a_build_leaves_to_gate_2_exactly_the_mart_tests_gate_2_checks(gate_2_settings: Settings,
+                                                                       parsed_manifest: Path):
+    """The selector a production build excludes from dbt (builds.steps.run_dbt) selects, as dbt
+    reads it, every mart test gate 2 reproduces and nothing else: no check is lost (each kind's
+    rule fails on planted rows in test_gate_2_fails_on_bad_marts and the counts tests)."""
+    from builds.dbt_build import invoke_dbt, project_args
+    from builds.gates.manifest import checked_by_gate_2_selector, mart_rules
+
+    listed = invoke_dbt(gate_2_settings, ["ls", *project_args(gate_2_settings), "--resource-type", "test",
+                                          "--select", checked_by_gate_2_selector(), "--output", "name"])
+    excluded = set(listed.result)
+    nodes = json.loads(parsed_manifest.read_text())["nodes"]
+    marts = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["schema"] == "marts"}
+    mart_tests = {n["name"] for n in nodes.values() if n["resource_type"] == "test" and n.get("attached_node") in marts}
+    left_to_dbt = {name for rules in mart_rules(parsed_manifest).values() for name, _ in rules.left_to_dbt}
+    assert excluded == mart_tests - left_to_dbt and len(excluded) > 100
+    assert left_to_dbt and not left_to_dbt & excluded  # relationships tests stay in dbt
+
+
+def test_gate_2_fails_on_a_mart_test_checked_nowhere(gate_2_settings: Settings, parsed_manifest: Path):
+    """A mart test gate 2 leaves to dbt, but the dbt build did not run: the gate stops the build."""
+    from eventlog.errors import ReachloopError
+
+    settings = gate_2_settings
+    invocation = json.loads(parsed_manifest.read_text())["metadata"]["invocation_id"]
+    ran = [{"unique_id": "test.reachloop.not_null_mart_x_id.0a1b2c", "status": "pass"}]
+    run_results = _manifest(settings).parent / "run_results.json"
+    run_results.write_text(json.dumps({"metadata": {"invocation_id": invocation}, "args": {"which": "build"},
+                                       "results": ran}))
+    with warehouse(settings) as con:
+        _marts(con, parsed_manifest)
+        with pytest.raises(ReachloopError, match=r"gate 2 cannot check 2 mart test\(s\).*relationships_fct_engagements_share_id"):
+            run_gate_2(con, settings, "build-1")
+        # The same build having run them in dbt: nothing is unchecked.
+        relationships = [n["unique_id"] for n in json.loads(parsed_manifest.read_text())["nodes"].values()
+                         if n["name"].startswith("relationships_")]
+        run_results.write_text(json.dumps({"metadata": {"invocation_id": invocation}, "args": {"which": "build"},
+                                           "results": ran + [{"unique_id": u} for u in relationships]}))
+        assert run_gate_2(con, settings, "build-1").outcome == "passed"
 
 
 def test_gate_2_without_a_manifest_says_to_build_first(settings: Settings):

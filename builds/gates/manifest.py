@@ -235,6 +235,39 @@ _MAPPINGS = {
 }
 
 
+# --- which mart tests dbt leaves to gate 2 ----------------------------------------------------
+
+# Where the marts' yml (hence their data tests) live, relative to the dbt project.
+MARTS_PATH = "models/marts"
+
+
+def checked_by_gate_2_selector() -> str:
+    """The marts' data tests of the kinds gate 2 reproduces, as a dbt selection: a production
+    build excludes them from ``dbt build`` (``builds.steps.run_dbt``), because gate 2 checks
+    all of them again, right after, in one set-based query per mart, before publish. dbt's node
+    for each costs about 20 ms of overhead beside its query. A test of such a kind that gate 2
+    cannot reproduce after all (a ``where``, a ``warn_if`` …) is caught by
+    ``tests_checked_nowhere`` and fails gate 2: it is never silently skipped."""
+    return " ".join(f"path:{MARTS_PATH},test_name:{name}" for name in sorted(_MAPPINGS))
+
+
+def tests_checked_nowhere(manifest_path: Path, marts: dict[str, MartRules]) -> list[str]:
+    """The marts' data tests that gate 2 leaves to dbt but that the dbt build which wrote the
+    manifest did not run (it excluded them). Empty when the build's run_results are not of
+    that invocation (a ``dbt parse``): then nothing says what dbt ran."""
+    run_results = manifest_path.parent / "run_results.json"
+    if not run_results.exists():
+        return []
+    results = json.loads(run_results.read_text())
+    manifest = json.loads(manifest_path.read_text())
+    if (results["metadata"].get("invocation_id") != manifest["metadata"].get("invocation_id")
+            or results.get("args", {}).get("which") != "build"):
+        return []
+    ran = {r["unique_id"].split(".")[2] for r in results["results"] if r["unique_id"].startswith("test.")}
+    return sorted(f"{name} ({why})" for rules in marts.values() for name, why in rules.left_to_dbt
+                  if name not in ran)
+
+
 # --- test arguments that use var() -------------------------------------------------------------
 
 
