@@ -7,10 +7,15 @@ snapshots (metrics, roster, audiences, followers) are new because their time mov
 (share_id of an engagement, tracking_token of a click, deal_id of a deal event) still point at
 what the log holds, so the day touches existing shares and deals as a real day does.
 Written as one CSV file per event type, in the landing layout.
+
+    python -m bench.day_batch DIR/landing OUT [--day 2025-06-11]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +47,8 @@ def make_day_batch(landing: Path, out: Path, day: pd.Timestamp = DAY) -> dict[st
         when = times[-1] if name != "employee" else "observed_at"
         day_rows = df[(df[when] >= day) & (df[when] < day + pd.Timedelta(days=1))].copy()
         for t in times:
-            day_rows[t] = day_rows[t] + shift
+            # An optional timestamp no row of a small workload sets reads back as objects.
+            day_rows[t] = pd.to_datetime(day_rows[t], utc=True) + shift
             day_rows[t] = day_rows[t].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
         for col in NEW_IDS.get(name, ()):
             day_rows[col] = day_rows[col] + SUFFIX
@@ -53,3 +59,25 @@ def make_day_batch(landing: Path, out: Path, day: pd.Timestamp = DAY) -> dict[st
         if len(day_rows):
             day_rows.to_csv(out / f"{name}-2026-01-01.csv", index=False)
     return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.day_batch",
+        description="Write one day's delivery (a weekday of a generated year, moved to the next day) "
+        "as CSV files in the landing layout; prints the rows per event type as JSON.",
+    )
+    p.add_argument("landing", type=Path, help="the generated workload's landing folder (DIR/landing)")
+    p.add_argument("out", type=Path, help="where the day's files go (land them with reachloop land OUT)")
+    p.add_argument("--day", default=DAY.date().isoformat(),
+                   help=f"the day of the year to copy (default {DAY.date()}, a Wednesday)")
+    args = p.parse_args(argv)
+    if not args.landing.is_dir():
+        p.error(f"no landing folder at {args.landing}")
+    counts = make_day_batch(args.landing, args.out, pd.Timestamp(args.day, tz="UTC"))
+    print(json.dumps(counts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,11 +13,15 @@ Per scale factor, each stage runs as a child process (wall, CPU, peak RSS via wa
     floor.land       DuckDB reading the same files straight into tables
     floor.marts      the dbt project's compiled SQL straight in DuckDB, in dependency order
     peer             bench/pandas_peer.py (then checked against the published marts)
-    incr.land, incr.build, full.build
-                     one day's batch landed and built on top of the log, vs a full refresh
+    incr.land, incr.build, noop.build, full.build
+                     one day's batch landed and built on top of the log; reachloop build
+                     again with nothing new (it must skip); a full refresh of the same log
 
 Once per run, whatever the scales:
 
+    tiny.build, tiny.rebuild, tiny.noop (fixed cost)
+                     an SF0.01 home's first build, the same build again, reachloop build with
+                     nothing new; a profiled build for where the time goes (bench.steps --profile)
     attribution.solvers
                      bench/attribution.py: Markov removal effects (and Shapley values) of 100k
                      random-mixing journeys over 200, 1,000, 3,000 and 10,000 states, checked
@@ -252,8 +256,34 @@ class Bench:
         log = log_rows(self.home)
         out = self.stage("incr.build", [PYTHON, "-m", "bench.steps", "build"], rows=log)
         self.stages["incr.build"].extra = json.loads(out.strip().splitlines()[-1])
+        self.noop("noop.build")
         out = self.stage("full.build", [PYTHON, "-m", "bench.steps", "build", "--full-refresh"], rows=log)
         self.stages["full.build"].extra = json.loads(out.strip().splitlines()[-1])
+
+    def noop(self, name: str) -> None:
+        """``reachloop build`` (the CLI) right after a successful build: nothing to do."""
+        out = self.stage(name, [REACHLOOP, "build"])
+        said = out.strip().splitlines()[0] if out.strip() else ""
+        if not said.startswith("build skipped"):
+            raise RuntimeError(f"{name}: a build with nothing new did not skip: {said!r}")
+        self.stages[name].extra = {"said": said}
+
+    def fixed_cost(self) -> None:
+        """A tiny home (SF0.01): what a build costs besides the data. ``tiny.build`` is the first
+        build of a fresh home, ``tiny.rebuild`` the same build again (dbt's partial parse saved,
+        every batch gated), ``tiny.noop`` the CLI with nothing new; a fourth build runs under
+        cProfile for where the time goes (``breakdown``, not a timing: the profiler slows it)."""
+        self.generate()
+        self.land()
+        for name in ("tiny.build", "tiny.rebuild"):
+            out = self.stage(name, [PYTHON, "-m", "bench.steps", "build"], rows=self.info["rows_landed"])
+            self.stages[name].extra = json.loads(out.strip().splitlines()[-1])
+        self.noop("tiny.noop")
+        profile = self.root / "build.prof"
+        _, out = run_stage("tiny.profiled", [PYTHON, "-m", "bench.steps", "build", "--profile", str(profile)],
+                           env=self.env(), log=self.log)
+        self.info["breakdown"] = json.loads(out.strip().splitlines()[-1])["breakdown"]
+        self.info["dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
 
     def run(self, *, per_format: bool, incremental: bool, peer: bool) -> dict:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -283,6 +313,23 @@ class Bench:
             self.incremental()
         self.info["bench_seconds"] = time.perf_counter() - started
         return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
+
+
+FIXED_COST_SCALE = 0.01
+
+
+def fixed_cost(work: Path, log: Path, *, seed: int, memory_limit: str) -> dict:
+    """Once per run: the fixed cost of a build, on a home of SF0.01 (bench/run.py Bench.fixed_cost)."""
+    print(f"fixed cost (SF{FIXED_COST_SCALE:g}):", flush=True)
+    b = Bench(FIXED_COST_SCALE, work / "fixed_cost", log, seed=seed, reuse=False, quick=True, smoke=False,
+              memory_limit=memory_limit)
+    b.root.mkdir(parents=True, exist_ok=True)
+    try:
+        b.fixed_cost()
+    except Exception as exc:  # noqa: BLE001 — record what got measured, say what failed
+        b.info["error"] = str(exc)
+        print(f"\n  fixed cost failed: {exc}", flush=True)
+    return b.partial()
 
 
 def solvers(log: Path, *, smoke: bool) -> dict:
@@ -381,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
         help="CI smoke: generate, land, floor.land, dbt run of the checked marts, peer and check",
     )
     p.add_argument("--keep", action="store_true", help="keep warehouses and data in --work afterwards")
+    p.add_argument("--no-fixed-cost", action="store_true",
+                   help="skip the fixed cost of a build (builds of an SF0.01 home, a no-op build, a profile)")
     p.add_argument(
         "--no-solvers", action="store_true", help="skip the Markov/Shapley solvers (bench/attribution.py)"
     )
@@ -429,6 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
         if not args.keep:
             shutil.rmtree(b.root / "by_format", ignore_errors=True)
+    if not (args.no_fixed_cost or args.smoke):
+        result["fixed_cost"] = fixed_cost(args.work, log, seed=args.seed, memory_limit=args.memory_limit)
+        out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")
     if not args.no_solvers:
         result["solvers"] = solvers(log, smoke=args.smoke)
         out_file.write_text(json.dumps(result, indent=2, default=str) + "\n")

@@ -1,7 +1,9 @@
 """Child-process entry points for the stages that have no CLI command of their own.
 
-    python -m bench.steps build [--full-refresh]   builds.steps.build, outcome as JSON
-                                                   (wall and CPU seconds per step)
+    python -m bench.steps build [--full-refresh] [--profile FILE]
+                                                   builds.steps.build, outcome as JSON
+                                                   (wall and CPU seconds per step; with
+                                                   --profile, where the time went)
     python -m bench.steps attribution              dbt run of the attribution models alone
     python -m bench.steps publish                  builds.publish.publish alone
     python -m bench.steps marts                    dbt run of the peer-checked marts (smoke)
@@ -26,8 +28,14 @@ ATTRIBUTION_SELECT = ["path:models/intermediate/attribution", "path:models/marts
 def cmd_build(args: argparse.Namespace) -> dict:
     from builds.steps import build
 
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     outcome = build(Settings.from_env(), full_refresh=args.full_refresh)
-    return {
+    result = {
         "status": outcome.status,
         "build_id": outcome.build_id,
         "full_refresh": outcome.full_refresh,
@@ -36,6 +44,39 @@ def cmd_build(args: argparse.Namespace) -> dict:
         "seconds": outcome.seconds,
         "cpu_seconds": outcome.cpu_seconds,
     }
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+        result["breakdown"] = breakdown(args.profile)
+    return result
+
+
+# Where a build's fixed cost goes: (label, file suffix, function), cumulative seconds of the
+# function under cProfile. They overlap (dbt's parse and nodes are inside its invocation).
+BREAKDOWN = (
+    ("whole build", "builds/steps.py", "build"),
+    ("import dbt", "dbt/cli/main.py", "<module>"),
+    ("dbt invocation", "dbt/cli/main.py", "invoke"),
+    ("dbt parse (manifest)", "dbt/parser/manifest.py", "parse_manifest"),
+    ("dbt nodes", "dbt/task/runnable.py", "execute_nodes"),
+    ("import great_expectations", "great_expectations/__init__.py", "<module>"),
+    ("GX validation (its import included)", "builds/gates/runner.py", "_validate"),
+    ("gate 1", "builds/steps.py", "run_gate_1"),
+    ("gate 2", "builds/steps.py", "run_gate_2"),
+    ("publish", "builds/steps.py", "run_publish"),
+)
+
+
+def breakdown(stats_file: str) -> dict[str, float]:
+    """Seconds (cumulative, under the profiler) of the parts of a build in BREAKDOWN."""
+    import pstats
+
+    stats = pstats.Stats(stats_file).stats  # (file, line, function) → (cc, nc, tt, ct, callers)
+    out = {}
+    for label, suffix, function in BREAKDOWN:
+        found = [v[3] for (file, _, fn), v in stats.items() if file.endswith(suffix) and fn == function]
+        out[label] = round(max(found, default=0.0), 3)
+    return out
 
 
 def cmd_attribution(args: argparse.Namespace) -> dict:
@@ -82,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
     b.add_argument("--full-refresh", action="store_true")
+    b.add_argument("--profile", metavar="FILE", help="run under cProfile, save its stats to FILE and "
+                   "add the seconds of the build's parts (BREAKDOWN) to the output")
     b.set_defaults(func=cmd_build)
     sub.add_parser("attribution").set_defaults(func=cmd_attribution)
     sub.add_parser("publish").set_defaults(func=cmd_publish)

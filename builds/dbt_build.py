@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -187,14 +188,86 @@ def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
     first line; failing nodes are the caller's to judge from the result."""
     from dbt.cli.main import dbtRunner
 
+    settings.home.mkdir(parents=True, exist_ok=True)  # dbt runs in it (a parse needs no warehouse)
+    parse_state = _parse_state(args)
+    if parse_state:
+        _seed_parse_state(*parse_state)
     try:
-        with _environ({HOME_ENV: str(settings.home)}):
+        # dbt reparses the whole project (~3 s) when the profile differs from the one its saved
+        # parse state was made with, and the warehouse's path is part of the profile: run with
+        # the home as working directory and a relative path, the same for every home.
+        with _environ({HOME_ENV: str(settings.home), WAREHOUSE_ENV: settings.warehouse.name}), \
+                _working_directory(settings.home):
             outcome = dbtRunner().invoke(args)
     finally:
         _release_warehouse()
+    if parse_state:
+        _save_parse_state(*parse_state)
     if outcome.exception is not None:
         raise ReachloopError(f"dbt {args[0]} could not run: {first_line(outcome.exception)}")
     return outcome
+
+
+# profiles.yml's warehouse path, when set (invoke_dbt sets it, relative to the home); a plain
+# `dbt` run from a shell falls back to $REACHLOOP_HOME/warehouse.duckdb.
+WAREHOUSE_ENV = "REACHLOOP_DBT_WAREHOUSE"
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def parse_cache_dir() -> Path:
+    """Where dbt's parse state of a project is kept for homes that have none yet (a new home's
+    first build would otherwise parse the whole project): the user's cache, one folder per
+    project checkout."""
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "reachloop" / "dbt-parse"
+
+
+def _parse_state(args: list[str]) -> tuple[Path, Path] | None:
+    """(the invocation's partial_parse.msgpack, its cached copy), from its project and target."""
+    import hashlib
+
+    options = dict(zip(args, args[1:], strict=False))
+    if "--project-dir" not in options or "--target-path" not in options:
+        return None
+    project = hashlib.sha256(str(Path(options["--project-dir"]).resolve()).encode()).hexdigest()[:16]
+    return Path(options["--target-path"]) / PARTIAL_PARSE, parse_cache_dir() / project / PARTIAL_PARSE
+
+
+def _seed_parse_state(state: Path, cached: Path) -> None:
+    """A home without parse state starts from the cached one. dbt checks it as it checks its own
+    (its version, the profile, vars, every file's checksum) and reparses what differs."""
+    if state.exists() or not cached.exists():
+        return
+    state.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copyfile(cached, state)
+    except OSError:
+        pass  # a cache is a convenience: dbt parses the project whole
+
+
+def _save_parse_state(state: Path, cached: Path) -> None:
+    """Keep the invocation's parse state for the next new home (written whole, then renamed:
+    builds in other homes may read it meanwhile)."""
+    try:
+        if not state.exists() or (cached.exists() and cached.stat().st_mtime >= state.stat().st_mtime):
+            return
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        shutil.copyfile(state, partial)
+        os.replace(partial, cached)
+    except OSError:
+        pass
+
+
+@contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def first_line(message: object) -> str:

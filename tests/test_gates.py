@@ -337,6 +337,22 @@ def _parse(settings: Settings, project: Path | None = None) -> Path:
     return manifest_path(settings)
 
 
+def test_a_new_home_starts_from_the_saved_parse_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """dbt's parse state survives a new home (builds/dbt_build.py): the profile is the same for
+    every home, and a home without parse state gets the last one saved for the project."""
+    from builds.dbt_build import PARTIAL_PARSE, parse_cache_dir, target_path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first, second = Settings(tmp_path / "first"), Settings(tmp_path / "second")
+    _parse(first)
+    assert list(parse_cache_dir().rglob(PARTIAL_PARSE))
+    assert not (target_path(second) / PARTIAL_PARSE).exists()
+    _parse(second)
+    log = (second.home / "dbt" / "logs" / "dbt.log").read_text()
+    assert "Starting full parse" not in log and "Unable to do partial parsing" not in log
+    assert "Partial parsing enabled" in log
+
+
 def _manifest(settings: Settings) -> Path:
     from builds.dbt_build import manifest_path
 
