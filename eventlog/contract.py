@@ -17,6 +17,10 @@ BIGINT = "BIGINT"
 DOUBLE = "DOUBLE"
 MONEY = "DECIMAL(18,2)"
 TIMESTAMP = "TIMESTAMPTZ"
+# ISO 4217 minor units (decimals) of the currencies whose count is not 2; any other currency,
+# or none, allows 2 (MONEY's scale: an amount is never stored with more decimals than that).
+CURRENCY_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "UGX": 0, "PYG": 0}
+DEFAULT_MINOR_UNITS = 2
 # How DuckDB names the non-text types above when it describes a relation.
 DESCRIBED_TYPES = {BIGINT: "BIGINT", MONEY: "DECIMAL(18,2)", TIMESTAMP: "TIMESTAMP WITH TIME ZONE"}
 
@@ -30,6 +34,9 @@ class Field:
     email: bool = False  # normalized (trimmed, lower-cased) before it is pseudonymized
     allowed: tuple[str, ...] = ()  # enumeration; empty means any value
     upper: bool = False  # normalized to upper case (currency codes)
+    # MONEY: the field of the same record naming its currency, whose ISO 4217 minor units
+    # bound the decimals an amount may have (more is quarantined, never rounded).
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,7 @@ EVENT_TYPES: dict[str, EventType] = {
                 _req("deal_id"),
                 _req("event", allowed=DEAL_EVENTS),
                 _req("occurred_at", TIMESTAMP),
-                Field("amount", MONEY),
+                Field("amount", MONEY, currency="currency"),
                 Field("currency", upper=True),
                 Field("stage"),
                 Field("contact_email", pii=True, email=True),

@@ -11,6 +11,7 @@ row reconciles: rows_read = rows_landed + rows_duplicate + rows_quarantined.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,8 +25,8 @@ from eventlog.batches import LATEST_DECISION_SQL
 from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_table
 from eventlog.errors import ReachloopError
 from eventlog.sql import quote_idents, quote_str
-from ingestion.pseudonymize import install_macro
-from ingestion.readers import VENDOR_ONLY_SUFFIXES, file_format, read_into_temp
+from ingestion.pseudonymize import install_macro, install_unparsed_mask, scrub_text
+from ingestion.readers import UNREAD_SUFFIXES, VENDOR_ONLY_SUFFIXES, file_format, read_into_temp
 from ingestion.validation import check_into_temp
 
 
@@ -33,7 +34,9 @@ from ingestion.validation import check_into_temp
 class FileResult:
     path: str
     event_type: str | None
-    status: str  # landed | skipped (already landed) | unknown_type, rejected (shape): not landed
+    # landed | skipped (already landed, or not read: a symlink, an empty or unsupported file;
+    # message says which) | unknown_type, rejected (shape), failed (could not be read): not landed
+    status: str
     batch_id: str | None = None
     rows_read: int = 0
     rows_landed: int = 0
@@ -56,18 +59,52 @@ def event_type_for(path: Path, root: Path) -> str:
     return from_name
 
 
-def landing_files(root: Path) -> Iterator[Path]:
+def landing_files(root: Path, skipped: list[FileResult] | None = None) -> Iterator[Path]:
     """Landable files under root, in a stable order. Names starting with ``_`` or ``.``
-    (``_SUCCESS``, ``.part`` files, ``_ground_truth/``) are not data, as in Hive and Spark."""
-    if root.is_file():
+    (``_SUCCESS``, ``.part`` files, ``_ground_truth/``) are not data, as in Hive and Spark.
+
+    Landing reads only what it was given: a symlink under root (to a file or a folder) is not
+    followed, wherever it points. Every other file that does not land (names starting with
+    ``_`` or ``.`` aside) is named, with why, in ``skipped`` (when given): a symlink, an empty
+    file, an unsupported type (a ``.txt``, a ``.zip``)."""
+    if root.is_file():  # named by the operator: read even if it is a symlink
         yield root
         return
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if any(p.startswith(("_", ".")) for p in rel) or not path.is_file():
-            continue
-        if file_format(path) or path.name.lower().endswith(VENDOR_ONLY_SUFFIXES):
-            yield path
+    found: list[Path] = []
+    said: list[FileResult] = []
+
+    def skip(path: Path, why: str) -> None:
+        said.append(FileResult(str(path), None, "skipped", message=why))
+
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                skip(here / name, "a symlink to a folder: not followed")
+                dirs.remove(name)
+            elif name.startswith(("_", ".")):
+                dirs.remove(name)
+        for name in files:
+            path = here / name
+            if name.startswith(("_", ".")):
+                continue  # markers and partial files (_SUCCESS, .part): not data, as in Spark
+            if path.is_symlink():
+                skip(path, "a symlink: not followed")
+            elif not (file_format(path) or name.lower().endswith(VENDOR_ONLY_SUFFIXES)):
+                skip(path, UNREAD_SUFFIXES.get(path.suffix.lower(), NOT_A_LANDING_FILE))
+            elif path.stat().st_size == 0:
+                skip(path, "an empty file")
+            else:
+                found.append(path)
+    if skipped is not None:
+        skipped.extend(sorted(said, key=lambda r: r.path))
+    yield from sorted(found)
+
+
+NOT_A_LANDING_FILE = (
+    "not a landing file type (.csv, .tsv, .jsonl, .ndjson, .json, .parquet, .xlsx; text ones"
+    " also as .gz or .zst)"
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -90,13 +127,41 @@ def land_path(
         raise ReachloopError(f"nothing to land: {root} does not exist")
     prepare(con, key)
     base = root if root.is_dir() else root.parent
-    results = []
-    contract_files = [p for p in landing_files(root) if file_format(p)]
-    for result in land_files(con, [(path, event_type_for(path, base)) for path in contract_files]):
-        results.append(result)
+    results: list[FileResult] = []
+    skipped: list[FileResult] = []
+    contract_files = [p for p in landing_files(root, skipped) if file_format(p)]
+    landed = land_files(con, [(path, event_type_for(path, base)) for path in contract_files])
+    for result in [*skipped, *landed]:
+        results.append(shown(con, result))
         if on_file:
             on_file(result)
     return results
+
+
+def shown(con: duckdb.DuckDBPyConnection, result: FileResult) -> FileResult:
+    """A result as it is printed and logged: PII-shaped parts of its path and message (a file
+    named after a person, a line quoted by an error) scanned like landed text."""
+    result.path = scrub_text(con, result.path)
+    result.message = scrub_text(con, result.message) if result.message else result.message
+    return result
+
+
+def failed(path: Path, et_name: str | None, exc: Exception) -> FileResult:
+    """A file that could not be read or landed: said, and the next one tried."""
+    message = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    return FileResult(str(path), et_name, "failed", message=message)
+
+
+# What can go wrong landing one file that leaves the others landable: its bytes (unreadable,
+# not the format its name says), the file system (permissions, gone meanwhile).
+FILE_ERRORS = (ReachloopError, OSError, duckdb.Error)
+
+
+def _land_one(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> FileResult:
+    try:
+        return land_file(con, path, et)
+    except FILE_ERRORS as exc:
+        return failed(path, et.name, exc)
 
 
 # Small files land several to a transaction: consecutive files of one event type, read side by
@@ -120,7 +185,11 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]]) ->
                 message=f"unknown event type {et_name!r}: name the file or its folder after one",
             )
             continue
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            yield failed(path, et_name, exc)
+            continue
         if group and (
             et_name != group_type
             or size > SMALL_FILE_BYTES
@@ -130,7 +199,7 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]]) ->
             yield from _land_group(con, group, group_type)
             group = []
         if size > SMALL_FILE_BYTES:
-            yield land_file(con, path, EVENT_TYPES[et_name])
+            yield _land_one(con, path, EVENT_TYPES[et_name])
         else:
             group.append((path, size))
             group_type = et_name
@@ -141,7 +210,20 @@ def prepare(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """Before landing on this connection: the pseudonym macro, and the log brought to the
     current layout."""
     install_macro(con, key)
+    install_unparsed_mask(con, unparsed_vocabulary())
     migrate_log(con)
+
+
+def unparsed_vocabulary() -> list[str]:
+    """Words a record that could not be parsed keeps in quarantine: the contract's field names
+    and enumeration values (they name no one), and JSON's literals."""
+    words = {"true", "false", "null"}
+    for et in EVENT_TYPES.values():
+        words.add(et.name)
+        for f in et.fields:
+            words.add(f.name)
+            words.update(f.allowed)
+    return sorted(words)
 
 
 def migrate_log(con: duckdb.DuckDBPyConnection) -> None:
@@ -188,9 +270,12 @@ def _land_group(
     """Land small files of one event type together: same results, ledger rows and log as
     landing them one after another."""
     if len(group) <= 1:
-        return [land_file(con, path, EVENT_TYPES[et_name]) for path, _ in group]
+        return [_land_one(con, path, EVENT_TYPES[et_name]) for path, _ in group]
     et = EVENT_TYPES[et_name]
-    shas = [file_sha256(path) for path, _ in group]
+    try:
+        shas = [file_sha256(path) for path, _ in group]
+    except OSError:
+        return [_land_one(con, path, et) for path, _ in group]
     before = dict(
         con.execute(
             "select file_sha256, min(batch_id) from meta.batches"
@@ -208,14 +293,14 @@ def _land_group(
             message = "already landed (same checksum)"
             results[i] = FileResult(str(path), et.name, "skipped", before[sha], message=message)
     if len(todo) == 1:
-        results[todo[0]] = land_file(con, group[todo[0]][0], et)
+        results[todo[0]] = _land_one(con, group[todo[0]][0], et)
     elif todo:
         files = [(group[i][0], shas[i], group[i][1]) for i in todo]
         try:
             landed = _land_together(con, files, et)
-        except ReachloopError:
-            # One at a time, as without groups: the files before the culprit land, it raises.
-            landed = [land_file(con, path, et) for path, _, _ in files]
+        except FILE_ERRORS:
+            # One at a time, as without groups: the culprit fails with its reason, the others land.
+            landed = [_land_one(con, path, et) for path, _, _ in files]
         for i, result in zip(todo, landed, strict=True):
             results[i] = result
     return [r for r in results if r is not None]
@@ -245,7 +330,8 @@ def _land_together(
         con.execute(
             f"""
             insert into meta.quarantine
-            select {batches}[_file + 1], ?, {paths}[_file + 1], source_line, masked_raw, reason, detail, now()
+            select {batches}[_file + 1], ?, pii_scrub({paths}[_file + 1]), source_line, masked_raw,
+                   reason, detail, now()
             from _checked where reason is not null
             """,
             [et.name],
@@ -268,7 +354,8 @@ def _land_together(
                 FileResult(str(path), et.name, "landed", batch_ids[i], read, new, duplicate, quarantined)
             )
         con.executemany(
-            "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() + to_microseconds(?))",
+            "insert into meta.batches values"
+            " (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now() + to_microseconds(?))",
             rows,
         )
     return results
@@ -403,7 +490,7 @@ def check_and_append(
     check_into_temp(con, et, raw_struct=raw_struct)
     counts = _append(con, path, et, batch_id)
     con.execute(
-        "insert into meta.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "insert into meta.batches values (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [batch_id, et.name, str(path), sha, size, fmt, *counts, started_at],
     )
     read, landed, duplicate, quarantined = counts
@@ -425,7 +512,7 @@ def _append(
     quarantined = con.execute(
         """
         insert into meta.quarantine
-        select ?, ?, ?, source_line, masked_raw, reason, detail, now()
+        select ?, ?, pii_scrub(?), source_line, masked_raw, reason, detail, now()
         from _checked where reason is not null
         """,
         [batch_id, et.name, str(path)],

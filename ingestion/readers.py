@@ -24,11 +24,22 @@ import duckdb
 from eventlog.contract import EventType
 from eventlog.sql import quote_ident, quote_str
 
-CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
-JSON_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
+# Text formats are also read compressed with gzip or zstd (DuckDB decompresses them as it
+# reads, told by the suffix).
+COMPRESSIONS = ("", ".gz", ".zst")
+CSV_SUFFIXES = tuple(s + c for s in (".csv", ".tsv") for c in COMPRESSIONS)
+JSON_SUFFIXES = tuple(s + c for s in (".jsonl", ".ndjson", ".json") for c in COMPRESSIONS)
 PARQUET_SUFFIXES = (".parquet",)
 # Files only a vendor format reads: the contract has no spreadsheet form.
 VENDOR_ONLY_SUFFIXES = (".xlsx",)
+# Files that look like data but are not read, and what to do instead.
+UNREAD_SUFFIXES = {
+    ".zip": "a .zip archive is not read: unpack its file into the landing folder (or gzip it)",
+    ".bz2": "bzip2 is not read: recompress the file with gzip or zstd (.gz, .zst)",
+    ".xz": "xz is not read: recompress the file with gzip or zstd (.gz, .zst)",
+    ".xls": "the old Excel format is not read: save the sheet as .xlsx or .csv",
+    ".txt": "a .txt file is not read: name a CSV .csv (or .tsv) and JSON Lines .jsonl",
+}
 
 
 def file_format(path: Path) -> str | None:
@@ -96,7 +107,7 @@ def _raw_column(present: dict[str, str], *, text: bool = False) -> str:
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, et: EventType, name: str) -> bool:
-    delim = "\t" if path.name.lower().endswith(".tsv") else ","
+    delim = "\t" if path.name.lower().removesuffix(".gz").removesuffix(".zst").endswith(".tsv") else ","
     csv, rej, rej_scan = (f"{t}{name.removeprefix('_in')}" for t in ("_csv", "_rej", "_rej_scan"))
     source = (
         f"read_csv({quote_str(str(path))}, all_varchar=true, header=true, delim={quote_str(delim)},"

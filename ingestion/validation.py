@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import duckdb
 
-from eventlog.contract import BIGINT, MONEY, TIMESTAMP, EventType, Field
+from eventlog.contract import (
+    BIGINT,
+    CURRENCY_MINOR_UNITS,
+    DEFAULT_MINOR_UNITS,
+    MONEY,
+    TIMESTAMP,
+    VARCHAR,
+    EventType,
+    Field,
+)
 from eventlog.sql import quote_ident, quote_idents, quote_str
 from ingestion.pseudonymize import WHITESPACE
 
@@ -23,9 +32,11 @@ BAD_ENUM = "invalid_enum"
 # Timestamps outside this range are typos or epoch-zero defaults, not events.
 EARLIEST, LATEST = "2000-01-01", "2100-01-01"
 
-# A record that could not be parsed has no fields to mask by name: mask what looks like PII.
-_EMAIL_PATTERN = r"[^\s,;\"'<>{}:]+@[^\s,;\"'<>{}]+"
-_MEMBER_PATTERN = r"urn:li:(person|member):[A-Za-z0-9_-]+"
+# Strict where the contract is strict: a timestamp names an instant only with its UTC offset
+# (Z, or -14:00 … +14:00) after its time of day; a count is an integer written in decimal
+# digits (12 and 12.0, not 1.5 or 0x10: DuckDB's cast would round one and read the other as hex).
+WITH_OFFSET = "(?i)[0-9]:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?\\s*(z|utc|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$"
+INTEGER = "[+-]?[0-9]+(\\.0*)?"
 
 
 # SQL's one-argument trim() removes spaces only: strip the whole set pseudonymization uses.
@@ -89,20 +100,69 @@ def _clear(f: Field) -> str:
 
 
 def _stored(f: Field) -> str:
-    """What lands: the parsed value, or the pseudonym of a PII value."""
-    return f"pseudonym({_clear(f)})" if f.pii else _p(f)
+    """What lands: the parsed value, or the pseudonym of a PII value. A URL field loses its
+    query string and fragment, allow-listed parameters aside; free text is then scanned for
+    PII by pattern (_scrub_free_text)."""
+    if f.pii:
+        return f"pseudonym({_clear(f)})"
+    if _is_url(f):
+        return f"pii_url_query({_p(f)})"
+    return _p(f)
 
 
-def _checks(et: EventType) -> list[tuple[str, str, str]]:
-    """(condition on the text and parsed values, reason, detail), in the order tried."""
+def _is_url(f: Field) -> bool:
+    return f.name == "url" or f.name.endswith("_url")
+
+
+def _free_text(et: EventType) -> list[Field]:
+    """The fields scanned for PII by pattern: every text field but PII fields (pseudonymized
+    whole), enumerations and codes."""
+    return [f for f in et.fields if f.type == VARCHAR and not (f.pii or f.allowed or f.upper)]
+
+
+def _minor_units(currency: Field | None) -> str:
+    """SQL: the decimals an amount in the record's currency may have."""
+    if currency is None:
+        return str(DEFAULT_MINOR_UNITS)
+    cases = " ".join(f"when {quote_str(c)} then {n}" for c, n in sorted(CURRENCY_MINOR_UNITS.items()))
+    return f"case upper({_p(currency)}) {cases} else {DEFAULT_MINOR_UNITS} end"
+
+
+def _checks(et: EventType, typed: frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
+    """(condition on the text and parsed values, reason, detail), in the order tried. A typed
+    value (see readers.py) has no text to be strict about: its type says it all."""
     checks = [("parse_error is not null", MALFORMED, "parse_error")]
     for f in et.fields:
         t, p, name = _t(f), _p(f), quote_str(f.name)
         if f.required:
             checks.append((f"{t} is null", MISSING, name))
         shown = f"{name} || ' = ' || cast({t} as varchar)"
+        text = f.name not in typed
         if f.type in (BIGINT, MONEY):
             checks.append((f"{t} is not null and {p} is null", BAD_NUMBER, shown))
+        if f.type == BIGINT and text:
+            checks.append(
+                (f"{t} is not null and not regexp_full_match({t}, '{INTEGER}')", BAD_NUMBER,
+                 f"{shown} || ': not an integer'")
+            )
+        if f.type == MONEY and text:
+            currency = et.get(f.currency) if f.currency else None
+            units = _minor_units(currency)
+            exact = f"try_cast({t} as decimal(38, 12))"
+            in_currency = f" || coalesce(' ' || {_p(currency)}, '')" if currency else ""
+            # round() takes its decimals as a constant: one branch per count in use (each cast
+            # back, else CASE would give all branches the type of the one with fewest decimals)
+            rounded = " ".join(
+                f"when {n} then round({exact}, {n})::decimal(38, 12)"
+                for n in sorted({*CURRENCY_MINOR_UNITS.values(), DEFAULT_MINOR_UNITS})
+            )
+            checks.append(
+                (
+                    f"{t} is not null and coalesce({exact} <> case {units} {rounded} end, true)",
+                    BAD_NUMBER,
+                    f"{shown}{in_currency} || ': more decimals than the currency has (' || {units} || ')'",
+                )
+            )
         elif f.type == TIMESTAMP:
             checks.append(
                 (
@@ -111,6 +171,14 @@ def _checks(et: EventType) -> list[tuple[str, str, str]]:
                     shown,
                 )
             )
+            if text:
+                checks.append(
+                    (
+                        f"{t} is not null and not regexp_matches({t}, '{WITH_OFFSET}')",
+                        BAD_TIMESTAMP,
+                        f"{shown} || ': no valid UTC offset (Z, or -14:00 to +14:00)'",
+                    )
+                )
         elif f.allowed:
             allowed = ", ".join(quote_str(a) for a in f.allowed)
             checks.append((f"{t} is not null and {p} not in ({allowed})", BAD_ENUM, shown))
@@ -125,21 +193,18 @@ def _canonical(f: Field) -> str:
     return f"cast({quote_ident(f.name)} as varchar)"
 
 
-def _masked_raw(et: EventType, raw_struct: bool) -> str:
+def _raw_text(et: EventType, raw_struct: bool) -> str:
+    """The quarantined record's text, a parsed record's PII fields as their pseudonyms (by
+    name). Then _scrub_free_text scans it all: a parsed record by pattern (other columns,
+    headers, nested keys); a record that could not be parsed has no fields to tell PII by:
+    every word that might name a person is masked (pseudonymize.install_unparsed_mask)."""
     raw = "to_json(raw)::varchar" if raw_struct else "raw"
     pii = [f for f in et.fields if f.pii]
-    pattern_masked = (
-        f"regexp_replace(regexp_replace({raw}, {quote_str(_EMAIL_PATTERN)}, '<email>', 'g'),"
-        f" {quote_str(_MEMBER_PATTERN)}, '<member>', 'g')"
-    )
     if not pii:
         return raw
     patch = "json_object(" + ", ".join(f"{quote_str(f.name)}, {quote_ident(f.name)}" for f in pii) + ")"
     # json_merge_patch drops keys patched to null, so an absent PII field stays absent.
-    return (
-        f"case when parse_error is null then json_merge_patch({raw}, {patch})::varchar"
-        f" else {pattern_masked} end"
-    )
+    return f"case when parse_error is null then json_merge_patch({raw}, {patch})::varchar else {raw} end"
 
 
 def check_into_temp(
@@ -151,7 +216,7 @@ def check_into_temp(
     # Fields a reader gave their contract type rather than text (typed Parquet columns).
     described = con.execute("select column_name, column_type from (describe _in)").fetchall()
     typed = et.fields_of_own_type(dict(described))
-    checks = _checks(et)
+    checks = _checks(et, typed)
     # Each condition is evaluated once: the first failing check's number picks reason and detail.
     failed = "case " + " ".join(f"when {c} then {i}" for i, (c, _, _) in enumerate(checks)) + " end"
     reason = "case failed " + " ".join(f"when {i} then '{r}'" for i, (_, r, _) in enumerate(checks)) + " end"
@@ -185,10 +250,51 @@ def check_into_temp(
                {key} as event_key,
                {content_hash(hashed)} as content_hash,
                -- only quarantined records keep their raw text: building it is not free
-               case when reason is not null then {_masked_raw(et, raw_struct)} end as masked_raw
+               case when reason is not null then {_raw_text(et, raw_struct)} end as masked_raw,
+               null::varchar[] as __scrubbed
         from stored
         """
     )
+    _scrub_free_text(con, et, key, content_hash(hashed))
+
+
+def _scrub_free_text(con: duckdb.DuckDBPyConnection, et: EventType, key: str, hashed: str) -> None:
+    """PII denied by default: the free-text fields and ``extra`` (nested keys and values) of
+    ``_checked``, and its quarantined records' raw text and detail, scanned by pattern
+    (pseudonymize.pii_scrub), their key and hash computed again where a value changed.
+
+    After the check, not in it: few values hold anything the patterns replace (one cheap
+    regular expression per record finds them), while planning a call of the scan costs tens
+    of milliseconds per call — so a file with none plans none."""
+    fields = [quote_ident(f.name) for f in _free_text(et)] + ["extra"]
+    suspect = f"pii_suspect(concat_ws(chr(31), {', '.join(fields)}))"
+    suspects, quarantined = con.execute(
+        f"select count(*) filter (where {suspect}), count(*) filter (where reason is not null) from _checked"
+    ).fetchone()
+    if suspects:
+        con.execute(
+            f"update _checked set __scrubbed = list_transform([{', '.join(fields)}], lambda v: pii_scrub(v))"
+            f" where {suspect}"
+        )
+        assigned = ", ".join(f"{c} = __scrubbed[{i}]" for i, c in enumerate(fields, 1))
+        con.execute(f"update _checked set {assigned} where __scrubbed is not null")
+        con.execute(
+            f"update _checked set event_key = {key}, content_hash = {hashed} where __scrubbed is not null"
+        )
+    if quarantined:
+        con.execute(
+            "update _checked set __scrubbed = list_transform([masked_raw, detail], lambda v: pii_scrub(v))"
+            " where reason is not null"
+        )
+        con.execute(
+            """
+            update _checked set
+                masked_raw = case when parse_error is null then __scrubbed[1]
+                                  else pii_mask_words(__scrubbed[1]) end,
+                detail = __scrubbed[2]
+            where reason is not null
+            """
+        )
 
 
 def content_hash(fields: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -198,3 +199,56 @@ def _values_in(con: duckdb.DuckDBPyConnection, relation: str, wanted: list[str])
         f"select {counts} from (select lower(t::varchar) as row_text from {relation} as t)", wanted
     ).fetchone()
     return [value for value, n in zip(wanted, row, strict=True) if n]
+
+
+def write_planted_pii(folder: Path, values: list[str], fmt: str, tag: str = "p") -> None:
+    """Contract files in ``fmt`` (csv, jsonl or parquet) with each of ``values`` (an email, a
+    profile URL, a member URN, a phone number: what names a person by its shape) planted
+    everywhere a careless or hostile supplier could put it: an unknown column, a nested JSON
+    key and value, a free-text field, a URL's query string, a column header, a JSON line that
+    cannot be parsed, and (for values a file name can hold) the file's own name. (A CSV line
+    with a column too many in a file this small can fail DuckDB's dialect sniffing as a whole:
+    tests/test_pii_scan.py plants one in a larger file.)"""
+    import urllib.parse
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"click_id": f"{tag}-ok{i}", "tracking_token": "rl-1", "visitor_id": "v-1",
+             "occurred_at": "2026-03-01T09:00:00Z"} for i in range(10)]
+    for i, value in enumerate(values):
+        rows.append({
+            "click_id": f"{tag}-c{i}", "tracking_token": f"rl-{tag}{i}", "visitor_id": f"v-{tag}{i}",
+            "occurred_at": "2026-03-01T10:00:00Z",
+            "user_agent": f"Mozilla/5.0 (contact {value})",
+            "landing_url": f"https://acme.example/p?utm_source=li&e={urllib.parse.quote(value, safe='')}#{value}",
+            "contact": value,
+            f"{value}": "header",
+            "nested": json_text({"who": {"email": value, value: [value]}}),
+        })
+    name = f"click-{tag}.{fmt}"
+    if fmt == "parquet":
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        pq.write_table(pa.table({c: [r.get(c) for r in rows] for c in columns}), folder / name)
+    elif fmt == "jsonl":
+        lines = [json_text({**r, "nested": json.loads(r["nested"])} if "nested" in r else r) for r in rows]
+        # a line cut short, with an ``actor`` key
+        lines += [f'{{"click_id": "{tag}-broken{i}", "actor": "{v}", "visitor_id": "{v}' for i, v in enumerate(values)]
+        (folder / name).write_text("\n".join(lines) + "\n")
+    else:
+        with (folder / name).open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+            writer.writeheader()
+            writer.writerows(rows)
+    # file names: the values a name can hold (no slash)
+    for i, value in enumerate(v for v in values if "/" not in v):
+        path = folder / f"form_fill-{tag}{i}-{value}.csv"
+        path.write_text(
+            f"submission_id,visitor_id,email,form_id,occurred_at\n{tag}-s{i},v1,x{i}@acme.example,f1,"
+            "2026-03-01T10:00:00Z\n"
+        )
+
+
+def json_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from reachloop.cli import main
-from tests.helpers import REPO, TEST_PII_KEY, clear_text_places, environ
+from tests.helpers import REPO, TEST_PII_KEY, clear_text_places, environ, write_planted_pii
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +50,11 @@ Ada,Lovelock,https://uk.linkedin.com/in/ada-lovelock?trk=p,,Engines Ltd,Analyst,
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 PROFILE = re.compile(r"linkedin\.com/in/([A-Za-z0-9%_-]+)")
 PERSON_URN = re.compile(r"urn:li:(?:person|member):[A-Za-z0-9_-]+")
+# Person-shaped values planted in contract files of every format, in unknown columns, nested
+# keys, headers, free text, URL query strings, broken JSON lines and file names
+# (tests/helpers.write_planted_pii): found by pattern, they must be nowhere after a build either.
+PLANTED = ["Planted.Person@Example.org", "https://www.linkedin.com/in/planted-person-7",
+           "urn:li:person:PlantedAbc123", "+44 20 7946 0958"]
 NAME_COLUMNS = {"first name", "last name", "firstname", "lastname", "name", "full name",
                 "employee name", "contact name"}
 PHONE_COLUMNS = {"phone", "mobile phone", "work phone", "mobilephone"}
@@ -102,6 +107,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for folder, spec in SPECS.items():
             assert main(["land", "--format", spec, str(SAMPLES / folder)]) == 0, folder
         assert main(["land", "--format", "linkedin_connections", str(root / "linkedin_connections")]) == 0
+        for fmt in ("csv", "jsonl", "parquet"):
+            write_planted_pii(root / "planted", PLANTED, fmt, tag=fmt)
+        assert main(["land", str(root / "planted")]) == 0
         assert main(["build"]) == 0
         assert main(["report"]) == 0
     return root / "home"
@@ -119,6 +127,11 @@ def test_the_samples_name_people_to_look_for() -> None:
 def test_no_person_is_named_in_clear_anywhere_in_the_home(home: Path) -> None:
     values = pii_values([*_texts(SAMPLES), CONNECTIONS])
     assert clear_text_places(home, values) == {}
+
+
+def test_no_planted_value_is_anywhere_after_landing_building_and_publishing(home: Path) -> None:
+    assert (home / "published" / "current").exists()
+    assert clear_text_places(home, [*PLANTED, "planted-person-7", "PlantedAbc123", "79460958"]) == {}
 
 
 def test_the_scan_finds_what_is_there(home: Path, tmp_path: Path) -> None:

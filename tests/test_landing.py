@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from eventlog.warehouse import warehouse
 from ingestion import landing
@@ -486,15 +485,20 @@ def test_small_files_landing_together_land_as_one_after_another(settings, pii_ke
     ) == [(0,)]
 
 
-def test_a_broken_file_among_small_ones_stops_where_it_would_alone(settings, pii_key, tmp_path) -> None:
+def test_a_broken_file_among_small_ones_fails_alone(settings, pii_key, tmp_path) -> None:
     write(tmp_path / "in" / "share-1.csv", SHARE_HEADER + GOOD_SHARE)
     (tmp_path / "in" / "share-2.parquet").write_text("not parquet at all")
     write(tmp_path / "in" / "share-3.csv", SHARE_HEADER + GOOD_SHARE.replace("s1,", "s3,"))
-    with pytest.raises(ReachloopError, match="share-2.parquet"):
-        land(settings, tmp_path / "in", pii_key)
-    # the file before it landed, nothing of it or after it did
-    assert query(settings.warehouse, "select file_path from meta.batches") == [(str(tmp_path / "in" / "share-1.csv"),)]
-    assert query(settings.warehouse, "select share_id from raw.share") == [("s1",)]
+    results = land(settings, tmp_path / "in", pii_key)
+    assert [(Path(r.path).name, r.status) for r in results] == [
+        ("share-1.csv", "landed"), ("share-2.parquet", "failed"), ("share-3.csv", "landed"),
+    ]
+    assert "share-2.parquet" in results[1].message
+    # the files before and after it landed, nothing of it did
+    assert query(settings.warehouse, "select file_path from meta.batches order by 1") == [
+        (str(tmp_path / "in" / "share-1.csv"),), (str(tmp_path / "in" / "share-3.csv"),),
+    ]
+    assert query(settings.warehouse, "select share_id from raw.share order by 1") == [("s1",), ("s3",)]
 
 
 def test_small_files_landing_together_see_rejected_batches_as_absent(settings, pii_key, tmp_path) -> None:

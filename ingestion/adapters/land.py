@@ -23,15 +23,18 @@ from ingestion.adapters.base import (
 )
 from ingestion.adapters.registry import ADAPTERS, adapter_for, detect_format
 from ingestion.landing import (
+    FILE_ERRORS,
     FileResult,
     already_landed,
     check_and_append,
     event_type_for,
+    failed,
     file_sha256,
     land_files,
     landing_files,
     landing_transaction,
     prepare,
+    shown,
 )
 from ingestion.readers import file_format
 
@@ -92,7 +95,9 @@ def land_any(
     one export). Without: contract files (named after their event type) land as before, and
     other files land in the format their columns or keys show; files of one CRM export
     folder land together. A file in no recognizable shape is reported, not guessed at.
-    A vendor file in an unexpected shape is reported and lands nothing; the others go on.
+    A vendor file in an unexpected shape, or one that cannot be read, is reported and lands
+    nothing; the others go on. Files not read (symlinks, empty, unsupported types) come first,
+    each with its reason.
     """
     if not root.exists():
         raise ReachloopError(f"nothing to land: {root} does not exist")
@@ -103,11 +108,14 @@ def land_any(
 
     def report(unit_results: Iterable[FileResult]) -> None:
         for result in unit_results:
-            results.append(result)
+            results.append(shown(con, result))
             if on_file:
                 on_file(result)
 
-    for unit, unit_spec, members in _units(root, spec):
+    skipped: list[FileResult] = []
+    units = list(_units(root, spec, skipped))
+    report(skipped)
+    for unit, unit_spec, members in units:
         if unit_spec is None:
             contract.append((unit, event_type_for(unit, base)))
             continue
@@ -125,6 +133,8 @@ def land_any(
                 unit_results = land_source(con, unit, unit_spec, files=members)
             except SourceShapeError as exc:
                 unit_results = [FileResult(str(unit), None, "rejected", message=str(exc))]
+            except FILE_ERRORS as exc:
+                unit_results = [failed(unit, None, exc)]
         report(unit_results)
     report(land_files(con, contract))
     return results
@@ -133,19 +143,24 @@ def land_any(
 UNKNOWN = "?"
 
 
-def _units(root: Path, spec: str | None) -> Iterator[tuple[Path, str | None, list[Path] | None]]:
+def _units(
+    root: Path, spec: str | None, skipped: list[FileResult]
+) -> Iterator[tuple[Path, str | None, list[Path] | None]]:
     """What lands as one unit, in which format (None: a contract file; UNKNOWN: neither), and
-    for a detected CRM export, which files of its folder belong to it."""
+    for a detected CRM export, which files of its folder belong to it. Files not read go to
+    ``skipped`` (landing_files)."""
     if spec is not None:
         adapter, _ = adapter_for(spec)
         if adapter.bundle:
+            if root.is_dir():
+                list(landing_files(root, skipped))  # the bundle reads its own files: name the others
             yield root, spec, None
         else:
-            for path in landing_files(root):
+            for path in landing_files(root, skipped):
                 yield path, spec, None
         return
     base = root if root.is_dir() else root.parent
-    paths = list(landing_files(root))
+    paths = list(landing_files(root, skipped))
     detected = {
         p: detect_format(p) for p in paths
         if event_type_for(p, base) not in EVENT_TYPES or not file_format(p)  # an .xlsx is a vendor's

@@ -69,8 +69,12 @@ def _print_file(result: FileResult) -> None:
             f" {result.rows_quarantined:,} quarantined)"
             + (f"; {result.message}" if result.message else "")
         )
-    elif result.status == "skipped":
+    elif result.status == "skipped" and result.batch_id:
         print(f"skipped  {result.path}: {result.message} as {result.batch_id}")
+    elif result.status == "skipped":
+        print(f"skipped  {result.path}: {result.message}")
+    elif result.status == "failed":
+        print(f"failed   {result.path}: {result.message}")
     else:
         print(f"refused  {result.path}: {result.message}")
 
@@ -97,11 +101,14 @@ def run(args: argparse.Namespace) -> int:
         f"{sum(r.rows_duplicate for r in landed):,} duplicate, "
         f"{sum(r.rows_quarantined for r in landed):,} quarantined), "
         f"{sum(r.status == 'skipped' for r in results)} skipped, "
-        f"in {time.perf_counter() - started:.1f}s"
+        + (f"{failures} failed, " if (failures := sum(r.status == "failed" for r in results)) else "")
+        + f"in {time.perf_counter() - started:.1f}s"
     )
     print(summary, file=sys.stderr if args.json else sys.stdout)
     if not results:
         raise ReachloopError(f"no landing files (.csv, .jsonl, .parquet) under {args.path}")
+    # Every file was tried: a refused or failed one makes the exit status non-zero, after the
+    # others landed.
     refused = [r for r in results if r.status not in ("landed", "skipped")]
     if refused:
         raise ReachloopError(f"{len(refused)} file(s) not landed: {refused[0].message} ({refused[0].path})")
