@@ -215,7 +215,7 @@ def write_planted_pii(folder: Path, values: list[str], fmt: str, tag: str = "p")
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [{"click_id": f"{tag}-ok{i}", "tracking_token": "rl-1", "visitor_id": "v-1",
+    rows = [{"click_id": f"{tag}-ok{i}", "tracking_token": f"rl-{tag}-ok", "visitor_id": "v-1",
              "occurred_at": "2026-03-01T09:00:00Z"} for i in range(10)]
     for i, value in enumerate(values):
         rows.append({
@@ -241,6 +241,12 @@ def write_planted_pii(folder: Path, values: list[str], fmt: str, tag: str = "p")
             writer = csv.DictWriter(fh, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
             writer.writeheader()
             writer.writerows(rows)
+    # the shares the clicks' tokens name (a build's gate refuses clicks of unknown shares)
+    tokens = sorted({r["tracking_token"] for r in rows})
+    (folder / f"share-{tag}.csv").write_text(
+        "share_id,author_type,author_id,network,posted_at,tracking_token\n"
+        + "".join(f"{tag}-sh{i},employee,emp-ana,linkedin,2026-02-01T10:00:00Z,{t}\n" for i, t in enumerate(tokens))
+    )
     # file names: the values a name can hold (no slash)
     for i, value in enumerate(v for v in values if "/" not in v):
         path = folder / f"form_fill-{tag}{i}-{value}.csv"
