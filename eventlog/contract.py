@@ -16,13 +16,21 @@ VARCHAR = "VARCHAR"
 BIGINT = "BIGINT"
 DOUBLE = "DOUBLE"
 MONEY = "DECIMAL(18,2)"
+# Exchange rates: eight decimals, as FX feeds quote them, exact like money.
+RATE = "DECIMAL(18,8)"
 TIMESTAMP = "TIMESTAMPTZ"
 # ISO 4217 minor units (decimals) of the currencies whose count is not 2; any other currency,
 # or none, allows 2 (MONEY's scale: an amount is never stored with more decimals than that).
 CURRENCY_MINOR_UNITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "UGX": 0, "PYG": 0}
 DEFAULT_MINOR_UNITS = 2
 # How DuckDB names the non-text types above when it describes a relation.
-DESCRIBED_TYPES = {BIGINT: "BIGINT", MONEY: "DECIMAL(18,2)", TIMESTAMP: "TIMESTAMP WITH TIME ZONE"}
+DESCRIBED_TYPES = {
+    BIGINT: "BIGINT",
+    MONEY: "DECIMAL(18,2)",
+    RATE: "DECIMAL(18,8)",
+    TIMESTAMP: "TIMESTAMP WITH TIME ZONE",
+}
+NUMERIC_TYPES = (BIGINT, MONEY, RATE)
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,20 @@ class Field:
     # MONEY: the field of the same record naming its currency, whose ISO 4217 minor units
     # bound the decimals an amount may have (more is quarantined, never rounded).
     currency: str = ""
+    iso_currency: bool = False  # an ISO 4217 code in circulation (CURRENCIES), else quarantined
+    positive: bool = False  # a number that must be > 0 (rates), else quarantined
+    non_negative: bool = False  # a number that must be >= 0 (costs), else quarantined
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    """A rule across fields of one record, checked at landing: ``condition`` is SQL over the
+    record's parsed fields, written ``{field}``, true for a bad record (quarantined with
+    ``reason`` and ``detail``, SQL text over the same fields)."""
+
+    condition: str
+    reason: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,7 @@ class EventType:
     fields: tuple[Field, ...]
     key: tuple[str, ...]  # identifies one event; two rows with one key and one content are duplicates
     description: str = ""
+    rules: tuple[RecordRule, ...] = ()
 
     @property
     def required(self) -> tuple[Field, ...]:
@@ -69,8 +92,27 @@ def _req(name: str, type_: str = VARCHAR, **kw) -> Field:
     return Field(name, type_, required=True, **kw)
 
 
+def _currency(name: str) -> Field:
+    return _req(name, upper=True, iso_currency=True)
+
+
+# ISO 4217 codes of the currencies in circulation (2025): a rate or cost in any other code is
+# quarantined (invalid_currency) rather than left to find no rate downstream.
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
+    KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR
+    MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF
+    SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS
+    UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
+
 NETWORKS = ("linkedin", "twitter", "facebook", "xing", "instagram", "other")
 ENGAGEMENT_TYPES = ("reaction", "comment", "reshare")
+MEDIA_METRICS = ("cpm", "cpc", "engagement")
+COST_CATEGORIES = ("licence", "people", "incentives", "content", "agency", "events", "other")
 DEAL_EVENTS = (
     "created",
     "stage_changed",
@@ -229,6 +271,49 @@ EVENT_TYPES: dict[str, EventType] = {
             ),
             key=("deal_event_id",),
             description="One event in a CRM deal's life; deal state is folded from these.",
+        ),
+        EventType(
+            "fx_rate",
+            (
+                _currency("from_currency"),
+                _currency("to_currency"),
+                _req("rate", RATE, positive=True),
+                _req("observed_at", TIMESTAMP),
+            ),
+            key=("from_currency", "to_currency", "observed_at"),
+            description="An exchange rate: 1 unit of from_currency = rate units of to_currency.",
+        ),
+        EventType(
+            "media_rate",
+            (
+                _req("network", allowed=NETWORKS),
+                _req("metric", allowed=MEDIA_METRICS),
+                _req("amount", MONEY, positive=True, currency="currency"),
+                _currency("currency"),
+                _req("observed_at", TIMESTAMP),
+            ),
+            key=("network", "metric", "observed_at"),
+            description="What paid media costs on a network: per 1,000 impressions, click or engagement.",
+        ),
+        EventType(
+            "program_cost",
+            (
+                _req("cost_id"),
+                _req("period_start", TIMESTAMP),
+                _req("period_end", TIMESTAMP),
+                _req("amount", MONEY, non_negative=True, currency="currency"),
+                _currency("currency"),
+                _req("category", allowed=COST_CATEGORIES),
+            ),
+            key=("cost_id",),
+            description="A cost of the program over a period, spread evenly over its days.",
+            rules=(
+                RecordRule(
+                    "{period_end} < {period_start}",
+                    "out_of_range",
+                    "'period_end before period_start'",
+                ),
+            ),
         ),
     )
 }

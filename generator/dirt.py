@@ -24,7 +24,10 @@ FOLDER_STYLE = ("engagement", "audience", "page_followers", "deal")  # type/part
 TEXT_ONLY_KINDS = ("bad_timestamp", "non_numeric", "broken_row")
 BAD_TIMESTAMPS = ("2025-13-45T25:61:00Z", "yesterday", "2025-02-30T10:00:00Z", "31.12.2025 kl. 10", "N/A")
 BAD_NUMBERS = ("n/a", "1,234", "12k", "-", "NaN-ish")
-BAD_ENUMS = {"network": "myspace", "author_type": "bot", "engagement_type": "like", "event": "won"}
+BAD_ENUMS = {
+    "network": "myspace", "author_type": "bot", "engagement_type": "like", "event": "won", "metric": "cpa",
+}
+BAD_CURRENCIES = ("US$", "EURO", "XYZ", "£")
 
 
 @dataclass
@@ -129,6 +132,10 @@ def applicable_kinds(name: str) -> list[str]:
         kinds.append("bad_enum")
     if any(f.type in (BIGINT, MONEY) for f in et.fields):
         kinds.append("non_numeric")
+    if any(f.iso_currency for f in et.fields):
+        kinds.append("bad_currency")
+    if any(f.positive or f.non_negative for f in et.fields):
+        kinds.append("negative_amount")
     kinds.append("broken_row")
     return kinds
 
@@ -193,4 +200,11 @@ def _break(
             else next(f for f in et.fields if f.type in (BIGINT, MONEY))
         )
         row[f.name] = BAD_NUMBERS[int(rng.integers(0, len(BAD_NUMBERS)))]
+    elif kind == "bad_currency":
+        f = next(f for f in et.fields if f.iso_currency)
+        row[f.name] = typed[f.name] = BAD_CURRENCIES[int(rng.integers(0, len(BAD_CURRENCIES)))]
+    elif kind == "negative_amount":
+        f = next(f for f in et.fields if f.positive or f.non_negative)
+        typed[f.name] = -typed[f.name]
+        row[f.name] = export_value(typed[f.name], offset)
     return Bad(kind, row, typed)

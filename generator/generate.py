@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from eventlog.contract import EVENT_TYPES
-from generator import content, deals, events, funnel, metrics, people, truth, writers
+from generator import content, deals, events, funnel, metrics, people, truth, value, writers
 from generator.config import END, START, scale_for
 from generator.dirt import FilePlan, plan_files
 from generator.events import Events, LazyEvents
@@ -80,6 +80,9 @@ def generate(
         "click": lambda: funnel.click_events(clicks, shares, contents, seed),
         "form_fill": lambda: funnel.form_fill_events(fills, persons, seed),
         "deal": lambda: deal_ev,
+        "fx_rate": lambda: value.fx_rate_events(seed),
+        "media_rate": lambda: value.media_rate_events(seed),
+        "program_cost": lambda: value.program_cost_events(sc, seed),
     }
     world = World(sc, seed, company, contents, shares, build)
     kept: dict[str, Events] = {}

@@ -34,6 +34,7 @@ SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "marketing": ("form_fill",),  # marketing automation
     "crm": ("deal",),
     "people": ("employee", "audience", "page_followers"),  # roster, networks, page followers
+    "finance": ("fx_rate", "media_rate", "program_cost"),  # exchange rates, media rate cards, costs
 }
 FAMILY_OF = {et: family for family, types in SOURCE_FAMILIES.items() for et in types}
 assert set(FAMILY_OF) == set(EVENT_TYPES), "every event type belongs to exactly one source family"

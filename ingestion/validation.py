@@ -11,9 +11,11 @@ import duckdb
 
 from eventlog.contract import (
     BIGINT,
+    CURRENCIES,
     CURRENCY_MINOR_UNITS,
     DEFAULT_MINOR_UNITS,
     MONEY,
+    RATE,
     TIMESTAMP,
     VARCHAR,
     EventType,
@@ -28,6 +30,8 @@ MISSING = "missing_field"
 BAD_NUMBER = "invalid_number"
 BAD_TIMESTAMP = "invalid_timestamp"
 BAD_ENUM = "invalid_enum"
+BAD_CURRENCY = "invalid_currency"
+OUT_OF_RANGE = "out_of_range"
 
 # Timestamps outside this range are typos or epoch-zero defaults, not events.
 EARLIEST, LATEST = "2000-01-01", "2100-01-01"
@@ -83,8 +87,8 @@ def _parsed(f: Field, typed: frozenset[str]) -> str:
         return t
     if f.type == BIGINT:
         return f"try_cast({t} as bigint)"
-    if f.type == MONEY:
-        return f"try_cast({t} as {MONEY})"
+    if f.type in (MONEY, RATE):
+        return f"try_cast({t} as {f.type})"
     if f.type == TIMESTAMP:
         return f"try_cast({t} as timestamptz)"
     if f.allowed:
@@ -138,8 +142,12 @@ def _checks(et: EventType, typed: frozenset[str] = frozenset()) -> list[tuple[st
             checks.append((f"{t} is null", MISSING, name))
         shown = f"{name} || ' = ' || cast({t} as varchar)"
         text = f.name not in typed
-        if f.type in (BIGINT, MONEY):
+        if f.type in (BIGINT, MONEY, RATE):
             checks.append((f"{t} is not null and {p} is null", BAD_NUMBER, shown))
+        if f.positive:
+            checks.append((f"{p} <= 0", OUT_OF_RANGE, f"{shown} || ' (must be > 0)'"))
+        if f.non_negative:
+            checks.append((f"{p} < 0", OUT_OF_RANGE, f"{shown} || ' (must be >= 0)'"))
         if f.type == BIGINT and text:
             checks.append(
                 (f"{t} is not null and not regexp_full_match({t}, '{INTEGER}')", BAD_NUMBER,
@@ -182,7 +190,15 @@ def _checks(et: EventType, typed: frozenset[str] = frozenset()) -> list[tuple[st
         elif f.allowed:
             allowed = ", ".join(quote_str(a) for a in f.allowed)
             checks.append((f"{t} is not null and {p} not in ({allowed})", BAD_ENUM, shown))
+        elif f.iso_currency:
+            checks.append((f"{t} is not null and {p} not in ({_CURRENCY_LIST})", BAD_CURRENCY, shown))
+    parsed = {f.name: _p(f) for f in et.fields}
+    for rule in et.rules:
+        checks.append((rule.condition.format(**parsed), rule.reason, rule.detail.format(**parsed)))
     return checks
+
+
+_CURRENCY_LIST = ", ".join(quote_str(c) for c in sorted(CURRENCIES))
 
 
 def _canonical(f: Field) -> str:

@@ -227,7 +227,8 @@ select
     currency,
     count(*)                                                        as deals,
     coalesce(sum(amount) filter (where status = 'won'), 0)          as won_revenue,
-    coalesce(sum(amount) filter (where status = 'won' and is_attributed), 0) as won_revenue_touched
+    coalesce(sum(amount) filter (where status = 'won' and is_attributed), 0) as won_revenue_touched,
+    coalesce(sum(amount_reporting) filter (where status = 'won'), 0) as won_revenue_reporting
 from fct_deals
 where currency is not null
 group by currency
@@ -238,15 +239,18 @@ MODELS = "select distinct model from mart_lead_to_deal_attribution order by mode
 
 # Won revenue credited to each content item under every model (mart_attribution_rollups),
 # the items with the most credit under any model first.
+# Money in the report is in the reporting currency (dbt var reporting_currency): the rollups'
+# *_reporting columns, summed over the deals' own currencies; $currency names it.
 REVENUE_BY_CONTENT = """
 with by_content as (
     select
         case r.group_key when '(own post)' then 'Own posts (no company content)'
                          else coalesce(c.label, r.group_key) end as content,
-        r.group_key, r.model, r.won_revenue
+        r.group_key, r.model, sum(r.won_revenue_reporting) as won_revenue
     from mart_attribution_rollups as r
     left join {labels} as c on c.content_id = r.group_key
-    where r.dimension = 'content' and r.currency = $currency and r.group_key <> '(unattributed)'
+    where r.dimension = 'content' and r.reporting_currency = $currency and r.group_key <> '(unattributed)'
+    group by all
 ),
 ranked as (
     select group_key, max(won_revenue) as best
@@ -260,42 +264,69 @@ from by_content join ranked using (group_key)
 order by ranked.best desc, by_content.group_key, by_content.model
 """.replace("{labels}", CONTENT_LABELS)
 
-# Departments as the rollup publishes them: small groups arrive suppressed (figures null).
+# Departments as the rollup publishes them: small groups arrive suppressed (figures null). The
+# rollup counts a department's employees per deal currency: one currency's group too small
+# suppresses the department whole.
 REVENUE_BY_DEPARTMENT = """
 select
     case group_key when '(company page)' then '{page}' else group_key end as department,
-    model, is_suppressed, employees, won_revenue
+    model,
+    bool_or(is_suppressed) as is_suppressed,
+    case when bool_or(is_suppressed) then null else max(employees) end as employees,
+    case when bool_or(is_suppressed) then null else sum(won_revenue_reporting) end as won_revenue
 from mart_attribution_rollups
-where dimension = 'department' and currency = $currency and group_key <> '(unattributed)'
+where dimension = 'department' and reporting_currency = $currency and group_key <> '(unattributed)'
+group by all
 order by is_suppressed, department, model
 """.replace("{page}", PAGE_LABEL)
 
 UNATTRIBUTED = """
-select coalesce(max(won_revenue), 0) as won_revenue, coalesce(max(deals_touched), 0) as deals
-from mart_attribution_rollups
-where dimension = 'content' and group_key = '(unattributed)' and currency = $currency
+select coalesce(sum(won_revenue_reporting), 0) as won_revenue, coalesce(sum(deals_touched), 0) as deals
+from (
+    select currency, max(won_revenue_reporting) as won_revenue_reporting, max(deals_touched) as deals_touched
+    from mart_attribution_rollups
+    where dimension = 'content' and group_key = '(unattributed)' and reporting_currency = $currency
+    group by currency
+)
 """
 
-# The biggest deals that posts touched, won first, with every touch (credits per model).
+# Won revenue in the reporting currency, and the won deals no exchange rate could convert (left
+# out of every sum in the report, and named beside it).
+REPORTING = """
+select
+    any_value(reporting_currency)                                    as currency,
+    coalesce(sum(amount_reporting) filter (where status = 'won'), 0) as won_revenue,
+    coalesce(sum(amount_reporting) filter (where status = 'won' and is_attributed), 0)
+                                                                     as won_revenue_touched,
+    count(*) filter (where status = 'won' and amount is not null and amount_reporting is null)
+                                                                     as won_unconverted,
+    string_agg(distinct coalesce(currency, '(none)'), ', ')
+        filter (where status = 'won' and amount is not null and amount_reporting is null)
+                                                                     as unconverted_currencies
+from fct_deals
+"""
+
+# The biggest deals that posts touched (by their amount in the reporting currency), won first,
+# with every touch (credits per model).
 TOP_DEALS = """
 with top as (
     select
-        deal_id, status as deal_status, currency, amount, touches, created_at, closed_at,
-        first_touch_at, last_touch_at,
+        deal_id, status as deal_status, currency, amount, amount_reporting, reporting_currency, touches,
+        created_at, closed_at, first_touch_at, last_touch_at,
         row_number() over (
             order by case status when 'won' then 0 when 'open' then 1 else 2 end,
-                     amount desc nulls last, deal_id
+                     amount_reporting desc nulls last, deal_id
         ) as deal_rank
     from fct_deals
-    where is_attributed and currency = $currency
+    where is_attributed and reporting_currency = $currency
     qualify deal_rank <= $limit
 )
 select
-    top.deal_rank, top.deal_id, top.deal_status, top.currency, top.amount, top.touches,
-    top.created_at, top.closed_at, top.first_touch_at, top.last_touch_at,
+    top.deal_rank, top.deal_id, top.deal_status, top.currency, top.amount, top.amount_reporting,
+    top.reporting_currency, top.touches, top.created_at, top.closed_at, top.first_touch_at, top.last_touch_at,
     a.touch_number, a.touch_at, a.share_id, a.author_type, a.author_id,
     coalesce(c.title, a.content_id, 'own post') as content,
-    a.model, a.credit, a.attributed_amount
+    a.model, a.credit, a.attributed_amount, a.attributed_amount_reporting
 from top
 join mart_lead_to_deal_attribution as a using (deal_id)
 left join dim_contents as c on c.content_id = a.content_id
@@ -472,11 +503,17 @@ with touches as (
     left join fct_shares as s using (share_id)
 )
 select
-    d.status, d.currency, d.amount, d.is_attributed,
+    d.status,
+    -- in the reporting currency; a deal no rate converts keeps its own, so the page names it
+    -- beside the total instead of adding it in or dropping it
+    case when d.amount is not null and d.amount_reporting is null
+         then coalesce(d.currency, '(no currency)') || ' (no rate)' else d.reporting_currency end as currency,
+    coalesce(d.amount_reporting, d.amount) as amount,
+    d.is_attributed,
     coalesce(list(t.month order by t.month) filter (where t.month is not null), []) as touch_months
 from fct_deals as d
 left join touches as t using (deal_id)
-group by d.deal_id, d.status, d.currency, d.amount, d.is_attributed
+group by d.deal_id, d.status, d.currency, d.amount, d.amount_reporting, d.reporting_currency, d.is_attributed
 order by d.deal_id
 """
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reports import charts as ch
+from reports import section_value
 from reports import sections as sec
 
 SectionBuilder = Callable[[sec.Marts], tuple[list[sec.Kpi], ch.Section]]
@@ -26,5 +27,6 @@ SECTIONS: tuple[SectionBuilder, ...] = (
     sec.cadence,
     sec.funnel,
     sec.attribution,
+    section_value.value,
     sec.leaderboards,
 )

@@ -52,13 +52,21 @@ class Marts:
 
     @cached_property
     def currencies(self) -> list[dict[str, Any]]:
-        """Deals and won revenue per currency, most deals first: the funnel and the attribution
-        charts both show money in the first one only (money is never added across currencies)."""
+        """Deals and won revenue per deal currency, most deals first: the detail beside the
+        totals, which are in the reporting currency."""
         return self.fetch(q.CURRENCIES) if "fct_deals" in self.tables else []
+
+    @cached_property
+    def reporting(self) -> dict[str, Any] | None:
+        """Won revenue in the reporting currency, and the won deals no rate converts."""
+        if not self.currencies:
+            return None
+        return self.fetch(q.REPORTING)[0]
 
     @property
     def currency(self) -> str | None:
-        return self.currencies[0]["currency"] if self.currencies else None
+        """The reporting currency (dbt var reporting_currency): every amount the report adds up."""
+        return self.reporting["currency"] if self.reporting else None
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -266,18 +274,18 @@ def funnel(m: Marts) -> tuple[list[Kpi], ch.Section]:
         return [], section
     f = m.fetch(q.FUNNEL)[0]
     currency = m.currency
-    won = m.currencies[0] if m.currencies else None
-    others = [
-        _money(c["won_revenue_touched"], c["currency"])
-        for c in sorted(m.currencies[1:], key=lambda c: c["currency"])
-        if c["won_revenue_touched"]
-    ]
+    won = m.reporting
+    unconverted = (
+        f"; {won['won_unconverted']} won deal(s) in {won['unconverted_currencies']} without an exchange rate"
+        " left out"
+        if won and won["won_unconverted"]
+        else ""
+    )
     kpis = [
         (
             "Won revenue touched by posts",
             _money(won["won_revenue_touched"], currency) if won else "–",
-            f"{_num(f['won_deals'])} won deals of {_num(f['touched_deals'])} touched"
-            + (f"; also {', '.join(others)} (never added up)" if others else ""),
+            f"{_num(f['won_deals'])} won deals of {_num(f['touched_deals'])} touched" + unconverted,
             "won_revenue",
         )
     ]
@@ -374,16 +382,25 @@ def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
 
 
 def _currency_note(m: Marts) -> str:
-    """Says which currencies a chart in the main currency leaves out, with their won revenue."""
-    others = ", ".join(
-        f"{c['currency']} ({c['deals']} deals, {_money(c['won_revenue'], c['currency'])} won)"
-        for c in m.currencies[1:]
+    """Says which currency the amounts are in, how deals in others got there (with their own
+    amounts), and which won deals no rate could convert."""
+    if not m.reporting or [c["currency"] for c in m.currencies] in ([], [m.currency]):
+        return ""
+    detail = ", ".join(
+        f"{c['currency']} ({c['deals']} deals, {_money(c['won_revenue'], c['currency'])} won"
+        + (f" = {_money(c['won_revenue_reporting'], m.currency)}" if c["currency"] != m.currency else "")
+        + ")"
+        for c in m.currencies
+    )
+    missing = (
+        f" {m.reporting['won_unconverted']} won deal(s) in {m.reporting['unconverted_currencies']} have no"
+        " exchange rate and are left out (mart_currency_conversions lists them)."
+        if m.reporting["won_unconverted"]
+        else ""
     )
     return (
-        f"Amounts in {m.currency}, the currency of most deals; deals in {others} are left out "
-        "(money is never added across currencies)."
-        if others
-        else ""
+        f"Amounts in {m.currency}, the reporting currency: each deal converted at the rate of its close "
+        f"(open deals: at the build). By deal currency: {detail}.{missing}"
     )
 
 

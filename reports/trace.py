@@ -74,14 +74,17 @@ def trace(settings: Settings, deal_id: str) -> dict:
             con.execute(f"select * from {journey} where deal_id = ? order by step_number", [deal_id])
         )
         credits = con.execute(
-            f"select click_id, model, credit, attributed_amount from {attribution} where deal_id = ?",
+            f"select click_id, model, credit, attributed_amount, attributed_amount_reporting"
+            f" from {attribution} where deal_id = ?",
             [deal_id],
         ).fetchall()
     finally:
         con.close()
     by_click: dict[str, dict] = {}
-    for click_id, model, credit, amount in credits:
-        by_click.setdefault(click_id, {})[model] = {"credit": credit, "attributed_amount": amount}
+    for click_id, model, credit, amount, reporting in credits:
+        by_click.setdefault(click_id, {})[model] = {
+            "credit": credit, "attributed_amount": amount, "attributed_amount_reporting": reporting,
+        }
     # The dbt var's order is the order of the credit columns.
     models = list(attribution_models())
     for step in steps:
@@ -110,7 +113,7 @@ def render(result: dict) -> str:
     width = {m: max(8, len(short[m])) for m in models}
     amount = "no amount"
     if deal["amount"] is not None:
-        amount = f"{deal['amount']:,} {deal['currency'] or ''}".strip()
+        amount = f"{deal['amount']:,} {deal['currency'] or ''}".strip() + _in_reporting(deal)
     lines = [
         f"deal {deal['deal_id']}: {deal['status']}"
         + (f" {_when(deal['closed_at'])}" if deal["closed_at"] else "")
@@ -140,11 +143,26 @@ def render(result: dict) -> str:
         )
     touches = [s for s in result["steps"] if s.get("credits")]
     if touches and deal["amount"] is not None:
-        lines.append("")
-        lines.append(f"attributed amount per touch ({deal['currency'] or 'no currency'}):")
-        for s in touches:
-            amounts = "  ".join(
-                f"{short[m]} {s['credits'][m]['attributed_amount']:,}" for m in models if s["credits"].get(m)
-            )
-            lines.append(f"  touch {s['touch_number']} ({s['share_id']}): {amounts}")
+        columns = [("attributed_amount", deal["currency"] or "no currency")]
+        if deal["currency"] != deal["reporting_currency"] and deal["amount_reporting"] is not None:
+            columns.append(("attributed_amount_reporting", deal["reporting_currency"]))
+        for column, currency in columns:
+            lines.append("")
+            lines.append(f"attributed amount per touch ({currency}):")
+            for s in touches:
+                amounts = "  ".join(
+                    f"{short[m]} {s['credits'][m][column]:,}" for m in models if s["credits"].get(m)
+                )
+                lines.append(f"  touch {s['touch_number']} ({s['share_id']}): {amounts}")
     return "\n".join(lines)
+
+
+def _in_reporting(deal: dict) -> str:
+    """The amount in the reporting currency, and at which rate; or why it has none."""
+    reporting = deal["reporting_currency"]
+    if deal["currency"] == reporting:
+        return ""
+    when = "the close" if deal["closed_at"] else "the build"
+    if deal["amount_reporting"] is None:
+        return f" (no {reporting} rate for {deal['currency'] or 'a deal without currency'} at {when})"
+    return f" = {deal['amount_reporting']:,} {reporting} at {deal['fx_rate']:.6g} ({when})"

@@ -30,6 +30,13 @@ PY
   "$bin/reachloop" land --format "$format" "$data/exports/$folder" | tail -n 1
 done
 
+# Exchange rates, media rates and program costs have no vendor format: a company lands the
+# same contract files whatever its other sources (docs/sources.md).
+for f in "$data"/landing/{fx_rate,media_rate,program_cost}-*; do
+  "$bin/reachloop" land "$f" >/dev/null
+done
+echo "  rates and costs        landed as contract files (fx_rate, media_rate, program_cost)"
+
 "$bin/reachloop" build
 report="$REACHLOOP_HOME/report.html"
 if command -v chromium >/dev/null; then

@@ -28,6 +28,7 @@ import duckdb
 import pytest
 
 from generator.exports import VENDOR_LIMITS
+from ingestion.deliveries import SOURCE_FAMILIES
 from ingestion.pseudonymize import install_macro
 from reachloop.cli import main
 from tests.helpers import TEST_PII_KEY, environ
@@ -122,6 +123,11 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             results = _land(["--format", entry["format"], str(folder)])
             # every export is news: a member's unchanged export of a later day included
             assert [r for r in results if r["status"] != "landed"] == [], entry["format"]
+        # exchange rates, media rates and costs have no vendor format: a company lands the same
+        # contract files whatever its other sources are (as scripts/demo_exports.sh does)
+        for event_type in SOURCE_FAMILIES["finance"]:
+            for path in sorted((out / "landing").glob(f"{event_type}-*")):
+                _land([str(path)])
         assert main(["build"]) == 0
     return {
         "out": out,

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from eventlog.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
+from eventlog.contract import BIGINT, CURRENCIES, EVENT_TYPES, MONEY, RATE, TIMESTAMP
 from generator import events, generate, ids, writers
 from generator.names import BOT_USER_AGENTS
 
@@ -75,7 +75,7 @@ def clean_rows(landing: Path, name: str) -> pd.DataFrame:
         col = given
         if f.type == TIMESTAMP:
             col = pd.to_datetime(given.astype("string"), utc=True, format="ISO8601", errors="coerce")
-        elif f.type in (BIGINT, MONEY):
+        elif f.type in (BIGINT, MONEY, RATE):
             col = pd.to_numeric(given.astype("string"), errors="coerce")
         ok &= given.isna() | col.notna()  # present but unparseable: quarantined
         df[f.name] = col
@@ -86,6 +86,10 @@ def clean_rows(landing: Path, name: str) -> pd.DataFrame:
             ok &= df[f.name].isna() | df[f.name].isin(f.allowed)
         if f.type in (BIGINT, MONEY):
             ok &= df[f.name].isna() | df[f.name].astype("float").ge(0)
+        if f.positive:
+            ok &= df[f.name].isna() | df[f.name].astype("float").gt(0)
+        if f.iso_currency:
+            ok &= df[f.name].isna() | df[f.name].astype("string").str.upper().isin(CURRENCIES)
     df = df[ok]
     return df.drop_duplicates(subset=list(et.key)).reset_index(drop=True)
 
@@ -192,7 +196,9 @@ def test_clean_distinct_rows_match_expected_counts(run, tables):
 def test_every_kind_of_dirt_is_injected(run):
     _, summary = run
     kinds = {k for per_type in summary["malformed"].values() for k, n in per_type.items() if n}
-    assert kinds == {"missing_required", "bad_timestamp", "bad_enum", "non_numeric", "broken_row"}
+    assert kinds == {
+        "missing_required", "bad_timestamp", "bad_enum", "non_numeric", "broken_row", "bad_currency", "negative_amount",
+    }
     for name in EVENT_TYPES:
         assert summary["malformed"][name]["broken_row"] >= 1
         assert summary["malformed"][name]["missing_required"] >= 1

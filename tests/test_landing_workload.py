@@ -64,6 +64,7 @@ def test_status_json_counts_the_whole_log(landed, capsys, monkeypatch) -> None:
     assert sum(status["quarantine_reasons"].values()) == truth["malformed_total"]
     assert set(status["quarantine_reasons"]) <= {
         "malformed_record", "missing_field", "invalid_number", "invalid_timestamp", "invalid_enum",
+        "invalid_currency", "out_of_range",
     }
 
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 EXPECTED_CHARTS = {
     "chart-reach-month", "chart-reach-spread", "chart-reach-volume", "chart-engagement-week",
     "chart-bubble-week", "chart-overlap-content", "chart-cadence", "chart-funnel",
-    "chart-revenue-content", "chart-revenue-department", "chart-deal-paths",
+    "chart-revenue-content", "chart-revenue-department", "chart-deal-paths", "chart-value-monthly",
 }
 
 
@@ -75,7 +75,20 @@ def test_cli_writes_the_default_path_and_checks_it(published: Settings, chromium
     out = capsys.readouterr().out.splitlines()
     assert out[0] == str(published.home / "report.html")
     assert (published.home / "report.html").exists() and (published.home / "report.png").exists()
-    assert "11 charts rendered" in out[1]
+    assert "12 charts rendered" in out[1]
+
+
+def test_value_section_is_labelled_an_estimate_and_adds_up(report: Path, published: Settings) -> None:
+    page = report.read_text(encoding="utf-8")
+    start = page.index('id="value"')
+    section = page[start : page.index("</section>", start)]
+    assert "estimate" in section and "ROI" in section
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        emv, currency = con.execute(
+            "select sum(emv), any_value(reporting_currency) from mart_program_value"
+            " where dimension = 'month' and model = 'linear'"
+        ).fetchone()
+    assert f"{emv:,.0f} {currency}" in page  # the KPI tile: the months' EMV, in the reporting currency
 
 
 def test_report_refuses_without_a_publication(tmp_path: Path) -> None:
@@ -89,7 +102,7 @@ def test_group_figures_stay_suppressed(published: Settings) -> None:
     cadence buckets follow the same rule."""
     min_group = q.min_group_size()
     with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
-        currency = q.fetch(con, q.CURRENCIES)[0]["currency"]
+        currency = q.fetch(con, q.REPORTING)[0]["currency"]
         depts = q.fetch(con, q.REVENUE_BY_DEPARTMENT, {"currency": currency})
         suppressed_in_mart = {
             r[0] for r in con.execute(

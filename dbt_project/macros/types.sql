@@ -29,3 +29,8 @@
 {% macro duckdb__type_double() -%}
     {{ return('double') }}
 {%- endmacro %}
+
+{#- Exchange rates are exact too: the contract lands them as DECIMAL(18,8). -#}
+{% macro type_rate() -%}
+    {{ return('decimal(18,8)') }}
+{%- endmacro %}

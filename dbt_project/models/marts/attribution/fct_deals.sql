@@ -1,6 +1,7 @@
 -- Grain: deal. Every deal with its folded state and how attribution sees it; unattributed
 -- deals (no touch: no tracked click, bots only, all clicks outside the window) are here with
--- is_attributed false, so that summaries can count them.
+-- is_attributed false, so that summaries can count them. amount_reporting: the amount in the
+-- reporting currency (int_deal_amounts_converted), null when no rate is known.
 
 with
 
@@ -22,6 +23,12 @@ deal_clicks as (
     from {{ ref('int_deal_clicks_joined') }}
     group by deal_id
 
+),
+
+converted as (
+
+    select deal_id, fx_rate, amount_reporting from {{ ref('int_deal_amounts_converted') }}
+
 )
 
 select
@@ -33,6 +40,9 @@ select
     cast(deals.stage as {{ dbt.type_string() }}) as stage,
     cast(deals.amount as {{ reachloop.type_money() }}) as amount,
     cast(deals.currency as {{ dbt.type_string() }}) as currency,
+    cast(converted.amount_reporting as {{ reachloop.type_money() }}) as amount_reporting,
+    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency,
+    cast(converted.fx_rate as {{ reachloop.type_double() }}) as fx_rate,
     cast(deals.contacts as {{ dbt.type_bigint() }}) as contacts,
     cast(coalesce(deal_clicks.clicks, 0) as {{ dbt.type_bigint() }}) as clicks,
     cast(coalesce(deal_clicks.bot_clicks, 0) as {{ dbt.type_bigint() }}) as bot_clicks,
@@ -43,3 +53,5 @@ select
 from deals
 left join deal_clicks
     on deals.deal_id = deal_clicks.deal_id
+left join converted
+    on deals.deal_id = converted.deal_id

@@ -1,6 +1,8 @@
 -- Grain: dimension × group_key × model × currency. Attributed revenue rolled up by share,
 -- content item, employee, department and month (of the touch), for every model. Money is
--- never summed across currencies (there is no FX rate in the log), hence currency in the grain.
+-- not summed across currencies in won_revenue and open_pipeline, hence currency in the grain;
+-- their *_reporting twins are in the reporting currency (var reporting_currency), so summing
+-- them over currencies gives a dimension's total (null where a deal's rate is unknown).
 -- Unattributed deals stay visible: on every dimension they form the group '(unattributed)',
 -- with their whole amount, so that each dimension's groups add up to all deals.
 -- Privacy: a department with fewer contributing employees than var min_group_size keeps its
@@ -36,6 +38,7 @@ credited as (
         touches.contact_id,
         touches.credit,
         touches.attributed_amount,
+        touches.attributed_amount_reporting,
         case when touches.author_type = 'employee' then touches.author_id end as employee_id,
         touches.share_id as share_key,
         coalesce(touches.content_id, '(own post)') as content_key,
@@ -62,6 +65,7 @@ credited as (
         cast(null as {{ dbt.type_string() }}) as contact_id,
         1.0 as credit,
         deals.amount as attributed_amount,
+        deals.amount_reporting as attributed_amount_reporting,
         cast(null as {{ dbt.type_string() }}) as employee_id,
         '(unattributed)' as share_key,
         '(unattributed)' as content_key,
@@ -89,7 +93,9 @@ grouped as (
         sum(credit) as attributed_deals,
         sum(case when deal_status = 'won' then credit else 0 end) as attributed_won_deals,
         sum(case when deal_status = 'won' then attributed_amount else 0 end) as won_revenue,
-        sum(case when deal_status = 'open' then attributed_amount else 0 end) as open_pipeline
+        sum(case when deal_status = 'open' then attributed_amount else 0 end) as open_pipeline,
+        {{ reachloop.sum_known('attributed_amount_reporting', "deal_status = 'won'") }} as won_revenue_reporting,
+        {{ reachloop.sum_known('attributed_amount_reporting', "deal_status = 'open'") }} as open_pipeline_reporting
     from credited
     group by {{ dimension }}_key, model, currency
     {% if not loop.last %}union all{% endif %}
@@ -104,6 +110,7 @@ select
     cast(group_key as {{ dbt.type_string() }}) as group_key,
     cast(model as {{ dbt.type_string() }}) as model,
     cast(currency as {{ dbt.type_string() }}) as currency,
+    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency,
     cast({{ suppressed }} as boolean) as is_suppressed,
     {% for column, type in [
         ('employees', dbt.type_bigint()),
@@ -114,6 +121,8 @@ select
         ('attributed_won_deals', reachloop.type_double()),
         ('won_revenue', reachloop.type_money()),
         ('open_pipeline', reachloop.type_money()),
+        ('won_revenue_reporting', reachloop.type_money()),
+        ('open_pipeline_reporting', reachloop.type_money()),
     ] %}
     cast(case when not ({{ suppressed }}) then {{ column }} end as {{ type }}) as {{ column }}
     {%- if not loop.last %},{% endif %}

@@ -3,7 +3,9 @@
 -- fct_deals and the rollups keep them, as unattributed.
 -- attributed_amount = credit × the deal's latest amount, in cents allocated by largest
 -- remainder, so that per deal and model the amounts add up to the deal's amount exactly
--- (rounding each row on its own could be a cent off).
+-- (rounding each row on its own could be a cent off). attributed_amount_reporting is the same
+-- allocation of the deal's amount in the reporting currency (int_deal_amounts_converted: at
+-- the close for won and lost deals, at the build for open ones; null without a known rate).
 
 with
 
@@ -23,6 +25,12 @@ touches as (
 deals as (
 
     select * from {{ ref('int_deals_folded') }}
+
+),
+
+converted as (
+
+    select deal_id, fx_rate, amount_reporting from {{ ref('int_deal_amounts_converted') }}
 
 ),
 
@@ -47,12 +55,19 @@ joined as (
         cast(deals.amount * 100 as {{ dbt.type_bigint() }}) as deal_cents,
         -- 1e-9 absorbs float noise (1/3 × 300 = 99.999…) before flooring
         floor(credits.credit * deals.amount * 100 + 1e-9) as floor_cents,
-        credits.credit * deals.amount * 100 as exact_cents
+        credits.credit * deals.amount * 100 as exact_cents,
+        converted.fx_rate,
+        converted.amount_reporting as deal_amount_reporting,
+        cast(converted.amount_reporting * 100 as {{ dbt.type_bigint() }}) as deal_cents_reporting,
+        floor(credits.credit * converted.amount_reporting * 100 + 1e-9) as floor_cents_reporting,
+        credits.credit * converted.amount_reporting * 100 as exact_cents_reporting
     from credits
     inner join touches
         on credits.deal_id = touches.deal_id and credits.click_id = touches.click_id
     inner join deals
         on credits.deal_id = deals.deal_id
+    left join converted
+        on credits.deal_id = converted.deal_id
 
 ),
 
@@ -66,7 +81,13 @@ ranked as (
         row_number() over (
             partition by deal_id, model
             order by round(exact_cents - floor_cents, 6) desc, touch_number
-        ) as remainder_rank
+        ) as remainder_rank,
+        deal_cents_reporting - sum(floor_cents_reporting) over (partition by deal_id, model)
+            as leftover_cents_reporting,
+        row_number() over (
+            partition by deal_id, model
+            order by round(exact_cents_reporting - floor_cents_reporting, 6) desc, touch_number
+        ) as remainder_rank_reporting
     from joined
 
 )
@@ -95,5 +116,17 @@ select
     cast(deal_amount as {{ reachloop.type_money() }}) as deal_amount,
     cast(currency as {{ dbt.type_string() }}) as currency,
     cast(deal_status as {{ dbt.type_string() }}) as deal_status,
-    cast(deal_created_at as {{ reachloop.type_timestamptz() }}) as deal_created_at
+    cast(deal_created_at as {{ reachloop.type_timestamptz() }}) as deal_created_at,
+    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency,
+    cast(fx_rate as {{ reachloop.type_double() }}) as fx_rate,
+    cast(deal_amount_reporting as {{ reachloop.type_money() }}) as deal_amount_reporting,
+    cast(
+        cast(
+            cast(floor_cents_reporting
+                + case when remainder_rank_reporting <= leftover_cents_reporting then 1 else 0 end
+                as {{ dbt.type_bigint() }})
+            as {{ reachloop.type_money() }}
+        ) * 0.01
+        as {{ reachloop.type_money() }}
+    ) as attributed_amount_reporting
 from ranked
