@@ -370,7 +370,7 @@ _SHARE_DIMENSIONS = """
         s.posted_at::date                                                   as day,
         s.author_type,
         case when s.author_type = 'page' then null
-             when d.is_suppressed = false then e.department
+             when d.is_suppressed = false and e.department is not null then e.department
              else '{other}' end                                             as department,
         s.network,
         coalesce(c.campaign, '{none}')                                      as campaign,

@@ -507,6 +507,7 @@ def leaderboards(m: Marts) -> tuple[list[Kpi], ch.Section]:
                 "apply (the mart is per item over the whole log).",
                 [
                     ("title", "content", "text"),
+                    ("content_id", "id", "id"),
                     ("campaign", "campaign", "text"),
                     ("topic", "topic", "text"),
                     ("sharers", "sharers", "num"),
