@@ -34,6 +34,7 @@ NEW_IDS = {
     "click": ("click_id",),
     "form_fill": ("submission_id",),
     "deal": ("deal_event_id",),
+    "program_goal": ("goal_id",),  # the same goal_id would revise a goal, not set a new one
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eventlog.contract import BIGINT, EVENT_TYPES, MONEY, TIMESTAMP
+from eventlog.contract import BIGINT, DOUBLE, EVENT_TYPES, MONEY, TIMESTAMP
 from ingestion.landing import event_type_for, landing_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,10 +69,14 @@ def _clean(df: pd.DataFrame, name: str) -> pd.DataFrame:
             bad |= (col < pd.Timestamp("2000-01-01", tz="UTC")) | (
                 col >= pd.Timestamp("2100-01-01", tz="UTC")
             )
-        elif f.type in (BIGINT, MONEY):
+        elif f.type in (BIGINT, DOUBLE, MONEY):
             text = col.astype("string").str.strip()
             num = pd.to_numeric(text, errors="coerce")
             bad |= text.notna() & num.isna()
+            if f.minimum is not None:
+                bad |= num < f.minimum
+            if f.maximum is not None:
+                bad |= num > f.maximum
             col = num
         else:
             col = col.astype("string").str.strip().replace("", pd.NA)

@@ -26,11 +26,12 @@ DEFAULT_MINOR_UNITS = 2
 # How DuckDB names the non-text types above when it describes a relation.
 DESCRIBED_TYPES = {
     BIGINT: "BIGINT",
+    DOUBLE: "DOUBLE",
     MONEY: "DECIMAL(18,2)",
     RATE: "DECIMAL(18,8)",
     TIMESTAMP: "TIMESTAMP WITH TIME ZONE",
 }
-NUMERIC_TYPES = (BIGINT, MONEY, RATE)
+NUMERIC_TYPES = (BIGINT, DOUBLE, MONEY, RATE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class Field:
     iso_currency: bool = False  # an ISO 4217 code in circulation (CURRENCIES), else quarantined
     positive: bool = False  # a number that must be > 0 (rates), else quarantined
     non_negative: bool = False  # a number that must be >= 0 (costs), else quarantined
+    # Inclusive bounds of a number (BIGINT, DOUBLE): outside them a record is quarantined
+    # ('out_of_range'), e.g. an SSI pillar above 25.
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,9 @@ class EventType:
     key: tuple[str, ...]  # identifies one event; two rows with one key and one content are duplicates
     description: str = ""
     rules: tuple[RecordRule, ...] = ()
+    # When an event happened, for gate 1's freshness and future-event checks: "" means the
+    # first timestamp field; None, none (a goal's period may well lie in the future).
+    event_time: str | None = ""
 
     @property
     def required(self) -> tuple[Field, ...]:
@@ -76,6 +84,12 @@ class EventType:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @property
+    def time_field(self) -> str | None:
+        if self.event_time == "":
+            return next(f.name for f in self.fields if f.type == TIMESTAMP)
+        return self.event_time
 
     def get(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -113,6 +127,23 @@ NETWORKS = ("linkedin", "twitter", "facebook", "xing", "instagram", "other")
 ENGAGEMENT_TYPES = ("reaction", "comment", "reshare")
 MEDIA_METRICS = ("cpm", "cpc", "engagement")
 COST_CATEGORIES = ("licence", "people", "incentives", "content", "agency", "events", "other")
+BOOLEANS = ("true", "false")  # yes/no fields land as text, lower-cased; staging casts them
+# What a program goal can measure (mart_goal_progress computes each one; docs/design.md,
+# "Program goals"): share-based metrics can be scoped to a department or a network.
+GOAL_METRICS = (
+    "employee_shares",
+    "active_sharers",
+    "members_reached",
+    "impressions",
+    "interactions",
+    "engagement_rate",
+    "social_sourced_site_visits",
+    "page_followers",
+    "leads",
+    "pipeline",
+)
+# Goals measured on the company as a whole: a department or network scope means nothing.
+UNSCOPED_GOAL_METRICS = ("page_followers", "leads", "pipeline")
 DEAL_EVENTS = (
     "created",
     "stage_changed",
@@ -312,6 +343,85 @@ EVENT_TYPES: dict[str, EventType] = {
                     "{period_end} < {period_start}",
                     "out_of_range",
                     "'period_end before period_start'",
+                ),
+            ),
+        ),
+        EventType(
+            "profile_snapshot",
+            (
+                _req("employee_id"),
+                _req("observed_at", TIMESTAMP),
+                # LinkedIn's Social Selling Index: 0-100, the sum of four pillars of 0-25 each.
+                Field("ssi_score", DOUBLE, minimum=0, maximum=100),
+                Field("ssi_professional_brand", DOUBLE, minimum=0, maximum=25),
+                Field("ssi_find_people", DOUBLE, minimum=0, maximum=25),
+                Field("ssi_engage_insights", DOUBLE, minimum=0, maximum=25),
+                Field("ssi_build_relationships", DOUBLE, minimum=0, maximum=25),
+                Field("has_photo", allowed=BOOLEANS),
+                Field("has_headline", allowed=BOOLEANS),
+                Field("has_about", allowed=BOOLEANS),
+                Field("experience_count", BIGINT, minimum=0),
+                Field("skills_count", BIGINT, minimum=0),
+                Field("recommendations_count", BIGINT, minimum=0),
+            ),
+            key=("employee_id", "observed_at"),
+            description="An employee's LinkedIn profile and Social Selling Index as observed at a moment.",
+        ),
+        EventType(
+            "company_presence",
+            (
+                _req("company"),
+                _req("observed_at", TIMESTAMP),
+                _req("followers", BIGINT, minimum=0),
+                _req("employees_on_linkedin", BIGINT, minimum=0),
+                _req("posts_30d", BIGINT, minimum=0),
+                _req("engagements_30d", BIGINT, minimum=0),
+                Field("keyword"),
+                Field("keyword_posts_30d", BIGINT, minimum=0),
+                # The audit says which row is the company itself: the share of voice is its
+                # share of all companies audited (a company is own when its latest row says so).
+                Field("is_own_company", allowed=BOOLEANS),
+                # Headcount as the audit found it (LinkedIn's company size): the denominator of
+                # the employees-on-platform ratio; the own company falls back to its roster.
+                Field("employees", BIGINT, minimum=0),
+            ),
+            key=("company", "observed_at"),
+            description="An audit of one company's presence on LinkedIn (own company or a competitor).",
+        ),
+        EventType(
+            "program_goal",
+            (
+                _req("goal_id"),
+                _req("metric", allowed=GOAL_METRICS),
+                _req("period_start", TIMESTAMP),
+                _req("period_end", TIMESTAMP),
+                _req("target", DOUBLE, minimum=0),
+                Field("department"),
+                Field("network", allowed=NETWORKS),
+                # Money goals (pipeline) count deals in this currency only: amounts in different
+                # currencies are never added up.
+                Field("currency", upper=True, iso_currency=True),
+                Field("title"),
+            ),
+            key=("goal_id",),
+            event_time=None,
+            description="A target the program set itself for one metric over a period; a later "
+            "version of a goal_id replaces it.",
+            rules=(
+                RecordRule(
+                    "{period_end} <= {period_start}", "invalid_period", "'period_end not after period_start'"
+                ),
+                RecordRule(
+                    "{metric} = 'pipeline' and {currency} is null",
+                    "missing_field",
+                    "'currency: a pipeline goal needs one'",
+                ),
+                RecordRule(
+                    "{metric} in ("
+                    + ", ".join(f"'{m}'" for m in UNSCOPED_GOAL_METRICS)
+                    + ") and ({department} is not null or {network} is not null)",
+                    "invalid_goal_scope",
+                    "'a company-wide metric scoped to a department or network'",
                 ),
             ),
         ),

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from eventlog.contract import BIGINT, MONEY, TIMESTAMP, EventType, event_type_of
+from eventlog.contract import BIGINT, DOUBLE, MONEY, TIMESTAMP, EventType, event_type_of
 from generator.config import YEAR, Scale
 from generator.events import Events, LazyEvents
 from generator.ids import stream
@@ -20,10 +20,12 @@ from generator.writers import export_value
 
 FORMATS = ("csv", "jsonl", "parquet")
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}
-FOLDER_STYLE = ("engagement", "audience", "page_followers", "deal")  # type/part-YYYY-MM.ext
+# type/part-YYYY-MM.ext
+FOLDER_STYLE = ("engagement", "audience", "page_followers", "deal", "profile_snapshot")
 TEXT_ONLY_KINDS = ("bad_timestamp", "non_numeric", "broken_row")
 BAD_TIMESTAMPS = ("2025-13-45T25:61:00Z", "yesterday", "2025-02-30T10:00:00Z", "31.12.2025 kl. 10", "N/A")
 BAD_NUMBERS = ("n/a", "1,234", "12k", "-", "NaN-ish")
+NUMBERS = (BIGINT, DOUBLE, MONEY)
 BAD_ENUMS = {
     "network": "myspace", "author_type": "bot", "engagement_type": "like", "event": "won", "metric": "cpa",
 }
@@ -130,12 +132,14 @@ def applicable_kinds(name: str) -> list[str]:
     kinds = ["missing_required", "bad_timestamp"]
     if any(f.allowed for f in et.fields):
         kinds.append("bad_enum")
-    if any(f.type in (BIGINT, MONEY) for f in et.fields):
+    if any(f.type in NUMBERS for f in et.fields):
         kinds.append("non_numeric")
     if any(f.iso_currency for f in et.fields):
         kinds.append("bad_currency")
     if any(f.positive or f.non_negative for f in et.fields):
         kinds.append("negative_amount")
+    if any(f.maximum is not None for f in et.fields):
+        kinds.append("out_of_range")
     kinds.append("broken_row")
     return kinds
 
@@ -195,9 +199,9 @@ def _break(
         row[f.name] = typed[f.name] = BAD_ENUMS.get(f.name, "unknown")
     elif kind == "non_numeric":
         f = (
-            next(f for f in et.fields if f.type in (BIGINT, MONEY) and f.required)
-            if any(f.type in (BIGINT, MONEY) and f.required for f in et.fields)
-            else next(f for f in et.fields if f.type in (BIGINT, MONEY))
+            next(f for f in et.fields if f.type in NUMBERS and f.required)
+            if any(f.type in NUMBERS and f.required for f in et.fields)
+            else next(f for f in et.fields if f.type in NUMBERS)
         )
         row[f.name] = BAD_NUMBERS[int(rng.integers(0, len(BAD_NUMBERS)))]
     elif kind == "bad_currency":
@@ -207,4 +211,8 @@ def _break(
         f = next(f for f in et.fields if f.positive or f.non_negative)
         typed[f.name] = -typed[f.name]
         row[f.name] = export_value(typed[f.name], offset)
+    elif kind == "out_of_range":
+        # e.g. an SSI pillar typed on a 0-100 scale where the contract says 0-25
+        f = next(f for f in et.fields if f.maximum is not None)
+        row[f.name] = typed[f.name] = f.maximum * 4 + 1
     return Bad(kind, row, typed)

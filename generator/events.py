@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventlog.contract import BIGINT, MONEY, RATE, TIMESTAMP, event_type_of
+from eventlog.contract import BIGINT, DOUBLE, MONEY, RATE, TIMESTAMP, event_type_of
 from generator.config import YEAR
 
 # How each row prints its timestamps: a real mix of UTC and local offsets, as exports do.
@@ -20,6 +20,7 @@ OFFSET_WEIGHTS = np.array([0.50, 0.05, 0.12, 0.20, 0.10, 0.03])
 ARROW_TYPES = {
     TIMESTAMP: pa.timestamp("s", tz="UTC"),
     BIGINT: pa.int64(),
+    DOUBLE: pa.float64(),
     MONEY: pa.decimal128(18, 2),
     RATE: pa.decimal128(18, 8),
 }

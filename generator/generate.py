@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from eventlog.contract import EVENT_TYPES
-from generator import content, deals, events, funnel, metrics, people, truth, value, writers
+from generator import content, deals, events, funnel, metrics, people, program_health, truth, value, writers
 from generator.config import END, START, scale_for
 from generator.dirt import FilePlan, plan_files
 from generator.events import Events, LazyEvents
@@ -83,6 +83,9 @@ def generate(
         "fx_rate": lambda: value.fx_rate_events(seed),
         "media_rate": lambda: value.media_rate_events(seed),
         "program_cost": lambda: value.program_cost_events(sc, seed),
+        "profile_snapshot": lambda: program_health.profile_snapshot_events(company, sc, seed),
+        "company_presence": lambda: program_health.company_presence_events(company, sc, seed),
+        "program_goal": lambda: program_health.program_goal_events(company, sc, seed),
     }
     world = World(sc, seed, company, contents, shares, build)
     kept: dict[str, Events] = {}

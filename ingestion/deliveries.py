@@ -35,6 +35,8 @@ SOURCE_FAMILIES: dict[str, tuple[str, ...]] = {
     "crm": ("deal",),
     "people": ("employee", "audience", "page_followers"),  # roster, networks, page followers
     "finance": ("fx_rate", "media_rate", "program_cost"),  # exchange rates, media rate cards, costs
+    # the program team's own records: SSI and profile surveys, competitor audits, goals
+    "program": ("profile_snapshot", "company_presence", "program_goal"),
 }
 FAMILY_OF = {et: family for family, types in SOURCE_FAMILIES.items() for et in types}
 assert set(FAMILY_OF) == set(EVENT_TYPES), "every event type belongs to exactly one source family"

@@ -14,6 +14,7 @@ from eventlog.contract import (
     CURRENCIES,
     CURRENCY_MINOR_UNITS,
     DEFAULT_MINOR_UNITS,
+    DOUBLE,
     MONEY,
     RATE,
     TIMESTAMP,
@@ -89,6 +90,9 @@ def _parsed(f: Field, typed: frozenset[str]) -> str:
         return f"try_cast({t} as bigint)"
     if f.type in (MONEY, RATE):
         return f"try_cast({t} as {f.type})"
+    if f.type == DOUBLE:
+        # 'NaN' and 'inf' parse as doubles but are no measurement
+        return f"case when isfinite(try_cast({t} as double)) then try_cast({t} as double) end"
     if f.type == TIMESTAMP:
         return f"try_cast({t} as timestamptz)"
     if f.allowed:
@@ -142,7 +146,7 @@ def _checks(et: EventType, typed: frozenset[str] = frozenset()) -> list[tuple[st
             checks.append((f"{t} is null", MISSING, name))
         shown = f"{name} || ' = ' || cast({t} as varchar)"
         text = f.name not in typed
-        if f.type in (BIGINT, MONEY, RATE):
+        if f.type in (BIGINT, DOUBLE, MONEY, RATE):
             checks.append((f"{t} is not null and {p} is null", BAD_NUMBER, shown))
         if f.positive:
             checks.append((f"{p} <= 0", OUT_OF_RANGE, f"{shown} || ' (must be > 0)'"))
@@ -171,7 +175,11 @@ def _checks(et: EventType, typed: frozenset[str] = frozenset()) -> list[tuple[st
                     f"{shown}{in_currency} || ': more decimals than the currency has (' || {units} || ')'",
                 )
             )
-        elif f.type == TIMESTAMP:
+        bounds = [f"{p} < {f.minimum}"] if f.minimum is not None else []
+        bounds += [f"{p} > {f.maximum}"] if f.maximum is not None else []
+        if bounds:
+            checks.append((f"{p} is not null and ({' or '.join(bounds)})", OUT_OF_RANGE, shown))
+        if f.type == TIMESTAMP:
             checks.append(
                 (
                     f"{t} is not null and ({p} is null or {p} < '{EARLIEST}' or {p} >= '{LATEST}')",

@@ -15,18 +15,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reports import charts as ch
+from reports import section_program_health as health
 from reports import section_value
 from reports import sections as sec
 
 SectionBuilder = Callable[[sec.Marts], tuple[list[sec.Kpi], ch.Section]]
 
 SECTIONS: tuple[SectionBuilder, ...] = (
+    health.adoption,
     sec.reach,
     sec.engagement,
     sec.bubble,
     sec.cadence,
+    health.networks,
     sec.funnel,
     sec.attribution,
     section_value.value,
+    health.goals,
+    health.competitors,
     sec.leaderboards,
 )

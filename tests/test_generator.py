@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from eventlog.contract import BIGINT, CURRENCIES, EVENT_TYPES, MONEY, RATE, TIMESTAMP
+from eventlog.contract import BIGINT, CURRENCIES, DOUBLE, EVENT_TYPES, MONEY, RATE, TIMESTAMP
 from generator import events, generate, ids, writers
 from generator.names import BOT_USER_AGENTS
 
@@ -75,9 +75,11 @@ def clean_rows(landing: Path, name: str) -> pd.DataFrame:
         col = given
         if f.type == TIMESTAMP:
             col = pd.to_datetime(given.astype("string"), utc=True, format="ISO8601", errors="coerce")
-        elif f.type in (BIGINT, MONEY, RATE):
+        elif f.type in (BIGINT, DOUBLE, MONEY, RATE):
             col = pd.to_numeric(given.astype("string"), errors="coerce")
         ok &= given.isna() | col.notna()  # present but unparseable: quarantined
+        if f.maximum is not None:
+            ok &= ~(col.astype(float) > f.maximum)
         df[f.name] = col
     for f in et.required:
         ok &= df[f.name].notna()
@@ -198,6 +200,7 @@ def test_every_kind_of_dirt_is_injected(run):
     kinds = {k for per_type in summary["malformed"].values() for k, n in per_type.items() if n}
     assert kinds == {
         "missing_required", "bad_timestamp", "bad_enum", "non_numeric", "broken_row", "bad_currency", "negative_amount",
+        "out_of_range",
     }
     for name in EVENT_TYPES:
         assert summary["malformed"][name]["broken_row"] >= 1

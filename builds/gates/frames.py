@@ -21,7 +21,7 @@ from builds.gates import counts as cn
 from builds.gates import suites
 from builds.gates.manifest import GroupSum, MartRules
 from eventlog.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
-from eventlog.contract import EVENT_TYPES, TIMESTAMP, EventType, raw_table
+from eventlog.contract import EVENT_TYPES, EventType, raw_table
 from eventlog.sql import quote_ident, quote_idents, quote_str
 
 # information_schema spells some contract types differently.
@@ -73,8 +73,8 @@ def merge_counts(suite: str, target: str, parts: list[Frame]) -> Frame:
     return Frame(suite, target, df, checks, MERGED_ID_COLUMNS, parts=tuple(parts))
 
 
-def _event_time(et: EventType) -> str:
-    return next(f.name for f in et.fields if f.type == TIMESTAMP)
+def _event_time(et: EventType) -> str | None:
+    return et.time_field
 
 
 def ungated_batches(con: duckdb.DuckDBPyConnection, as_of: str | None = None) -> dict[str, list[str]]:
@@ -163,6 +163,7 @@ def _newest_events(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     parts = " union all ".join(
         f"select {quote_str(et.name)}, max({quote_ident(_event_time(et))}) from {raw_table(et.name)}"
         for et in EVENT_TYPES.values()
+        if _event_time(et)
     )
     return {k: v for k, v in con.execute(parts).fetchall() if v is not None}
 
@@ -170,7 +171,9 @@ def _newest_events(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 def _batch_summary(con: duckdb.DuckDBPyConnection, et: EventType, newest_overall) -> pd.DataFrame:
     """One row per pending batch of the type: reconciliation, volume, freshness, references."""
     table = raw_table(et.name)
-    ts = quote_ident(_event_time(et))
+    # A type without an event time (program goals) is neither stale nor early: null passes.
+    ts = quote_ident(_event_time(et)) if _event_time(et) else "null::timestamptz"
+    row_ts = f"r.{ts}" if _event_time(et) else ts
     orphan = "null::double"
     if et.name in suites.REFERENCES:
         column, ref_type, _ = suites.REFERENCES[et.name]
@@ -197,7 +200,7 @@ def _batch_summary(con: duckdb.DuckDBPyConnection, et: EventType, newest_overall
                b.rows_quarantined / nullif(b.rows_read, 0) as quarantine_ratio,
                b.rows_landed / nullif(recent.median_rows, 0) as volume_ratio,
                (select count(*) from {table} r where r.batch_id = b.batch_id
-                  and r.{ts} > b.ingested_at + interval {suites.FUTURE_SLACK_HOURS} hour) as future_rows,
+                  and {row_ts} > b.ingested_at + interval {suites.FUTURE_SLACK_HOURS} hour) as future_rows,
                date_diff('day', newest.at, $1::timestamptz) as source_lag_days,
                {orphan} as orphan_ratio
         from meta.batches b cross join recent cross join newest

@@ -106,7 +106,10 @@ def event_rows_rules(et: EventType) -> list[Rule]:
             rules.append(_rule("ExpectColumnValuesToNotBeNull", column=f.name))
         if f.allowed:
             rules.append(_rule("ExpectColumnValuesToBeInSet", column=f.name, value_set=list(f.allowed)))
-        if f.type in NON_NEGATIVE_TYPES:
+        if f.minimum is not None or f.maximum is not None:
+            bounds = {k: v for k, v in (("min_value", f.minimum), ("max_value", f.maximum)) if v is not None}
+            rules.append(_rule("ExpectColumnValuesToBeBetween", column=f.name, **bounds))
+        elif f.type in NON_NEGATIVE_TYPES:
             rules.append(_rule("ExpectColumnValuesToBeBetween", column=f.name, min_value=0))
         if f.upper:
             rules.append(_rule("ExpectColumnValuesToMatchRegex", WARNING, column=f.name, regex=r"^[A-Z]{3}$"))

@@ -73,6 +73,11 @@ VENDOR_LIMITS: dict[str, tuple[str, str]] = {
         " records no change when an amount is set to the value it has, and a closed deal's closing"
         " carries its amount, lost or won",
     ),
+    "program_health_audits": (
+        "profile_snapshot, company_presence, program_goal",
+        "SSI and profile snapshots, competitor audits and program goals are collected by hand and land"
+        " as contract files: no vendor format here carries them",
+    ),
 }
 
 
@@ -290,4 +295,5 @@ _ADJUST: dict[str, Callable] = {
     "export_network_sizes": _export_network_sizes,
     "snapshot_days": _snapshot_days,
     "crm_deal_records": _crm_deal_records,
+    "program_health_audits": lambda ev, world: _keep(ev, np.zeros(len(ev), dtype=bool)),
 }

@@ -5,7 +5,7 @@ with
 
 shares as (
 
-    select share_id, author_type, author_id, posted_at
+    select share_id, author_type, author_id, posted_at, network
     from {{ ref('fct_shares') }}
 
 ),
@@ -34,7 +34,8 @@ bubble as (
         coalesce(engagement_counts.colleague_engagements, 0) as colleague_engagements,
         {{ reachloop.safe_divide(
             'engagement_counts.colleague_engagements', 'engagement_counts.engagements_known_actor'
-        ) }} as colleague_engagement_share
+        ) }} as colleague_engagement_share,
+        shares.network
     from shares
     left join engagement_counts on shares.share_id = engagement_counts.share_id
 

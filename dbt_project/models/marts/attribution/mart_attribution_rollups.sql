@@ -1,5 +1,6 @@
 -- Grain: dimension × group_key × model × currency. Attributed revenue rolled up by share,
--- content item, employee, department and month (of the touch), for every model. Money is
+-- content item, employee, department, month (of the touch) and network (of the touched
+-- share), for every model. Money is
 -- not summed across currencies in won_revenue and open_pipeline, hence currency in the grain;
 -- their *_reporting twins are in the reporting currency (var reporting_currency), so summing
 -- them over currencies gives a dimension's total (null where a deal's rate is unknown).
@@ -49,10 +50,13 @@ credited as (
             else '(company page)'
         end as department_key,
         cast(cast({{ dbt.date_trunc('month', 'touches.touch_at') }} as date) as {{ dbt.type_string() }})
-            as month_key
+            as month_key,
+        shares.network as network_key
     from touches
     left join employees
         on touches.author_id = employees.employee_id and touches.author_type = 'employee'
+    left join {{ ref('fct_shares') }} as shares
+        on touches.share_id = shares.share_id
 
     union all
 
@@ -71,7 +75,8 @@ credited as (
         '(unattributed)' as content_key,
         '(unattributed)' as employee_key,
         '(unattributed)' as department_key,
-        '(unattributed)' as month_key
+        '(unattributed)' as month_key,
+        '(unattributed)' as network_key
     from {{ ref('fct_deals') }} as deals
     cross join models
     where not deals.is_attributed
@@ -80,7 +85,7 @@ credited as (
 
 grouped as (
 
-    {% for dimension in ['share', 'content', 'employee', 'department', 'month'] %}
+    {% for dimension in ['share', 'content', 'employee', 'department', 'month', 'network'] %}
     select
         '{{ dimension }}' as dimension,
         {{ dimension }}_key as group_key,
