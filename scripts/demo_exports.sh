@@ -36,6 +36,12 @@ for f in "$data"/landing/{fx_rate,media_rate,program_cost}-*; do
   "$bin/reachloop" land "$f" >/dev/null
 done
 echo "  rates and costs        landed as contract files (fx_rate, media_rate, program_cost)"
+# So do the program team's own records: SSI and profile surveys, competitor audits, goals.
+"$bin/reachloop" land "$data"/landing/profile_snapshot >/dev/null
+for f in "$data"/landing/{company_presence,program_goal}-*; do
+  "$bin/reachloop" land "$f" >/dev/null
+done
+echo "  surveys, audits, goals landed as contract files (profile_snapshot, company_presence, program_goal)"
 
 "$bin/reachloop" build
 report="$REACHLOOP_HOME/report.html"
