@@ -460,18 +460,19 @@ where o.sharers >= 2 and o.audience_sum > 0
 order by o.audience_sum desc, o.content_id
 """.replace("{none}", NO_CAMPAIGN).replace("dim_contents", CONTENT_LABELS)
 
-# Won revenue credited to every content item under every model, in one currency, with the
-# item's campaign: the page ranks the top items within a campaign as REVENUE_BY_CONTENT does.
+# Won revenue credited to every content item under every model, in the reporting currency (as
+# REVENUE_BY_CONTENT), with the item's campaign: the page ranks the top items within a campaign.
 REVENUE_CONTENT_CELLS = """
 select
     r.group_key,
     case r.group_key when '(own post)' then 'Own posts (no company content)'
                      else coalesce(c.label, r.group_key) end as content,
     coalesce(c.campaign, '{none}') as campaign,
-    r.model, r.won_revenue
+    r.model, sum(r.won_revenue_reporting) as won_revenue
 from mart_attribution_rollups as r
 left join {labels} as c on c.content_id = r.group_key
-where r.dimension = 'content' and r.currency = $currency and r.group_key <> '(unattributed)'
+where r.dimension = 'content' and r.reporting_currency = $currency and r.group_key <> '(unattributed)'
+group by all
 order by r.group_key, r.model
 """.replace("{none}", NO_CAMPAIGN).replace("{labels}", CONTENT_LABELS)
 
