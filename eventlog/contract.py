@@ -174,6 +174,9 @@ EVENT_TYPES: dict[str, EventType] = {
                 Field("email", pii=True, email=True),
                 Field("hired_at", TIMESTAMP),
                 Field("left_at", TIMESTAMP),
+                # Whether the employee agreed to be suggested as a sharer (the share planner):
+                # empty means never asked, which the planner treats as no.
+                Field("advocate_opt_in", allowed=("true", "false")),
             ),
             key=("employee_id", "network", "observed_at"),
             description="Roster and network-size snapshot of one employee on one network.",

@@ -75,6 +75,13 @@ class Scale:
     missing_unique_impressions: float = 0.12
     sponsored_like_removal: float = 0.04  # shares whose reactions dip between snapshots
     audience_observed_share: float = 0.45  # employees with `audience` exports
+    # Advocacy opt-in (the share planner suggests only those who said yes): the program asks
+    # the people it recruits, so sharers were nearly all asked and most said yes; of the rest,
+    # a minority was ever asked (absent = not asked), and fewer of them said yes.
+    opt_in_asked_sharer: float = 0.95  # active and regular sharers asked
+    opt_in_yes_sharer: float = 0.85  # of those asked
+    opt_in_asked_casual: float = 0.35
+    opt_in_yes_casual: float = 0.45
     # Funnel.
     lead_per_click: float = 0.025  # social leads per human click
     organic_leads_per_social: float = 0.4

@@ -228,8 +228,19 @@ def employee_events(c: Company, scale: Scale, seed: int) -> Events:
         "department": np.asarray(DEPARTMENTS, dtype=object)[c.dept[emp[order]]],
         "title": titles[emp[order]],
         "email": email[order],
+        "advocate_opt_in": advocate_opt_in(c, scale, seed)[emp[order]],
     }
     return make_events("employee", cols, t[order], rng)
+
+
+def advocate_opt_in(c: Company, scale: Scale, seed: int) -> np.ndarray:
+    """Per employee: 'true', 'false' or None (never asked), on every snapshot of theirs. Its
+    own random stream, so that the other events' draws do not move."""
+    rng = stream(seed, "advocate_opt_in")
+    sharer = c.tier != TIER_CASUAL
+    asked = rng.random(c.n) < np.where(sharer, scale.opt_in_asked_sharer, scale.opt_in_asked_casual)
+    yes = rng.random(c.n) < np.where(sharer, scale.opt_in_yes_sharer, scale.opt_in_yes_casual)
+    return np.where(asked, np.where(yes, "true", "false"), None).astype(object)
 
 
 def audience_events(c: Company, scale: Scale, seed: int) -> LazyEvents:

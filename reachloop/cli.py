@@ -11,7 +11,7 @@ from eventlog.errors import ReachloopError
 from reachloop import __version__
 
 # Sub-command modules under reachloop/commands/, in the order --help lists them.
-COMMANDS = ("generate", "land", "status", "build", "run", "batches", "trace", "report", "docs")
+COMMANDS = ("generate", "land", "status", "build", "run", "batches", "trace", "plan", "report", "docs")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -2,9 +2,10 @@
 employee's own ``Connections.csv`` (``linkedin_connections``).
 
 The roster is taken on the data window's second day: who works here, department, job title,
-work email and LinkedIn identity (profile URL and the API's person URN, which engagements
-name their actors by). The generator models no hiring or leaving: hire and termination dates
-are empty (some written as BambooHR's ``0000-00-00``).
+work email, LinkedIn identity (profile URL and the API's person URN, which engagements
+name their actors by) and the advocacy opt-in (a custom field: Yes, No or empty). The
+generator models no hiring or leaving: hire and termination dates are empty (some written as
+BambooHR's ``0000-00-00``).
 
 Network sizes come only from Connections.csv, whose network size is its row count: one export
 per network-size snapshot of the generator, with as many rows as the network had. An export
@@ -34,7 +35,7 @@ from generator.ids import stream
 ROSTER_DAY = START + DAY  # the roster: taken on the window's second day, at midnight UTC
 ROSTER_HEADER = (
     "Employee #", "First Name", "Last Name", "Work Email", "Department", "Job Title", "Hire Date",
-    "Termination Date", "LinkedIn", "LinkedIn URN",
+    "Termination Date", "LinkedIn", "LinkedIn URN", "Advocacy Opt-In",
 )
 CONNECTIONS_HEADER = "First Name,Last Name,URL,Email Address,Company,Position,Connected On"
 # Our own wording, in the shape of the notes LinkedIn writes above the header.
@@ -80,6 +81,10 @@ def write_roster(world: World, root: Path) -> dict[str, int]:
                 pa.scalar(None, pa.string()),
             ),
             "LinkedIn URN": vendor_ids.member_urns(member),
+            # the HRIS's custom field: Yes / No, empty where the employee was never asked
+            "Advocacy Opt-In": pc.replace_substring(
+                pc.replace_substring(emp["advocate_opt_in"], "true", "Yes"), "false", "No"
+            ),
         }
     )
     stamp = strftime(np.array([ROSTER_DAY]), "%Y-%m-%d")[0].as_py()

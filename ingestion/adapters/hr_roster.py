@@ -59,6 +59,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "linkedin_urn": (
         "linkedin urn", "linkedin member urn", "linkedin person urn", "linkedin_urn",
     ),
+    # Where HR or the advocacy program records who agreed to be asked to share (a custom
+    # field in most HRIS): yes / no, true / false, 1 / 0, ja / nein; empty = not asked.
+    "advocate_opt_in": (
+        "advocacy opt-in", "advocacy opt in", "advocate opt-in", "advocate opt in", "advocate_opt_in",
+        "advocacy program opt-in", "advocacy consent",
+    ),
+}
+# The opt-in's spellings; any other value is read as "not asked" and counted in a note.
+OPT_IN_VALUES = {
+    "yes": "true", "y": "true", "true": "true", "1": "true", "ja": "true", "x": "true",
+    "no": "false", "n": "false", "false": "false", "0": "false", "nein": "false",
 }
 REQUIRED = ("employee_id",)
 # What makes a CSV recognizably a roster (auto-detection): an employee id, a department and a
@@ -115,7 +126,9 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[Path], options: Options) -
                rl_time(nullif(trim(hired_at), '0000-00-00'), {tz}) as hired_at,
                rl_time(nullif(trim(left_at), '0000-00-00'), {tz}) as left_at,
                rl_member_id(linkedin_urn) as urn_id,
-               rl_member_id(linkedin) as url_id
+               rl_member_id(linkedin) as url_id,
+               nullif(trim(advocate_opt_in), '') as opt_in_text,
+               {_opt_in_case("lower(trim(advocate_opt_in))")} as advocate_opt_in
         from _src_hr
         """
     )
@@ -135,7 +148,7 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[Path], options: Options) -
         )
         select source_line, employee_id, {quote_str(observed)} as observed_at,
                {quote_str(network)} as network, member as member_id, department, title, email,
-               hired_at, left_at,
+               hired_at, left_at, advocate_opt_in,
                -- The roster's other LinkedIn id (the profile URL beside a URN), which no other
                -- source can link to the member: kept as its keyed pseudonym, never in clear.
                json_object('other_member_id', pseudonym(other)) as extra
@@ -144,15 +157,21 @@ def stage(con: duckdb.DuckDBPyConnection, files: list[Path], options: Options) -
     return Staged(selects={"employee": select}, notes=notes(con, observed, network))
 
 
+def _opt_in_case(expr: str) -> str:
+    whens = " ".join(f"when {quote_str(k)} then {quote_str(v)}" for k, v in OPT_IN_VALUES.items())
+    return f"case {expr} {whens} end"
+
+
 def notes(con: duckdb.DuckDBPyConnection, observed: str, network: str) -> list[str]:
     """What the user should know: repeated ids, employees without a LinkedIn id, and network
     sizes this roster replaces (one key, employee_id + network + observed_at, names both a
     roster row and a network-size snapshot taken at the same instant)."""
-    repeated, without_id = con.execute(
+    repeated, without_id, odd_opt_in = con.execute(
         """
         select (select count(*) from (select employee_id from _src_hr_rows
                 where nullif(trim(employee_id), '') is not null group by 1 having count(*) > 1)),
-               count(*) filter (where urn_id is null and url_id is null)
+               count(*) filter (where urn_id is null and url_id is null),
+               count(*) filter (where opt_in_text is not null and advocate_opt_in is null)
         from _src_hr_rows
         """
     ).fetchone()
@@ -171,6 +190,11 @@ def notes(con: duckdb.DuckDBPyConnection, observed: str, network: str) -> list[s
         out.append(
             f"{without_id} employees without a LinkedIn id: their engagements cannot be told from outsiders'"
         )
+    if odd_opt_in:
+        out.append(
+            f"{odd_opt_in} advocacy opt-in values are neither yes nor no: read as not asked"
+            " (never suggested as sharers)"
+        )
     if replaced:
         out.append(
             f"{replaced} employees have a network-size snapshot at this very observed_at: the roster's"
@@ -186,7 +210,10 @@ ADAPTER = Adapter(
     produces=("employee",),
     stage=stage,
     detect=detect,
-    summary="CSV of employees: id, work email, department, job title, hire and end dates, LinkedIn id",
+    summary=(
+        "CSV of employees: id, work email, department, job title, hire and end dates, LinkedIn id,"
+        " advocacy opt-in"
+    ),
     options=(*ALIASES, "observed_at", "network"),
     path_says=file_name,  # the day may be in it
 )

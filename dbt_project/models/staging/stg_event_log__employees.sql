@@ -23,6 +23,9 @@ renamed as (
         cast(title as {{ dbt.type_string() }}) as title,
         cast(coalesce(network_size_basis, 'counted') as {{ dbt.type_string() }}) as network_size_basis,
 
+        ---------- booleans
+        cast(advocate_opt_in = 'true' as {{ dbt.type_boolean() }}) as advocate_opt_in,
+
         ---------- numerics
         cast(network_size as {{ dbt.type_bigint() }}) as network_size,
 

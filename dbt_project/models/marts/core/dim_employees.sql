@@ -1,6 +1,6 @@
 -- Grain: employee. Each employee's latest known department and title (from their newest
--- snapshot that carries one), employment dates (likewise), and their latest network size on
--- each network they use (from the newest snapshot that has one).
+-- snapshot that carries one), employment dates and advocacy opt-in (likewise), and their
+-- latest network size on each network they use (from the newest snapshot that has one).
 
 with
 
@@ -80,6 +80,25 @@ networks as (
 
 ),
 
+opt_in as (
+
+    -- The newest snapshot that says: a source without the field (a network-size snapshot)
+    -- neither grants nor withdraws it.
+    select employee_id, advocate_opt_in
+    from (
+        select
+            employee_id,
+            advocate_opt_in,
+            row_number() over (
+                partition by employee_id order by observed_at desc, network
+            ) as opt_in_rank
+        from snapshots
+        where advocate_opt_in is not null
+    ) as ranked
+    where opt_in_rank = 1
+
+),
+
 observed as (
 
     select
@@ -107,11 +126,13 @@ employees as (
         employment.hired_at,
         employment.left_at,
         observed.first_observed_at,
-        observed.last_observed_at
+        observed.last_observed_at,
+        opt_in.advocate_opt_in
     from observed
     left join latest_profile on observed.employee_id = latest_profile.employee_id
     left join networks on observed.employee_id = networks.employee_id
     left join employment on observed.employee_id = employment.employee_id
+    left join opt_in on observed.employee_id = opt_in.employee_id
 
 )
 

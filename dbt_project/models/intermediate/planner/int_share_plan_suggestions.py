@@ -1,0 +1,28 @@
+"""Grain: planned content item × suggested sharer. The share plan, computed by planner/ (greedy
+maximum coverage with lazy gains, the cadence rules, the timing): the algorithm lives there,
+once, with its tests; this model only moves the data and passes the vars (set as this model's
+config meta in _planner__models.yml)."""
+
+from planner.cadence import Cadence
+from planner.plan import PlanSettings, plan_shares
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt finds the keys a Python model reads by these literal calls: no helper around them
+    settings = PlanSettings(
+        sharers=int(dbt.config.meta_get("plan_sharers")),
+        cadence=Cadence(
+            min_hours_between_posts=float(dbt.config.meta_get("min_hours_between_posts")),
+            max_posts_per_week=int(dbt.config.meta_get("max_posts_per_week")),
+        ),
+        horizon_days=int(dbt.config.meta_get("plan_horizon_days")),
+        default_hour=int(dbt.config.meta_get("plan_default_hour")),
+    )
+    contents = dbt.ref("int_share_plan_contents").project("content_id, published_at, plan_at").df()
+    candidates = dbt.ref("int_share_plan_candidates").project("employee_id, usual_hour, audience_basis").df()
+    audiences = dbt.ref("int_share_plan_audiences").project("employee_id, member_key").df()
+    reached = dbt.ref("int_share_plan_reached").project("content_id, member_key").df()
+    posts = dbt.ref("int_share_plan_posts").project("employee_id, posted_at, content_id").df()
+    start = contents["plan_at"].iloc[0] if not contents.empty else None
+    return plan_shares(contents, candidates, audiences, reached, posts, start, settings)

@@ -1,0 +1,184 @@
+"""A share plan: per content item, the opted-in employees to ask next, in order, each with a
+suggested time, the members outside the company they are expected to add, and why.
+
+Selection is greedy maximum coverage (planner.coverage) of the candidates' audiences, with the
+members that earlier shares of the item already reached counted as covered; timing follows
+each person's usual posting hour and the cadence rules (planner.cadence): the n-th suggested
+sharer of an item goes out on the n-th day of the plan, or the first later day that is free
+for the item (one suggested share of it per day) and for the person; someone with no free day
+within the horizon is passed over for the next best. Items are planned oldest first, and a
+person's planned posts count against their cadence for the items after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.cadence import DAY, HOUR, Cadence, Calendar
+from planner.coverage import greedy_max_coverage
+
+COLUMNS = {
+    "content_id": "string",
+    "employee_id": "string",
+    "sharer_rank": "int64",
+    "suggested_at": "datetime64[us, UTC]",
+    "expected_new_members": "int64",
+    "cumulative_new_members": "int64",
+    "audience_size": "int64",
+    "audience_basis": "string",
+    "already_reached": "int64",
+    "usual_hour": "int64",
+    "reason": "string",
+}
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    sharers: int = 5
+    cadence: Cadence = Cadence()
+    horizon_days: int = 14
+    default_hour: int = 9
+
+    def __post_init__(self) -> None:
+        if self.sharers < 1:
+            raise ValueError("sharers must be 1 or more")
+        if self.horizon_days < 1:
+            raise ValueError("horizon_days must be 1 or more")
+        if not 0 <= self.default_hour <= 23:
+            raise ValueError("default_hour must be an hour of the day, 0 to 23")
+
+
+def _seconds(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values, utc=True).astype("datetime64[us, UTC]").astype("int64") // 1_000_000
+
+
+def empty_plan() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()})
+
+
+def plan_shares(
+    contents: pd.DataFrame,
+    candidates: pd.DataFrame,
+    audiences: pd.DataFrame,
+    reached: pd.DataFrame,
+    posts: pd.DataFrame,
+    start: pd.Timestamp,
+    settings: PlanSettings = PlanSettings(),
+) -> pd.DataFrame:
+    """The plan, one row per content item × suggested sharer.
+
+    contents:   content_id, published_at — the items to plan
+    candidates: employee_id, usual_hour (null: default_hour), audience_basis — who may be asked
+    audiences:  employee_id, member_key — each candidate's audience, colleagues left out
+    reached:    content_id, member_key — members earlier shares of the item already reached
+    posts:      employee_id, posted_at, content_id — the candidates' posts so far
+    """
+    if contents.empty or candidates.empty:
+        return empty_plan()
+    candidates = candidates.sort_values("employee_id", kind="stable").reset_index(drop=True)
+    ids = candidates["employee_id"].astype(str).to_numpy()
+    index = pd.Series(np.arange(len(ids)), index=ids)
+    hours = candidates["usual_hour"].fillna(settings.default_hour).astype("int64").to_numpy()
+    basis = candidates["audience_basis"].astype(str).to_numpy()
+
+    # CSR audiences over dense member numbers
+    aud = audiences[audiences["employee_id"].isin(index.index)]
+    who = index.loc[aud["employee_id"].astype(str)].to_numpy()
+    order = np.argsort(who, kind="stable")
+    keys = aud["member_key"].to_numpy()[order]
+    member_codes, members = np.unique(keys, return_inverse=True)
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(who, minlength=len(ids)))))
+    sizes = np.diff(offsets)
+
+    calendars = {i: Calendar() for i in range(len(ids))}
+    own = posts[posts["employee_id"].isin(index.index)]
+    posters = index.loc[own["employee_id"].astype(str)].to_numpy()
+    for i, t in zip(posters, _seconds(own["posted_at"]), strict=True):
+        calendars[int(i)].add(int(t))
+    shared = own.dropna(subset=["content_id"]).groupby("content_id")["employee_id"].agg(set).to_dict()
+    reached_by = reached.groupby("content_id")["member_key"].agg(lambda s: s.to_numpy()).to_dict()
+
+    start_s = int(_seconds(pd.Series([start]))[0])
+    rows = []
+    items = contents.sort_values(["published_at", "content_id"], kind="stable")
+    for content_id, published_s in zip(items["content_id"], _seconds(items["published_at"]), strict=True):
+        earlier = reached_by.get(content_id)
+        covered = np.isin(member_codes, earlier) if earlier is not None else np.zeros(len(member_codes), bool)
+        already = int(covered.sum())
+        eligible = ~np.isin(ids, list(shared.get(content_id, ())))
+        slots = _ItemSlots(start_s, max(start_s, int(published_s)), hours, calendars, settings)
+        picks = greedy_max_coverage(offsets, members, covered, settings.sharers, eligible, slots.accept)
+        total = 0
+        for rank, pick in enumerate(picks, start=1):
+            i, t = pick.candidate, slots.slot[pick.candidate]
+            calendars[i].add(t)
+            total += pick.gain
+            rows.append(
+                {
+                    "content_id": content_id,
+                    "employee_id": ids[i],
+                    "sharer_rank": rank,
+                    "suggested_at": pd.Timestamp(t, unit="s", tz="UTC"),
+                    "expected_new_members": pick.gain,
+                    "cumulative_new_members": total,
+                    "audience_size": int(sizes[i]),
+                    "audience_basis": basis[i],
+                    "already_reached": already,
+                    "usual_hour": int(hours[i]),
+                    "reason": _reason(pick.gain, int(sizes[i]), basis[i], rank, slots.delay[i], settings),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS) if rows else empty_plan()
+
+
+class _ItemSlots:
+    """The slots of one item's suggested shares: the n-th pick's turn is the n-th day from the
+    plan's first day (the first at or after its start, at the person's hour), one suggested
+    share of the item per day, the person's calendar permitting."""
+
+    def __init__(
+        self,
+        start: int,
+        earliest: int,
+        hours: np.ndarray,
+        calendars: dict[int, Calendar],
+        settings: PlanSettings,
+    ) -> None:
+        self.day0 = start - start % DAY
+        self.earliest, self.hours, self.calendars, self.settings = earliest, hours, calendars, settings
+        self.used_days: set[int] = set()
+        self.slot: dict[int, int] = {}
+        self.delay: dict[int, int] = {}
+
+    def accept(self, i: int, gain: int) -> bool:
+        turn = None  # the first day of the pick's turn that is not before the earliest moment
+        for day in range(len(self.slot), self.settings.horizon_days):
+            t = self.day0 + day * DAY + int(self.hours[i]) * HOUR
+            if t < self.earliest:
+                continue
+            turn = day if turn is None else turn
+            if day not in self.used_days and self.calendars[i].is_free(t, self.settings.cadence):
+                self.used_days.add(day)
+                self.slot[i] = t
+                self.delay[i] = day - turn
+                return True
+        return False
+
+
+def _reason(gain: int, size: int, basis: str, rank: int, delay: int, settings: PlanSettings) -> str:
+    whose = "observed connections" if basis == "observed" else "recent engagers (no connections export)"
+    after = "no earlier share reaches"
+    if rank > 1:
+        after = "no earlier share nor higher-ranked suggestion reaches"
+    text = f"adds {gain} members outside the company that {after}: {gain / size:.0%} of {size} {whose}"
+    if delay:
+        c = settings.cadence
+        text += (
+            f"; {delay} day{'s' if delay > 1 else ''} after its turn: one suggested share of the item"
+            f" a day, at least {c.min_hours_between_posts:g} h between their posts, at most"
+            f" {c.max_posts_per_week} a week"
+        )
+    return text

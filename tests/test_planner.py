@@ -1,0 +1,146 @@
+"""The share planner's library (planner/): greedy maximum coverage with lazy gains (CELF),
+the cadence rules, and a whole plan on hand-made audiences, every figure worked out by hand."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.cadence import DAY, HOUR, Cadence, Calendar
+from planner.coverage import greedy_max_coverage
+from planner.plan import PlanSettings, plan_shares
+
+
+def csr(audiences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.concatenate(([0], np.cumsum([len(a) for a in audiences])))
+    return offsets, np.array(list(itertools.chain.from_iterable(audiences)), dtype=np.int64)
+
+
+def test_greedy_picks_the_largest_new_reach_each_time() -> None:
+    # A={0,1,2,3}, B={2,3,4}, C={4,5}, D={0,1}: A adds 4; then C adds 2 (4, 5), B only 1 (4)
+    offsets, members = csr([[0, 1, 2, 3], [2, 3, 4], [4, 5], [0, 1]])
+    picks = greedy_max_coverage(offsets, members, np.zeros(6, dtype=bool), k=3)
+    assert [(p.candidate, p.gain) for p in picks] == [(0, 4), (2, 2)]  # then nobody adds anyone: stop
+
+
+def test_members_already_reached_count_as_covered_and_ineligible_are_skipped() -> None:
+    offsets, members = csr([[0, 1, 2, 3], [2, 3, 4], [4, 5], [0, 1]])
+    covered = np.zeros(6, dtype=bool)
+    covered[[0, 1]] = True  # reached by earlier shares: A now adds 2, B 3, C 2
+    picks = greedy_max_coverage(offsets, members, covered, k=2)
+    assert [(p.candidate, p.gain) for p in picks] == [(1, 3), (2, 1)]
+    assert covered.tolist() == [True, True, True, True, True, True]
+    eligible = np.array([True, False, True, True])
+    picks = greedy_max_coverage(offsets, members, np.zeros(6, dtype=bool), k=2, eligible=eligible)
+    assert [(p.candidate, p.gain) for p in picks] == [(0, 4), (2, 2)]
+
+
+def test_a_turned_down_candidate_leaves_room_for_the_next_best() -> None:
+    offsets, members = csr([[0, 1, 2, 3], [2, 3, 4], [4, 5], [0, 1]])
+    picks = greedy_max_coverage(offsets, members, np.zeros(6, dtype=bool), k=2, accept=lambda i, g: i != 0)
+    # without A: B adds 3 (2, 3, 4), then D 2 (0, 1) beats C's 1 (5)
+    assert [(p.candidate, p.gain) for p in picks] == [(1, 3), (3, 2)]
+
+
+def plain_greedy(audiences: list[set[int]], k: int) -> list[tuple[int, int]]:
+    covered: set[int] = set()
+    out = []
+    for _ in range(k):
+        gains = [len(a - covered) for a in audiences]
+        best = max(range(len(audiences)), key=lambda i: (gains[i], -i))
+        if gains[best] == 0:
+            break
+        out.append((best, gains[best]))
+        covered |= audiences[best]
+    return out
+
+
+def test_lazy_evaluation_makes_the_plain_greedys_choices_with_fewer_recomputations() -> None:
+    rng = np.random.default_rng(3)
+    audiences = [sorted(set(rng.integers(0, 3000, rng.integers(5, 400)).tolist())) for _ in range(300)]
+    offsets, members = csr(audiences)
+    picks = greedy_max_coverage(offsets, members, np.zeros(3000, dtype=bool), k=25)
+    assert [(p.candidate, p.gain) for p in picks] == plain_greedy([set(a) for a in audiences], 25)
+    assert sum(p.recomputations for p in picks) < 25 * 300 / 3  # the plain greedy: 300 per pick
+
+
+def test_cadence_keeps_posts_a_day_apart_and_at_most_three_in_any_week() -> None:
+    c = Cadence(min_hours_between_posts=24, max_posts_per_week=3)
+    cal = Calendar([0])
+    assert not cal.is_free(23 * HOUR, c) and not cal.is_free(-23 * HOUR, c)
+    assert cal.is_free(24 * HOUR, c)
+    cal = Calendar([0, 2 * DAY, 4 * DAY])
+    assert not cal.is_free(6 * DAY, c)  # [0, 7 days) would hold four
+    assert not cal.is_free(-2 * DAY, c)  # so would [-2 days, 5 days)
+    assert cal.is_free(7 * DAY, c)  # every week holding day 7 holds at most days 2, 4 and 7
+    with pytest.raises(ValueError):
+        Cadence(max_posts_per_week=0)
+
+
+def t(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def test_a_plan_by_hand() -> None:
+    # Four opted-in candidates; member 9 is nobody's. Item c1 was shared by e4 already, which
+    # reached members 0 and 1; item c2 by nobody.
+    candidates = pd.DataFrame(
+        {
+            "employee_id": ["e1", "e2", "e3", "e4"],
+            "usual_hour": [8, None, 18, 12],
+            "audience_basis": ["observed", "engaged", "observed", "observed"],
+        }
+    )
+    audiences = pd.DataFrame(
+        [("e1", m) for m in (0, 1, 2, 3)]
+        + [("e2", m) for m in (2, 3, 4)]
+        + [("e3", m) for m in (4, 5)]
+        + [("e4", m) for m in (0, 1)],
+        columns=["employee_id", "member_key"],
+    )
+    contents = pd.DataFrame(
+        {"content_id": ["c2", "c1"], "published_at": [t("2026-01-04 12:00"), t("2026-01-02")]}
+    )
+    reached = pd.DataFrame({"content_id": ["c1", "c1"], "member_key": [0, 1]})
+    # e3 posted on the evening before the plan starts
+    posts = pd.DataFrame(
+        {
+            "employee_id": ["e4", "e3"],
+            "posted_at": [t("2026-01-03 12:00"), t("2026-01-04 19:00")],
+            "content_id": ["c1", None],
+        }
+    )
+    plan = plan_shares(
+        contents, candidates, audiences, reached, posts, t("2026-01-05 10:00"), PlanSettings(sharers=3)
+    )
+    got = plan[
+        [
+            "content_id",
+            "employee_id",
+            "sharer_rank",
+            "suggested_at",
+            "expected_new_members",
+            "cumulative_new_members",
+            "already_reached",
+            "audience_size",
+            "usual_hour",
+        ]
+    ]
+    assert [tuple(r) for r in got.itertuples(index=False)] == [
+        # c1 first (older). e4 shared it: not a candidate. e2 adds 2, 3, 4 (e1 adds 2, 3);
+        # day 0 at e2's default 09:00 is before the start (10:00): day 1.
+        ("c1", "e2", 1, t("2026-01-06 09:00"), 3, 3, 2, 3, 9),
+        # then e3 adds 5 (e1 adds nothing new): day 1 is taken by e2, day 2 at 18:00
+        ("c1", "e3", 2, t("2026-01-07 18:00"), 1, 4, 2, 2, 18),
+        # c2: e1 adds 0-3 (4), e3 then adds 4, 5 (2) over e2's 4 (1); e1 at 08:00 is before the
+        # start on day 0: day 1; e3's day 1 is taken, day 2 is within 24 h of e3's c1 share (day 2
+        # 18:00, the same slot): day 3
+        ("c2", "e1", 1, t("2026-01-06 08:00"), 4, 4, 0, 4, 8),
+        ("c2", "e3", 2, t("2026-01-08 18:00"), 2, 6, 0, 2, 18),
+    ]
+    assert plan["reason"].str.startswith("adds ").all()
+    assert ["after its turn" in r for r in plan["reason"]] == [False, True, False, True]
+    assert "; 1 day after its turn" in plan["reason"].iloc[1] and "; 2 days after" in plan["reason"].iloc[3]
