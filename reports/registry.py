@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from reports import charts as ch
 from reports import section_program_health as health
+from reports import section_share_plan
 from reports import section_value
 from reports import sections as sec
 
@@ -28,6 +29,7 @@ SECTIONS: tuple[SectionBuilder, ...] = (
     sec.bubble,
     sec.cadence,
     health.networks,
+    section_share_plan.build,
     sec.funnel,
     sec.attribution,
     section_value.value,

@@ -144,3 +144,16 @@ def test_a_plan_by_hand() -> None:
     assert plan["reason"].str.startswith("adds ").all()
     assert ["after its turn" in r for r in plan["reason"]] == [False, True, False, True]
     assert "; 1 day after its turn" in plan["reason"].iloc[1] and "; 2 days after" in plan["reason"].iloc[3]
+
+
+def test_on_generated_data_the_plan_beats_the_largest_networks() -> None:
+    # bench.planner's backtest at SF0.2 (200 employees): for every past item shared by 2+
+    # employees, the plan's K picks against the K opted-in employees with the largest networks
+    from bench.planner import backtest
+
+    result = backtest(0.2, 42)
+    plan, top_k, everyone = (result["strategies"][s] for s in ("plan", "top_k_network", "historical"))
+    assert result["items"] >= 20
+    assert plan["unique_reach"] > top_k["unique_reach"]
+    assert plan["overlap_ratio"] < top_k["overlap_ratio"]
+    assert plan["unique_reach"] > everyone["unique_reach"]

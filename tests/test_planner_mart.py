@@ -138,3 +138,24 @@ def test_plan_command_reads_the_plan_and_computes_it_again(planned: Path, capsys
     assert "c3 has no share plan" in capsys.readouterr().err
     assert main(["plan", "nope"]) == 1
     assert "no content item nope" in capsys.readouterr().err
+
+
+def test_report_section_shows_each_items_plan(planned: Path) -> None:
+    import duckdb
+
+    from reports import section_share_plan
+    from reports.sections import Marts
+
+    with duckdb.connect(str(planned / "warehouse.duckdb"), read_only=True) as con:
+        con.execute("set schema 'marts'")
+        _, section = section_share_plan.build(Marts(con, {"mart_share_plan", "dim_contents"}, 5))
+        _, without = section_share_plan.build(Marts(con, {"dim_contents"}, 5))
+    assert without.missing == ["mart_share_plan"]
+    html = section.html
+    # newest item first, then its sharers in rank order with their slots and gains
+    assert html.index("<code>c2</code>") < html.index("<code>c1</code>")
+    c2 = html[html.index("<code>c2</code>") : html.index("<code>c1</code>")]
+    assert [c2.index(f"<code>{e}</code>") for e in ("e1", "e2", "e3")] == sorted(
+        c2.index(f"<code>{e}</code>") for e in ("e1", "e2", "e3")
+    )
+    assert "2026-03-13 09:00" in c2 and "<td class='num'>10</td>" in c2
