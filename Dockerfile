@@ -16,6 +16,7 @@ COPY --chown=airflow:root eventlog /opt/reachloop/eventlog
 COPY --chown=airflow:root ingestion /opt/reachloop/ingestion
 COPY --chown=airflow:root generator /opt/reachloop/generator
 COPY --chown=airflow:root attribution /opt/reachloop/attribution
+COPY --chown=airflow:root planner /opt/reachloop/planner
 COPY --chown=airflow:root builds /opt/reachloop/builds
 COPY --chown=airflow:root reports /opt/reachloop/reports
 COPY --chown=airflow:root reachloop /opt/reachloop/reachloop
