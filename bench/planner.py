@@ -1,14 +1,16 @@
 """The share planner on generated data: does the plan reach more people outside the company
 than the obvious alternatives, and how long does the greedy take at SF10 (10,000 employees)?
 
-    python -m bench.planner [--scale 10] [--seed 42] [--sharers 5] [--items 30] [--json]
+    python -m bench.planner [--scale 10] [--seed 42] [--sharers 5] [--items 30]
+                            [--backtest-items 300] [--json]
 
 The synthetic company (generator.people, generator.content) is built in memory, the pipeline
 skipped: each employee's audience is their generated network (the generator's ground truth;
 employees themselves are the colleagues left out), the candidates are the employees whose
 advocacy opt-in is yes.
 
-backtest   for every past content item that two or more employees shared, with K = its number
+backtest   for every past content item that two or more employees shared (the --backtest-items
+           latest published, 300 by default), with K = its number
            of employee sharers: the members outside the company reached by (a) everyone who
            shared it, all at once, (b) the K opted-in employees with the largest networks, and
            (c) the planner's K picks among the opted-in employees (greedy maximum coverage, as if
@@ -46,15 +48,28 @@ def outside_audiences(company) -> tuple[np.ndarray, np.ndarray]:
     return offsets, members[keep] - company.n
 
 
-def _union_and_sum(offsets: np.ndarray, members: np.ndarray, chosen: np.ndarray) -> tuple[int, int]:
+def _union_and_sum(
+    offsets: np.ndarray, members: np.ndarray, chosen: np.ndarray, seen: np.ndarray
+) -> tuple[int, int]:
+    """Distinct members and Σ sizes of the chosen audiences; ``seen`` is a cleared scratch mask."""
     parts = [members[offsets[i] : offsets[i + 1]] for i in chosen]
     if not parts:
         return 0, 0
     joined = np.concatenate(parts)
-    return int(np.unique(joined).size), int(joined.size)
+    seen[joined] = True
+    union = int(np.count_nonzero(seen))
+    seen[joined] = False
+    return union, int(joined.size)
 
 
-def backtest(scale: float, seed: int) -> dict:
+def _subset(offsets: np.ndarray, members: np.ndarray, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR audiences of ``who`` only, in that order."""
+    sizes = offsets[who + 1] - offsets[who]
+    parts = [members[offsets[i] : offsets[i + 1]] for i in who]
+    return np.concatenate(([0], np.cumsum(sizes))), np.concatenate(parts) if parts else members[:0]
+
+
+def backtest(scale: float, seed: int, max_items: int = 300) -> dict:
     sc = scale_for(scale)
     company = build_company(sc, seed)
     contents, _ = build_contents(sc, seed)
@@ -64,28 +79,33 @@ def backtest(scale: float, seed: int) -> dict:
     sizes = np.diff(offsets)
     opted = advocate_opt_in(company, sc, seed) == "true"
     by_size = np.flatnonzero(opted)[np.argsort(-sizes[opted], kind="stable")]
+    # the plan chooses among the opted-in only: their audiences alone, numbered 0..
+    opted_ids = np.flatnonzero(opted)
+    opted_offsets, opted_members = _subset(offsets, members, opted_ids)
+    seen = np.zeros(n_members, dtype=bool)
 
     employee_shares = (shares.author >= 0) & (shares.content >= 0)
     sharers = pd.DataFrame(
         {"content": shares.content[employee_shares], "author": shares.author[employee_shares]}
     )
     sharers = sharers.drop_duplicates().groupby("content")["author"].agg(lambda s: np.sort(s.to_numpy()))
+    sharers = sharers[sharers.map(len) >= 2]
+    # at most max_items items, the latest published (content numbers follow publication)
+    sharers = sharers.sort_index().tail(max_items)
     totals = {s: {"union": 0, "sum": 0, "ratios": []} for s in ("historical", "top_k_network", "plan")}
     items = wins = 0
     for authors in sharers:
         k = len(authors)
-        if k < 2:
-            continue
         items += 1
-        picks = greedy_max_coverage(offsets, members, np.zeros(n_members, bool), k, eligible=opted)
+        picks = greedy_max_coverage(opted_offsets, opted_members, np.zeros(n_members, bool), k)
         chosen = {
             "historical": authors,
             "top_k_network": by_size[:k],
-            "plan": np.array([p.candidate for p in picks], dtype=np.int64),
+            "plan": opted_ids[[p.candidate for p in picks]],
         }
         unions = {}
         for name, who in chosen.items():
-            union, total = _union_and_sum(offsets, members, who)
+            union, total = _union_and_sum(offsets, members, who, seen)
             unions[name] = union
             totals[name]["union"] += union
             totals[name]["sum"] += total
@@ -220,10 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--sharers", type=int, default=5)
     ap.add_argument("--items", type=int, default=30)
+    ap.add_argument("--backtest-items", type=int, default=300)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    result = backtest(args.scale, args.seed)
+    result = backtest(args.scale, args.seed, args.backtest_items)
     times = timing(result, args.sharers, args.items)
     times["total_s"] = time.perf_counter() - started
     if args.json:

@@ -15,7 +15,9 @@ from generator.exports.world import World
 # exports, posts before what refers to them (nothing depends on the order; it reads well).
 FORMATS: dict[str, tuple[str, Callable]] = {
     "hr_roster": (
-        "employee: department, title, work email, LinkedIn URN and profile URL", people.write_roster),
+        "employee: department, title, work email, LinkedIn URN and profile URL, advocacy opt-in",
+        people.write_roster,
+    ),
     "linkedin_connections": (
         "employee network sizes (row counts), audience (profile URLs)", people.write_connections),
     "advocacy_shares": ("share (employees'), content", posts.write_advocacy_shares),
