@@ -129,7 +129,7 @@ def _recompute(
 
 def _why_no_plan(con: duckdb.DuckDBPyConnection, schema: str, content_id: str) -> str:
     rule = (
-        "the plan covers items published in the plan_recent_days (30) before the plan moment that fewer"
+        "the plan covers items published in the plan_recent_days (90) before the plan moment that fewer"
         " than plan_widely_shared (10) employees shared, and suggests only opted-in employees who add"
         " members no earlier share reached"
     )
