@@ -16,8 +16,7 @@ from collections.abc import Callable
 
 from reports import charts as ch
 from reports import section_program_health as health
-from reports import section_share_plan
-from reports import section_value
+from reports import section_share_plan, section_value
 from reports import sections as sec
 
 SectionBuilder = Callable[[sec.Marts], tuple[list[sec.Kpi], ch.Section]]
