@@ -70,6 +70,16 @@ DIFFERENT = {
     ("mart_audience_pairs", "jaccard"): "profile URLs and URNs never meet",
     ("mart_bubble_overlap", "audience_union"): "profile URLs and URNs never meet",
     ("mart_bubble_overlap", "overlap_ratio"): "profile URLs and URNs never meet",
+    # The share planner covers audiences: who adds the most new members, and so who is picked,
+    # when, and with what gain, follows what the audiences share (colleagues are recognized in
+    # a Connections.csv only where the roster's profile URL could name them, and never are).
+    **{
+        ("mart_share_plan", column): "profile URLs and URNs never meet: other picks and gains"
+        for column in (
+            "employee_id", "suggested_at", "expected_new_members", "cumulative_new_members",
+            "audience_size", "audience_basis", "usual_hour", "already_reached", "reason",
+        )
+    },
 }
 
 # Marts fed only by event types no vendor format carries (the limit program_health_audits):

@@ -39,7 +39,7 @@ def company(folder: Path) -> Path:
     """Seven employees on LinkedIn (e2's own member id sits in e1's network: a colleague);
     opted in: e1, e2, e3, e7; e4 said no, e5 was never asked, e6 opted in but left.
     Audiences observed on 2026-02-01 (outside members a1 …). e7 shared c1; e1 posted on
-    2026-03-09 at 20:00. c1 and c2 are recent and little shared, c3 is too old to plan."""
+    2026-03-09 at 20:00. c1 and c2 are recent and little shared, c3 (over 90 days old) too old to plan."""
     emp = [
         ("e1", "true", None), ("e2", "true", None), ("e3", "true", None), ("e4", "false", None),
         ("e5", None, None), ("e6", "true", "2026-02-01T00:00:00Z"), ("e7", "true", None),
@@ -59,7 +59,7 @@ def company(folder: Path) -> Path:
     ])
     write_csv(folder, "content", [
         {"content_id": c, "url": f"https://acme.example/{c}", "published_at": at}
-        for c, at in (("c1", "2026-03-05T09:00:00Z"), ("c2", "2026-03-08T12:00:00Z"), ("c3", "2026-01-01T09:00:00Z"))
+        for c, at in (("c1", "2026-03-05T09:00:00Z"), ("c2", "2026-03-08T12:00:00Z"), ("c3", "2025-11-01T09:00:00Z"))
     ])
     write_csv(folder, "share", [
         {"share_id": "s1", "author_type": "employee", "author_id": "e7", "network": "linkedin",
@@ -67,7 +67,7 @@ def company(folder: Path) -> Path:
         {"share_id": "s2", "author_type": "employee", "author_id": "e1", "network": "linkedin",
          "posted_at": "2026-03-09T20:00:00Z", "tracking_token": "t2", "content_id": ""},
         {"share_id": "s3", "author_type": "employee", "author_id": "e4", "network": "linkedin",
-         "posted_at": "2026-01-02T09:00:00Z", "tracking_token": "t3", "content_id": "c3"},
+         "posted_at": "2025-11-02T09:00:00Z", "tracking_token": "t3", "content_id": "c3"},
     ])
     return folder
 
