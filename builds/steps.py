@@ -144,6 +144,11 @@ def start_build(
             elif last[3] != project:
                 outcome.full_refresh = True
                 outcome.note = "full refresh: the dbt project changed since the last build"
+            # An as-of build rebuilt the models as of a past moment (and its decisions): the
+            # incremental state is that past prefix of the log, not the last current build's.
+            elif _last_dbt_run_was_as_of(con):
+                outcome.full_refresh = True
+                outcome.note = "full refresh: the last build rebuilt the models as of a past moment"
         outcome.build_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         # Builds run one at a time (one DuckDB writer; the DAG has max_active_runs=1): a build
         # still 'running' was killed mid-way. Closing it keeps its stale log_cutoff out of
@@ -156,13 +161,29 @@ def start_build(
         # The log position this build gates and builds: a batch landing while the build runs
         # (a landing task between the build DAG's gate_1 and dbt tasks) waits for the next
         # build instead of reaching the marts without passing gate 1.
+        # As of a moment: the last position committed by then (committed_at, not ingested_at,
+        # the landing transaction's start: a batch that committed after the moment is out).
+        # log_cutoff stays the newest ingested_at within the cutoff, for readers of the old column.
         con.execute(
             "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
-            " log_cutoff, project_digest)"
-            " select ?, 'running', ?, ?, ?, now(), max(ingested_at), ? from meta.batches",
-            [outcome.build_id, as_of, outcome.full_refresh, fingerprint, project],
+            " log_cutoff, project_digest, log_cutoff_position)"
+            " select ?, 'running', ?, ?, ?, now(), max(ingested_at), ?, max(log_position) from meta.batches"
+            " where ?::timestamptz is null or committed_at <= ?::timestamptz",
+            [outcome.build_id, as_of, outcome.full_refresh, fingerprint, project,
+             as_of and normalize_as_of(as_of), as_of and normalize_as_of(as_of)],
         )
     return outcome
+
+
+def _last_dbt_run_was_as_of(con: duckdb.DuckDBPyConnection) -> bool:
+    """Did the latest build that reached dbt (succeeded, or failed in or after it) run as of a
+    past moment? Its models then hold that moment's state, which no incremental run extends."""
+    row = con.execute(
+        "select as_of from meta.builds where status = 'succeeded' or step in (?, ?, ?)"
+        " order by started_at desc limit 1",
+        [DBT, GATE_2, PUBLISH],
+    ).fetchone()
+    return bool(row and row[0] is not None)
 
 
 @dataclass(frozen=True)

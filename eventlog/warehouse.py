@@ -32,7 +32,9 @@ META_TABLES = {
         rows_duplicate bigint not null,
         rows_quarantined bigint not null,
         started_at timestamptz not null,
-        ingested_at timestamptz not null
+        ingested_at timestamptz not null,
+        log_position bigint,
+        committed_at timestamptz
     """,
     # Records that broke the contract, with enough to find and fix them. PII is masked.
     "quarantine": """
@@ -68,7 +70,8 @@ META_TABLES = {
         started_at timestamptz not null,
         finished_at timestamptz,
         log_cutoff timestamptz,
-        project_digest varchar
+        project_digest varchar,
+        log_cutoff_position bigint
     """,
     # Every expectation a quality gate evaluated, per build; failures name their batch.
     "gate_results": """
@@ -111,6 +114,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     # Columns added since a warehouse was created.
     con.execute("alter table meta.builds add column if not exists log_cutoff timestamptz")
     con.execute("alter table meta.builds add column if not exists project_digest varchar")
+    con.execute("alter table meta.builds add column if not exists log_cutoff_position bigint")
+    _ensure_log_positions(con)
     for et in EVENT_TYPES.values():
         cols = [*BOOKKEEPING_COLUMNS, *((f.name, f.type) for f in et.fields), ("extra", "VARCHAR")]
         ddl = ", ".join(f"{quote_ident(n)} {t}" for n, t in cols)
@@ -118,6 +123,30 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         # A field added to the contract later becomes a new, nullable column of the log.
         for n, t in cols:
             con.execute(f"alter table {raw_table(et.name)} add column if not exists {quote_ident(n)} {t}")
+
+
+def _ensure_log_positions(con: duckdb.DuckDBPyConnection) -> None:
+    """The ledger's commit sequence (docs/design.md, "Log position"): a warehouse created
+    before it gets positions in landing order (ingested_at, then batch_id), and committed_at =
+    ingested_at, the best it knew. The unique index makes two transactions that read the same
+    max(log_position) conflict instead of both committing it."""
+    con.execute("alter table meta.batches add column if not exists log_position bigint")
+    con.execute("alter table meta.batches add column if not exists committed_at timestamptz")
+    if con.execute("select exists(select 1 from meta.batches where log_position is null)").fetchone()[0]:
+        con.execute(
+            """
+            update meta.batches set log_position = numbered.log_position,
+                committed_at = coalesce(meta.batches.committed_at, meta.batches.ingested_at)
+            from (
+                select batch_id,
+                       (select coalesce(max(log_position), 0) from meta.batches)
+                       + row_number() over (order by ingested_at, batch_id) as log_position
+                from meta.batches where log_position is null
+            ) as numbered
+            where meta.batches.batch_id = numbered.batch_id
+            """
+        )
+    con.execute("create unique index if not exists batches_log_position on meta.batches (log_position)")
 
 
 # DuckDB's defaults (80% of RAM; spill files in a ``.tmp`` folder beside the database) suit

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -355,10 +355,22 @@ def _land_together(
             )
         con.executemany(
             "insert into meta.batches values"
-            " (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now() + to_microseconds(?))",
+            " (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now() + to_microseconds(?),"
+            f" {NEXT_LOG_POSITION}, null)",
             rows,
         )
     return results
+
+
+# A batch's log position, assigned by its ledger insert inside the landing transaction: the
+# commit sequence builds, incremental models and as-of use instead of a clock (ingested_at is
+# the transaction's start, so a long landing can commit after a batch that started later).
+# max + 1 is safe: DuckDB admits one writer process per file and landing holds its write lock
+# until commit, so no other landing can read the same max; within one process, a second
+# connection that did would fail on the ledger's unique index instead of committing it twice.
+# Several ledger rows of one transaction (a vendor file, small files landed together) each see
+# the previous ones, so they number in insert order.
+NEXT_LOG_POSITION = "(select coalesce(max(log_position), 0) + 1 from meta.batches)"
 
 
 def _sql_list(values: list[str]) -> str:
@@ -451,6 +463,12 @@ def landing_transaction(
     con.execute("begin transaction")
     try:
         yield con.execute("select now()").fetchone()[0]
+        # The clock at the transaction's last statement, the closest to its commit we can see
+        # (DuckDB's now() and get_current_timestamp() are both the transaction's start). An
+        # as-of build maps its moment to the last log position committed by then.
+        con.execute(
+            "update meta.batches set committed_at = ? where committed_at is null", [datetime.now(UTC)]
+        )
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")
@@ -490,7 +508,8 @@ def check_and_append(
     check_into_temp(con, et, raw_struct=raw_struct)
     counts = _append(con, path, et, batch_id)
     con.execute(
-        "insert into meta.batches values (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "insert into meta.batches values (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now(),"
+        f" {NEXT_LOG_POSITION}, null)",
         [batch_id, et.name, str(path), sha, size, fmt, *counts, started_at],
     )
     read, landed, duplicate, quarantined = counts

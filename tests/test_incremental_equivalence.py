@@ -4,7 +4,7 @@ The session's workload is landed month group by month group (late rows arrive in
 files, as the generator makes them), with an incremental ``dbt build`` after each group.
 Then one ``--full-refresh`` build rebuilds everything from the same event log: every table
 of schema ``marts`` must be equal to what the incremental builds left, the incremental
-watermark column (``ingested_through``: when a row was computed) aside. Finally an as-of
+watermark columns (``log_position_through``, ``ingested_through``: when a row was computed) aside. Finally an as-of
 build reproduces what the first build said.
 """
 
@@ -28,15 +28,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental_equivalence
 
 PII_KEY = "test-incremental-key"
 MONTH_GROUPS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12))
-# Tables only: data and unit tests run in test_dbt_marts.py. No lookback: batches land seconds
-# apart here, and a lookback would make every run recompute everything.
-BUILD = {"exclude": "resource_type:test resource_type:unit_test", "dbt_vars": {"incremental_lookback_hours": 0}}
+# Tables only: data and unit tests run in test_dbt_marts.py.
+BUILD = {"exclude": "resource_type:test resource_type:unit_test"}
 # The as-of check rebuilds the advocacy marts and what they stand on, not every mart.
 ADVOCACY = " ".join(
     f"+{m}" for m in ("mart_reach_vs_network", "mart_engagement_rate", "mart_engagement_bubble",
                       "mart_bubble_overlap", "mart_audience_pairs")
 )
-WATERMARK = "ingested_through"
+# Bookkeeping of incremental models: when (log position, newest ingested_at) a row was computed.
+WATERMARKS = ("log_position_through", "ingested_through")
+WATERMARK = "log_position_through"
 INCREMENTAL = ("marts.fct_engagements", "intermediate.int_share_metrics_latest")
 
 
@@ -64,7 +65,7 @@ def _marts(settings: Settings, tables: set[str] | None = None) -> dict[str, pd.D
                 "select column_name from information_schema.columns "
                 "where table_schema = 'marts' and table_name = ? order by ordinal_position", [table]
             ).fetchall()]
-            kept = ", ".join(f'"{c}"' for c in columns if c != WATERMARK)
+            kept = ", ".join(f'"{c}"' for c in columns if c not in WATERMARKS)
             snapshot[table] = con.sql(f"select {kept} from marts.{table} order by all").to_arrow_table().to_pandas()
     return snapshot
 

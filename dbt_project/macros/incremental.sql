@@ -1,24 +1,35 @@
-{#- Incremental models over the event log.
+{#- Incremental models over the event log, by log position (docs/design.md, "Incremental
+    builds"). A batch's log position is its commit sequence number, assigned in its landing
+    transaction, and a build pins the newest position it may see: every batch at or before a
+    run's position was visible to that run, so a later run need only read positions after it.
+    (The clock could not promise that: ingested_at is a landing transaction's start, and a long
+    landing commits behind a build that already ran — hence the old incremental_lookback_hours,
+    now accepted and unused.)
 
-    Each incremental model stores `ingested_through`: the newest batch ingested_at of the log
-    when its rows were computed. A run re-reads only events ingested after that watermark
-    minus `incremental_lookback_hours` (a batch's ingested_at is its landing transaction's
-    start, so a long landing can commit a little behind a build that already ran). -#}
+    * Staging models store the current version of each event with its batch's log_position;
+      their watermark is the newest position they hold (macros/event_log.sql).
+    * Models downstream store `log_position_through`: the newest log position of the build
+      that computed the row; a run re-reads input rows whose log_position is past
+      max(log_position_through) and replaces the keys they touch. -#}
 
-{#- The newest batch of the log this build may see: stored as ingested_through. -#}
+{#- The newest log position this build may see: stored as log_position_through. -#}
 {% macro log_position() -%}
+    (select coalesce(max(log_position), 0) from {{ ref('stg_event_log__batches') }})
+{%- endmacro %}
+
+{#- The newest batch ingested_at this build may see (bookkeeping columns kept for readers). -#}
+{% macro log_ingested_through() -%}
     (select max(ingested_at) from {{ ref('stg_event_log__batches') }})
 {%- endmacro %}
 
-{#- Events ingested after this timestamp expression are (re)processed by an incremental run. -#}
+{#- Input rows with a log_position past this were not seen by the model's last run. -#}
 {% macro incremental_watermark() -%}
-    {%- set newest -%}
-        coalesce(
-            (select max(ingested_through) from {{ this }}),
-            cast('1970-01-01' as {{ reachloop.type_timestamptz() }})
-        )
-    {%- endset -%}
-    {{ dbt.dateadd('hour', -1 * var('incremental_lookback_hours'), newest) }}
+    (select coalesce(max(log_position_through), 0) from {{ this }})
+{%- endmacro %}
+
+{#- The column an incremental model's watermark is read from. -#}
+{% macro watermark_column() -%}
+    {{ return('log_position' if model.name.startswith('stg_') else 'log_position_through') }}
 {%- endmacro %}
 
 {#- dbt's rule (the model's full_refresh config, else --full-refresh) plus the event log's:
@@ -37,8 +48,10 @@
     {{ return(reachloop.batch_decided_since_last_run()) }}
 {% endmacro %}
 
-{#- Was an operator decision recorded after this incremental table's watermark? (A decision
-    recorded between the last landing and the last build counts too: one extra full rebuild.) -#}
+{#- Was an operator decision recorded after the commit of the newest batch this incremental
+    table has seen? (A decision recorded between the last landing and the last build counts
+    too: a full rebuild per run until the next batch lands; reachloop build decides once, from
+    meta.builds, and skips a build with nothing new.) -#}
 {% macro batch_decided_since_last_run() %}
     {%- if not execute or model.config.materialized != 'incremental' -%}
         {{ return(false) }}
@@ -47,15 +60,22 @@
     {%- if existing is none -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- if 'ingested_through' not in adapter.get_columns_in_relation(existing) | map(attribute='name') | list -%}
-        {{ exceptions.raise_compiler_error(
-            "incremental model " ~ this ~ " must store ingested_through (see macros/incremental.sql)"
-        ) }}
+    {%- set watermark = reachloop.watermark_column() -%}
+    {%- if watermark not in adapter.get_columns_in_relation(existing) | map(attribute='name') | list -%}
+        {# A table from before log positions (or a model that lost its watermark): rebuild. #}
+        {{ return(true) }}
     {%- endif -%}
     {%- set query -%}
         select count(*)
         from {{ ref('stg_event_log__batches') }}
-        where latest_action_at > (select max(ingested_through) from {{ this }})
+        where latest_action_at > coalesce(
+            (
+                select max(seen.committed_at)
+                from {{ ref('stg_event_log__batches') }} as seen
+                where seen.log_position <= (select max({{ watermark }}) from {{ this }})
+            ),
+            cast('1970-01-01' as {{ reachloop.type_timestamptz() }})
+        )
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] > 0) }}
 {% endmacro %}

@@ -1,8 +1,14 @@
 -- Grain: one member of an employee's network as observed at a moment (employee_id, member_id, observed_at).
 -- The latest version of each event from accepted batches, as of the build (event_log_events).
--- A table, unlike the other staging models: the largest event type (5.4M rows at SF10) is read
--- by four nodes, and as a view each read would redo the deduplication (~5 CPU-s at SF10).
-{{ config(materialized='table') }}
+-- Incremental on the log position: a run reads only batches past the newest position it holds.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
 with
 
@@ -23,7 +29,10 @@ renamed as (
         cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,
 
         ---------- bookkeeping
+        cast(event_key as {{ dbt.type_string() }}) as event_key,
         cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(source_line as {{ dbt.type_bigint() }}) as source_line,
+        cast(log_position as {{ dbt.type_bigint() }}) as log_position,
         cast(ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
         cast(extra as {{ dbt.type_string() }}) as extra
 
@@ -31,4 +40,4 @@ renamed as (
 
 )
 
-select * from renamed
+{{ reachloop.keep_current_versions('renamed') }}

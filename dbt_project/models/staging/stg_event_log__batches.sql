@@ -1,4 +1,5 @@
--- One row per landed batch (file), with the operator's latest decision about it. A batch
+-- One row per landed batch (file), with its log position (the commit sequence builds and
+-- incremental models follow) and the operator's latest decision about it. A batch
 -- whose latest action is 'reject' is excluded from every build; as of a past moment, only
 -- batches and decisions recorded by then count, so a later rejection does not rewrite history.
 
@@ -7,7 +8,7 @@ with
 batches as (
 
     select * from {{ source('event_log_meta', 'batches') }}
-    where {{ reachloop.ingested_in_build('ingested_at') }}
+    where {{ reachloop.in_build_log('log_position', source('event_log_meta', 'batches')) }}
 
 ),
 
@@ -50,6 +51,7 @@ renamed as (
         cast(batches.rows_landed as {{ dbt.type_bigint() }}) as rows_landed,
         cast(batches.rows_duplicate as {{ dbt.type_bigint() }}) as rows_duplicate,
         cast(batches.rows_quarantined as {{ dbt.type_bigint() }}) as rows_quarantined,
+        cast(batches.log_position as {{ dbt.type_bigint() }}) as log_position,
 
         ---------- booleans
         coalesce(latest_decision.action = 'reject', false) as is_rejected,
@@ -57,6 +59,7 @@ renamed as (
         ---------- timestamps
         cast(batches.started_at as {{ reachloop.type_timestamptz() }}) as started_at,
         cast(batches.ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
+        cast(batches.committed_at as {{ reachloop.type_timestamptz() }}) as committed_at,
         cast(latest_decision.recorded_at as {{ reachloop.type_timestamptz() }}) as latest_action_at
 
     from batches

@@ -1,11 +1,20 @@
 -- Grain: one post by an employee or the company page (share_id).
 -- The latest version of each event from accepted batches, as of the build (event_log_events).
+-- Incremental on the log position: a run reads only batches past the newest position it holds.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
 with
 
 source as (
 
-    {{ reachloop.event_log_events('share') }}
+    {{ reachloop.event_log_events('share', valid_time='posted_at') }}
 
 ),
 
@@ -26,7 +35,10 @@ renamed as (
         cast(posted_at as {{ reachloop.type_timestamptz() }}) as posted_at,
 
         ---------- bookkeeping
+        cast(event_key as {{ dbt.type_string() }}) as event_key,
         cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(source_line as {{ dbt.type_bigint() }}) as source_line,
+        cast(log_position as {{ dbt.type_bigint() }}) as log_position,
         cast(ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
         cast(extra as {{ dbt.type_string() }}) as extra
 
@@ -34,4 +46,4 @@ renamed as (
 
 )
 
-select * from renamed
+{{ reachloop.keep_current_versions('renamed', valid_time='posted_at') }}

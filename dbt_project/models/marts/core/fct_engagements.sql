@@ -1,7 +1,7 @@
 -- Grain: engagement (reaction, comment or reshare). Flags engagements by colleagues: an actor
 -- whose member id belongs to an employee.
--- Incremental: a run recomputes engagements ingested since the watermark, engagements by
--- members who became known colleagues since, and engagements flagged as colleague ones whose
+-- Incremental: a run recomputes engagements whose version landed past the watermark (a log
+-- position), engagements by members who became known colleagues since, and engagements flagged as colleague ones whose
 -- actor is no longer a colleague (a corrected employee snapshot).
 -- depends_on: {{ ref('stg_event_log__employees') }} (read only by incremental runs)
 
@@ -20,10 +20,10 @@ engagements as (
 
     select * from {{ ref('stg_event_log__engagements') }}
     {% if is_incremental() %}
-    where ingested_at > {{ reachloop.incremental_watermark() }}
+    where log_position > {{ reachloop.incremental_watermark() }}
         or actor_id in (
             select member_id from {{ ref('stg_event_log__employees') }}
-            where ingested_at > {{ reachloop.incremental_watermark() }}
+            where log_position > {{ reachloop.incremental_watermark() }}
         )
         or engagement_id in (
             select engagement_id from {{ this }}
@@ -51,7 +51,8 @@ classified as (
         engagements.actor_id is not null as is_known_actor,
         colleagues.member_id is not null as is_colleague_actor,
         engagements.ingested_at,
-        {{ reachloop.log_position() }} as ingested_through
+        {{ reachloop.log_ingested_through() }} as ingested_through,
+        {{ reachloop.log_position() }} as log_position_through
     from engagements
     left join colleagues on engagements.actor_id = colleagues.member_id
 
