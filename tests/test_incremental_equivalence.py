@@ -1,11 +1,16 @@
-"""Event-sourced rebuilds: building after every batch gives exactly the marts of one build.
+"""Event-sourced rebuilds: building after every batch gives exactly the tables of one build.
 
-The session's workload is landed month group by month group (late rows arrive in later
-files, as the generator makes them), with an incremental ``dbt build`` after each group.
-Then one ``--full-refresh`` build rebuilds everything from the same event log: every table
-of schema ``marts`` must be equal to what the incremental builds left, the incremental
-watermark columns (``log_position_through``, ``ingested_through``: when a row was computed) aside. Finally an as-of
-build reproduces what the first build said.
+Two proofs, each ending with one ``--full-refresh`` build over the same event log whose
+tables (schemas staging, intermediate and marts: every mart and every incremental model) must
+equal, EXCEPT ALL both ways, what the incremental builds left, the incremental bookkeeping
+columns (when a row was computed) aside:
+
+* property-based: the small workload's files split at random into 2–10 batches, landed one
+  batch at a time with an incremental build after each;
+* the event-sourcing cases in a row, a build after each: months landed in order, a duplicate
+  file, late events for old shares and deals, a new version of an existing event, an as-of
+  build between them (which must reproduce what the first build said), a batch rejected and
+  later restored, and a backfill of an older interval that must not displace newer versions.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from builds.dbt_build import run_dbt_build
+from eventlog.batches import reject, restore
 from eventlog.settings import Settings, pii_key
 from eventlog.warehouse import warehouse
 from ingestion.landing import land_path, landing_files
@@ -27,18 +35,11 @@ from ingestion.landing import land_path, landing_files
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental_equivalence")]
 
 PII_KEY = "test-incremental-key"
-MONTH_GROUPS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12))
 # Tables only: data and unit tests run in test_dbt_marts.py.
 BUILD = {"exclude": "resource_type:test resource_type:unit_test"}
-# The as-of check rebuilds the advocacy marts and what they stand on, not every mart.
-ADVOCACY = " ".join(
-    f"+{m}" for m in ("mart_reach_vs_network", "mart_engagement_rate", "mart_engagement_bubble",
-                      "mart_bubble_overlap", "mart_audience_pairs")
-)
+SCHEMAS = ("staging", "intermediate", "marts")
 # Bookkeeping of incremental models: when (log position, newest ingested_at) a row was computed.
 WATERMARKS = ("log_position_through", "ingested_through")
-WATERMARK = "log_position_through"
-INCREMENTAL = ("marts.fct_engagements", "intermediate.int_share_metrics_latest")
 
 
 def _month(path: Path) -> int:
@@ -53,93 +54,242 @@ def _land(settings: Settings, paths: list[Path]) -> None:
             land_path(con, path, pii_key())
 
 
-def _marts(settings: Settings, tables: set[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Tables of schema marts (all, or those named), watermark dropped, rows in a canonical order."""
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()]
-        snapshot = {}
-        for table in sorted(t for t in names if tables is None or t in tables):
-            columns = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ? order by ordinal_position", [table]
-            ).fetchall()]
-            kept = ", ".join(f'"{c}"' for c in columns if c not in WATERMARKS)
-            snapshot[table] = con.sql(f"select {kept} from marts.{table} order by all").to_arrow_table().to_pandas()
-    return snapshot
+def _tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = SCHEMAS) -> list[tuple[str, str]]:
+    return con.execute(
+        "select table_schema, table_name from information_schema.tables"
+        " where list_contains(?, table_schema) and table_type = 'BASE TABLE' order by all",
+        [list(schemas)],
+    ).fetchall()
 
 
-def _assert_same_marts(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame]) -> None:
-    assert sorted(got) == sorted(want)
-    for table in want:
-        assert len(got[table]) == len(want[table]), table
-        pd.testing.assert_frame_equal(got[table], want[table], check_exact=False, rtol=1e-9, obj=table)
+def _comparable(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """A select of the table without bookkeeping, doubles rounded (sums in another order)."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    kept = [
+        f'round("{c}", 6) as "{c}"' if t in ("DOUBLE", "FLOAT") else f'"{c}"'
+        for c, t in columns
+        if c not in WATERMARKS
+    ]
+    return f'select {", ".join(kept)} from "{schema}"."{table}"'
 
 
-def _watermarks(settings: Settings) -> dict[str, int]:
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return {
-            t: con.execute(f"select count(distinct {WATERMARK}) from {t}").fetchone()[0] for t in INCREMENTAL
-        }
+def _snapshot(settings: Settings, name: str, schemas: tuple[str, ...] = SCHEMAS) -> None:
+    """Copy the built tables into schema ``name`` (comparable form) for a later comparison."""
+    with warehouse(settings) as con:
+        con.execute(f"drop schema if exists {name} cascade; create schema {name}")
+        for schema, table in _tables(con, schemas):
+            con.execute(f'create table {name}."{schema}__{table}" as {_comparable(con, schema, table)}')
+
+
+def _differences(
+    settings: Settings, name: str, schemas: tuple[str, ...] = SCHEMAS
+) -> dict[str, tuple[int, int]]:
+    """Per table whose rows differ from snapshot ``name``: (rows only in the snapshot, rows
+    only in the current build), EXCEPT ALL both ways; tables missing on either side too."""
+    with warehouse(settings) as con:
+        current = {f"{s}__{t}": (s, t) for s, t in _tables(con, schemas)}
+        kept = {t for _, t in _tables(con, (name,))}
+        differ = {t: (-1, -1) for t in set(current) ^ kept}
+        for key in sorted(set(current) & kept):
+            now = _comparable(con, *current[key])
+            only_then, only_now = con.execute(
+                f"""select (select count(*) from (select * from {name}."{key}" except all {now})),
+                           (select count(*) from ({now} except all select * from {name}."{key}"))"""
+            ).fetchone()
+            if only_then or only_now:
+                differ[key] = (only_then, only_now)
+    return differ
+
+
+def _assert_equals_full_rebuild(settings: Settings) -> None:
+    _snapshot(settings, "incremental")
+    run_dbt_build(settings, full_refresh=True, **BUILD)
+    assert _differences(settings, "incremental") == {}
+
+
+@pytest.fixture
+def pii(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REACHLOOP_PII_KEY", PII_KEY)
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    database=None,
+)
+@given(data=st.data())
+def test_random_splits_with_a_build_after_each_equal_one_full_build(
+    data: st.DataObject, small_workload: Path, tmp_path_factory: pytest.TempPathFactory, pii: None
+) -> None:
+    files = sorted(landing_files(small_workload / "landing"))
+    batches = data.draw(st.integers(min_value=2, max_value=10), label="batches")
+    # Any file in any batch: late rows, metrics before their share, deals before their clicks.
+    assignment = data.draw(st.lists(st.integers(0, batches - 1), min_size=len(files), max_size=len(files)))
+    settings_ = Settings.from_env(tmp_path_factory.mktemp("random_split"))
+    for batch in range(batches):
+        _land(settings_, [f for f, b in zip(files, assignment, strict=True) if b == batch])
+        run_dbt_build(settings_, **BUILD)
+    _assert_equals_full_rebuild(settings_)
+
+
+def _rewrite(source: Path, out: Path, change) -> Path:
+    """A copy of a generated CSV file with ``change`` applied to its rows (a DataFrame of text)."""
+    rows = pd.read_csv(source, dtype=str, keep_default_na=False)
+    change(rows).to_csv(out, index=False)
+    return out
 
 
 @pytest.fixture(scope="module")
-def built(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """Land batch by batch with a build after each, then rebuild in full; keep what each said."""
-    files = list(landing_files(small_workload / "landing"))
+def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The event-sourcing cases in a row on one home, a build after each; keeps what each said."""
+    files = sorted(landing_files(small_workload / "landing"))
+    by_month = {m: [f for f in files if _month(f) == m] for m in range(1, 13)}
+    extra = tmp_path_factory.mktemp("extra")
     state: dict = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REACHLOOP_PII_KEY", PII_KEY)
-        settings = Settings.from_env(tmp_path_factory.mktemp("by_batches"))
-        for i, months in enumerate(MONTH_GROUPS):
-            _land(settings, [p for p in files if _month(p) in months])
-            run_dbt_build(settings, **BUILD)
-            if i == 0:
-                state["after_first"] = datetime.now(UTC).isoformat()
-                state["first_marts"] = _marts(settings)
-        state["incremental_marts"] = _marts(settings)
-        state["watermarks"] = _watermarks(settings)
+        home = Settings.from_env(tmp_path_factory.mktemp("cases"))
+        state["settings"] = home
 
-        run_dbt_build(settings, full_refresh=True, **BUILD)
-        state["full_marts"] = _marts(settings)
-        state["settings"] = settings
+        _land(home, [f for m in (1, 2, 3, 4) for f in by_month[m]])
+        run_dbt_build(home, **BUILD)
+        state["after_first"] = datetime.now(UTC).isoformat()
+        _snapshot(home, "first", ("marts",))
+
+        # Months 5–8: late rows for the shares and deals of months 1–4 arrive with them.
+        _land(home, [f for m in (5, 6, 7, 8) for f in by_month[m]])
+        run_dbt_build(home, **BUILD)
+
+        # A duplicate file: another name, the same records (re-ordered): every row a duplicate.
+        engagements = _csv_of(by_month[3], "engagement")
+        _land(home, [_rewrite(engagements, extra / "engagement-redelivered.csv", lambda d: d.iloc[::-1])])
+        # A new version of existing events: an old deal event with another amount, an old
+        # share's metrics snapshot with other counts.
+        deals, metrics = _csv_of(by_month[2], "deal"), _csv_of(by_month[1], "share_metrics")
+        amounts = _rewrite(
+            deals, extra / "deal-corrected.csv", lambda d: _bump(d, "amount", d["amount"] != "")
+        )
+        counts = _rewrite(metrics, extra / "share_metrics-corrected.csv", lambda d: _bump(d, "impressions"))
+        _land(home, [amounts, counts])
+        run_dbt_build(home, **BUILD)
+        state["corrected"] = _versions(home)
+        state["computed_at"] = _computed_positions(home)
+
+        # An as-of build between them reproduces what the first build said; the next build
+        # continues from the whole log, not from that past state.
+        run_dbt_build(home, as_of=state["after_first"], **BUILD)
+        state["as_of_differences"] = _differences(home, "first", ("marts",))
+        _land(home, [f for m in (9, 10) for f in by_month[m]])
+        run_dbt_build(home, **BUILD)
+
+        # A batch rejected, a build; restored, a build.
+        with warehouse(home) as con:
+            state["rejected"] = con.execute(
+                "select batch_id from meta.batches where file_path like '%engagement-%' order by log_position limit 1"
+            ).fetchone()[0]
+            reject(con, state["rejected"], "test")
+        run_dbt_build(home, **BUILD)
+        state["while_rejected"] = _rows_of_batch(home, state["rejected"])
+        with warehouse(home) as con:
+            restore(con, state["rejected"])
+        _land(home, [f for m in (11, 12) for f in by_month[m]])
+        run_dbt_build(home, **BUILD)
+
+        # A backfill of an older interval: the deal events of month 3 again as an old export
+        # had them, a day earlier and with other amounts. The newer versions must stay.
+        _land(home, [_rewrite(deals, extra / "deal-backfill.csv", _older)])
+        run_dbt_build(home, **BUILD)
+        state["after_backfill"] = _versions(home)
+
+        _snapshot(home, "incremental")
+        run_dbt_build(home, full_refresh=True, **BUILD)
+        state["full_differences"] = _differences(home, "incremental")
         yield state
 
 
-def test_builds_after_each_batch_equal_one_full_build(built: dict) -> None:
-    _assert_same_marts(built["incremental_marts"], built["full_marts"])
+def _csv_of(files: list[Path], event_type: str) -> Path:
+    """The CSV file of an event type among a month's files (in a folder named after it, or not)."""
+    return next(
+        f for f in files if f.suffix == ".csv" and event_type in (f.parent.name, f.name.split("-")[0])
+    )
 
 
-def test_later_builds_were_incremental(built: dict) -> None:
-    # Rows computed by each build keep its watermark: the later builds did not rebuild the
-    # incremental facts whole (else every row would carry the newest watermark).
-    assert built["watermarks"] == {t: len(MONTH_GROUPS) for t in INCREMENTAL}
+def _bump(rows: pd.DataFrame, column: str, where=None) -> pd.DataFrame:
+    rows = rows.copy()
+    chosen = rows.index if where is None else rows.index[where]
+    rows.loc[chosen, column] = (pd.to_numeric(rows.loc[chosen, column]) + 7).astype(int).astype(str)
+    return rows
 
 
-def test_as_of_build_reproduces_the_first_build(built: dict) -> None:
-    run_dbt_build(built["settings"], as_of=built["after_first"], select=ADVOCACY, **BUILD)
-    rebuilt = _marts(built["settings"], tables={m.lstrip("+") for m in ADVOCACY.split()})
-    _assert_same_marts(rebuilt, {t: built["first_marts"][t] for t in rebuilt})
+def _older(rows: pd.DataFrame) -> pd.DataFrame:
+    rows = _bump(rows, "amount", rows["amount"] != "")
+    when = pd.to_datetime(rows["occurred_at"], utc=True) - pd.Timedelta(days=1)
+    rows["occurred_at"] = when.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rows
 
 
-def test_rejecting_a_batch_rebuilds_the_incremental_facts_without_it(built: dict) -> None:
-    from reachloop.cli import main
-
-    settings = built["settings"]
+def _versions(settings: Settings) -> dict[str, list]:
+    """What staging holds for the corrected events: the deal events' amounts and the metrics."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        batch_id, engagement_ids = con.execute(
-            """select batch_id, list(engagement_id) from raw.engagement
-               group by batch_id order by batch_id limit 1"""
-        ).fetchone()
-    assert main(["--home", str(settings.home), "batches", "reject", batch_id, "--reason", "test"]) == 0
+        return {
+            "deal": con.execute(
+                "select deal_event_id, amount, occurred_at from staging.stg_event_log__deal_events order by all"
+            ).fetchall(),
+            "share_metrics": con.execute(
+                "select share_id, observed_at, impressions from staging.stg_event_log__share_metrics order by all"
+            ).fetchall(),
+        }
 
-    # No data landed since the last build: only the operator's decision tells the incremental
-    # models to rebuild whole, and they must, to drop the rejected batch's events.
-    run_dbt_build(settings, select="+fct_engagements", **BUILD)
+
+def _rows_of_batch(settings: Settings, batch_id: str) -> int:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        left = con.execute(
-            "select count(*) from marts.fct_engagements where list_contains(?, engagement_id)", [engagement_ids]
+        return con.execute(
+            "select count(*) from staging.stg_event_log__engagements where batch_id = ?", [batch_id]
         ).fetchone()[0]
-        watermarks = con.execute(f"select count(distinct {WATERMARK}) from marts.fct_engagements").fetchone()[0]
-    assert (left, watermarks) == (0, 1)
+
+
+def _computed_positions(settings: Settings) -> int:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(
+            "select count(distinct log_position_through) from marts.fct_engagements"
+        ).fetchone()[0]
+
+
+def test_event_sourcing_cases_in_a_row_equal_one_full_build(cases: dict) -> None:
+    assert cases["full_differences"] == {}
+
+
+def test_an_as_of_build_between_them_reproduces_the_first_build(cases: dict) -> None:
+    assert cases["as_of_differences"] == {}
+
+
+def test_a_rejected_batch_leaves_staging_and_comes_back_restored(cases: dict) -> None:
+    assert cases["while_rejected"] == 0
+    assert _rows_of_batch(cases["settings"], cases["rejected"]) > 0
+
+
+def test_a_backfill_of_an_older_interval_does_not_displace_newer_versions(cases: dict) -> None:
+    # The corrections (new versions, same event time) replaced the originals …
+    assert cases["corrected"] != {}
+    # … and the backfill (older event times, landed later) changed nothing.
+    assert cases["after_backfill"] == cases["corrected"]
+
+
+def test_later_builds_were_incremental(cases: dict) -> None:
+    # Rows keep the log position of the build that computed them: the second build added
+    # rows of its own position beside the first build's (else it rebuilt the table whole).
+    assert cases["computed_at"] > 1
+
+
+def test_the_versions_were_really_corrected(cases: dict, small_workload: Path) -> None:
+    # The corrected amounts are the generated ones + 7, where the generated file had one.
+    deals = _csv_of([f for f in landing_files(small_workload / "landing") if _month(f) == 2], "deal")
+    generated = pd.read_csv(deals, dtype=str, keep_default_na=False)
+    with_amount = generated[generated["amount"] != ""].iloc[0]
+    staged = {d: a for d, a, _ in cases["corrected"]["deal"]}
+    assert float(staged[with_amount["deal_event_id"]]) == pytest.approx(float(with_amount["amount"]) + 7)

@@ -42,10 +42,34 @@
     {%- if configured is not none -%}
         {{ return(configured) }}
     {%- endif -%}
-    {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() -%}
+    {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() or reachloop.last_run_was_as_of() -%}
         {{ return(true) }}
     {%- endif -%}
     {{ return(reachloop.batch_decided_since_last_run()) }}
+{% endmacro %}
+
+{#- An as-of run leaves the incremental tables holding a past prefix of the log, with the
+    operator decisions of that moment: the next current run must not extend them. Each dbt
+    invocation records its as_of (on-run-end, also after a failure); reachloop build decides
+    the same from meta.builds. -#}
+{% macro record_run_as_of() -%}
+    create or replace table meta.dbt_last_run as
+    select
+        {% if reachloop.as_of_is_set() %}'{{ var("as_of") }}'{% else %}null{% endif %}::varchar as as_of,
+        now() as finished_at
+{%- endmacro %}
+
+{% macro last_run_was_as_of() %}
+    {%- if not execute or model.config.materialized != 'incremental' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if adapter.get_relation(this.database, 'meta', 'dbt_last_run') is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*) from meta.dbt_last_run where as_of is not null
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] > 0) }}
 {% endmacro %}
 
 {#- Was an operator decision recorded after the commit of the newest batch this incremental

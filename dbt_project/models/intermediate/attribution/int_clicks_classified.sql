@@ -4,17 +4,56 @@
 -- match, the lowest priority wins (a named bot over the HTTP library it is built on — LinkedInBot
 -- says Apache-HttpClient — over a generic token such as "+http"), then the longest pattern.
 
+-- Incremental on the log position: a run recomputes the clicks landed past the watermark and
+-- the clicks whose token's owner may have changed — the tokens of shares landed past it, old
+-- (as this table holds them) and new.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='click_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
+{% if is_incremental() -%}
+changed_shares as (
+
+    select share_id, tracking_token
+    from {{ ref('stg_event_log__shares') }}
+    where log_position > {{ reachloop.incremental_watermark() }}
+
+),
+
+touched_tokens as (
+
+    select tracking_token from changed_shares
+    union
+    select tracking_token from {{ this }}
+    where share_id in (select share_id from changed_shares)
+
+),
+
+{% endif -%}
 clicks as (
 
     select * from {{ ref('stg_event_log__clicks') }}
+    {% if is_incremental() -%}
+    where log_position > {{ reachloop.incremental_watermark() }}
+        or tracking_token in (select tracking_token from touched_tokens)
+    {%- endif %}
 
 ),
 
 shares as (
 
     select * from {{ ref('stg_event_log__shares') }}
+    {% if is_incremental() -%}
+    where tracking_token in (select tracking_token from clicks)
+    {%- endif %}
 
 ),
 
@@ -94,5 +133,6 @@ classified as (
 
 select
     *,
-    bot_category is not null as is_bot
+    bot_category is not null as is_bot,
+    {{ reachloop.log_position() }} as log_position_through
 from classified

@@ -11,6 +11,22 @@
 -- joining shares on first_engaged_at < posted_at <= audience_until gives each member once.
 -- (t >= posted_at − N days  ⇔  posted_at <= t + N days: day arithmetic in UTC, the
 -- warehouse's time zone, is a plain shift.)
+--
+-- Incremental on the log position: a run recomputes every span of the (employee, member)
+-- pairs that engagements or shares landed past the watermark touch — with the pairs of their
+-- older versions in the log (an engagement moved to another share, a share with another
+-- author): a pair left without engagements gets a marker row (engagements = 0) that replaces
+-- its spans and that the post-hook deletes.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key=['employee_id', 'member_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where engagements = 0",
+    )
+}}
 
 with
 
@@ -22,6 +38,55 @@ employee_shares as (
 
 ),
 
+{% if is_incremental() -%}
+changed_engagements as (
+
+    select event_key from {{ ref('stg_event_log__engagements') }}
+    where log_position > {{ reachloop.incremental_watermark() }}
+
+),
+
+changed_shares as (
+
+    select event_key from {{ ref('stg_event_log__shares') }}
+    where log_position > {{ reachloop.incremental_watermark() }}
+
+),
+
+-- Every version the log holds of what changed, current and older.
+engagement_versions as (
+
+    select share_id, actor_id as member_id
+    from {{ source('event_log', 'engagement') }}
+    where event_key in (select event_key from changed_engagements)
+
+),
+
+share_versions as (
+
+    select share_id, author_id as employee_id
+    from {{ source('event_log', 'share') }}
+    where event_key in (select event_key from changed_shares) and author_type = 'employee'
+
+),
+
+touched_pairs as (
+
+    select employee_shares.employee_id, engagement_versions.member_id
+    from engagement_versions
+    inner join employee_shares on engagement_versions.share_id = employee_shares.share_id
+    union
+    select share_versions.employee_id, engagement_versions.member_id
+    from engagement_versions
+    inner join share_versions on engagement_versions.share_id = share_versions.share_id
+    union
+    select share_versions.employee_id, engagements.actor_id
+    from {{ ref('stg_event_log__engagements') }} as engagements
+    inner join share_versions on engagements.share_id = share_versions.share_id
+
+),
+
+{% endif -%}
 engagements as (
 
     select
@@ -31,6 +96,11 @@ engagements as (
     from {{ ref('stg_event_log__engagements') }} as engagements
     inner join employee_shares
         on engagements.share_id = employee_shares.share_id
+    {%- if is_incremental() %}
+    inner join touched_pairs
+        on employee_shares.employee_id = touched_pairs.employee_id
+        and engagements.actor_id = touched_pairs.member_id
+    {%- endif %}
     where engagements.occurred_at is not null
 
 ),
@@ -100,8 +170,29 @@ final as (
         first_engaged_at,
         last_engaged_at,
         {{ dbt.dateadd('day', var('audience_fallback_days'), 'last_engaged_at') }} as audience_until,
-        engagements
+        engagements,
+        {{ reachloop.log_position() }} as log_position_through
     from spans
+    {%- if is_incremental() %}
+
+    union all
+
+    -- A touched pair without engagements now: a marker that replaces its spans (post-hook).
+    select
+        touched_pairs.employee_id,
+        touched_pairs.member_id,
+        null,
+        null,
+        null,
+        0,
+        {{ reachloop.log_position() }}
+    from touched_pairs
+    where not exists (
+        select 1 from spans
+        where spans.employee_id = touched_pairs.employee_id
+            and spans.member_id = touched_pairs.member_id
+    )
+    {%- endif %}
 
 )
 
