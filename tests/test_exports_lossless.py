@@ -63,6 +63,8 @@ DIFFERENT = {
     ("fct_engagements", "ingested_at"): "when the row landed in its home: bookkeeping, not data",
     ("fct_engagements", "ingested_through"): "the home's log position: bookkeeping, not data",
     ("fct_engagements", "log_position_through"): "the home's log position: bookkeeping, not data",
+    ("mart_bubble_overlap", "log_position_through"): "the home's log position: bookkeeping, not data",
+    ("mart_audience_pairs", "log_position_through"): "the home's log position: bookkeeping, not data",
     # An audience export names members by profile URL, an engagement by person URN, and the
     # two cannot be matched without LinkedIn (rl_member_id): where one employee's audience is
     # observed and the other's is the engaged fallback, the exports see no shared members.

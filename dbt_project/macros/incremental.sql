@@ -53,10 +53,14 @@
     invocation records its as_of (on-run-end, also after a failure); reachloop build decides
     the same from meta.builds. -#}
 {% macro record_run_as_of() -%}
+    {%- if flags.WHICH in ('build', 'run') -%}
     create or replace table meta.dbt_last_run as
     select
         {% if reachloop.as_of_is_set() %}'{{ var("as_of") }}'{% else %}null{% endif %}::varchar as as_of,
         now() as finished_at
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro last_run_was_as_of() %}

@@ -1,9 +1,31 @@
 -- Grain: unordered pair of employees (employee_a < employee_b) who shared at least one content
 -- item in common. jaccard = |A ∩ B| ÷ |A ∪ B| of their audiences, each employee's audience
 -- taken as of their latest share.
+-- Incremental on the log position: a run recomputes the pairs of employees whose shares or
+-- audience changed past the watermark; a pair that no longer shares an item gets a marker row
+-- (shared_contents = 0) that the post-hook deletes.
+-- depends_on: {{ ref('stg_event_log__shares') }}, {{ ref('stg_event_log__engagements') }}, {{ ref('stg_event_log__audiences') }} (read only by incremental runs)
+
+{{
+    config(
+        materialized='incremental',
+        unique_key=['employee_a', 'employee_b'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where shared_contents = 0",
+    )
+}}
 
 with
 
+{% if is_incremental() -%}
+touched_employees as (
+
+    {{ reachloop.employees_touched() }}
+
+),
+
+{% endif -%}
 employee_contents as (
 
     select distinct author_id as employee_id, content_id
@@ -22,6 +44,10 @@ pairs as (
     inner join employee_contents as b
         on a.content_id = b.content_id
         and a.employee_id < b.employee_id
+    {%- if is_incremental() %}
+    where a.employee_id in (select employee_id from touched_employees)
+        or b.employee_id in (select employee_id from touched_employees)
+    {%- endif %}
     group by a.employee_id, b.employee_id
 
 ),
@@ -38,6 +64,12 @@ latest_shares as (
             ) as share_rank
         from {{ ref('fct_shares') }}
         where author_type = 'employee'
+        {%- if is_incremental() %}
+            and (
+                author_id in (select employee_a from pairs)
+                or author_id in (select employee_b from pairs)
+            )
+        {%- endif %}
     ) as ranked
     where share_rank = 1
 
@@ -112,8 +144,26 @@ final as (
 
     select
         *,
-        {{ reachloop.safe_divide('audience_intersection', 'audience_union') }} as jaccard
+        {{ reachloop.safe_divide('audience_intersection', 'audience_union') }} as jaccard,
+        {{ reachloop.log_position() }} as log_position_through
     from jaccard
+    {%- if is_incremental() %}
+
+    union all
+
+    -- A pair of a touched employee that shares no item any more: a marker that replaces its
+    -- row (post-hook).
+    select employee_a, employee_b, 0, 0, 0, 0, 0, null, {{ reachloop.log_position() }}
+    from {{ this }} as stored
+    where (
+            stored.employee_a in (select employee_id from touched_employees)
+            or stored.employee_b in (select employee_id from touched_employees)
+        )
+        and not exists (
+            select 1 from pairs
+            where pairs.employee_a = stored.employee_a and pairs.employee_b = stored.employee_b
+        )
+    {%- endif %}
 
 )
 

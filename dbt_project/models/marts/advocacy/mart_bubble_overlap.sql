@@ -2,9 +2,36 @@
 -- employees who shared an item overlap: each sharer's audience is taken as of their first
 -- share of the item (int_share_audiences_resolved: the latest observation at or before it,
 -- else the engaged fallback); overlap_ratio = 1 − union ÷ sum (0: disjoint audiences).
+-- Incremental on the log position: a run recomputes the items shared by employees whose shares
+-- or audience changed past the watermark, and every item a changed share pointed to; an item
+-- no employee shares any more gets a marker row (sharers = 0) that the post-hook deletes.
+-- depends_on: {{ ref('stg_event_log__shares') }}, {{ ref('stg_event_log__engagements') }}, {{ ref('stg_event_log__audiences') }} (read only by incremental runs)
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='content_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where sharers = 0",
+    )
+}}
 
 with
 
+{% if is_incremental() -%}
+touched_contents as (
+
+    select content_id from {{ ref('fct_shares') }}
+    where author_type = 'employee'
+        and content_id is not null
+        and author_id in ({{ reachloop.employees_touched() }})
+    union
+    {{ reachloop.contents_of_changed_shares() }}
+
+),
+
+{% endif -%}
 sharer_shares as (
 
     -- One share per (content item, employee): the first, in case an employee shared it twice.
@@ -19,6 +46,9 @@ sharer_shares as (
             ) as share_rank
         from {{ ref('fct_shares') }}
         where author_type = 'employee' and content_id is not null
+        {%- if is_incremental() %}
+            and content_id in (select content_id from touched_contents)
+        {%- endif %}
     ) as ranked
     where share_rank = 1
 
@@ -94,6 +124,22 @@ overlap as (
     from contents
     left join audience_sizes on contents.content_id = audience_sizes.content_id
 
+),
+
+final as (
+
+    select *, {{ reachloop.log_position() }} as log_position_through
+    from overlap
+    {%- if is_incremental() %}
+
+    union all
+
+    -- An item no employee shares any more: a marker that replaces its row (post-hook).
+    select content_id, 0, 0, 0, null, {{ reachloop.log_position() }}
+    from touched_contents
+    where content_id not in (select content_id from overlap)
+    {%- endif %}
+
 )
 
-select * from overlap
+select * from final
