@@ -1,6 +1,15 @@
 -- Grain: one media rate quote (network, metric, observed_at): what paid media costs on a
 -- network per 1,000 impressions (cpm), per click (cpc) or per engagement (engagement).
 -- The latest version of each event from accepted batches, as of the build (event_log_events).
+-- Incremental on the log position: a run reads only batches past the newest position it holds.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
 with
 
@@ -25,7 +34,10 @@ renamed as (
         cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,
 
         ---------- bookkeeping
+        cast(event_key as {{ dbt.type_string() }}) as event_key,
         cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(source_line as {{ dbt.type_bigint() }}) as source_line,
+        cast(log_position as {{ dbt.type_bigint() }}) as log_position,
         cast(ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
         cast(extra as {{ dbt.type_string() }}) as extra
 
@@ -33,4 +45,4 @@ renamed as (
 
 )
 
-select * from renamed
+{{ reachloop.keep_current_versions('renamed') }}
