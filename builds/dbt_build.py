@@ -168,11 +168,12 @@ def run_dbt_build(
 def project_args(settings: Settings, target: Path | None = None) -> list[str]:
     """Where dbt finds the project and profile, and where it writes (under the home, never
     the repository): the options every reachloop dbt command carries."""
+    # Absolute: dbt runs with the home as its working directory (invoke_dbt).
     return [
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(target or target_path(settings)),
-        "--log-path", str(settings.home / "dbt" / "logs"),
+        "--target-path", str((target or target_path(settings)).absolute()),
+        "--log-path", str((settings.home / "dbt" / "logs").absolute()),
         "--quiet",
     ]
 
@@ -196,7 +197,7 @@ def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
         # dbt reparses the whole project (~3 s) when the profile differs from the one its saved
         # parse state was made with, and the warehouse's path is part of the profile: run with
         # the home as working directory and a relative path, the same for every home.
-        with _environ({HOME_ENV: str(settings.home), WAREHOUSE_ENV: settings.warehouse.name}), \
+        with _environ({HOME_ENV: str(settings.home.absolute()), WAREHOUSE_ENV: settings.warehouse.name}), \
                 _working_directory(settings.home):
             outcome = dbtRunner().invoke(args)
     finally:
