@@ -174,7 +174,9 @@ def project_args(settings: Settings, target: Path | None = None) -> list[str]:
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str((target or target_path(settings)).absolute()),
         "--log-path", str((settings.home / "dbt" / "logs").absolute()),
-        "--quiet",
+        # dbt's run log goes to its log file; on the console only with REACHLOOP_VERBOSE=1
+        # (reachloop --verbose).
+        *([] if os.environ.get("REACHLOOP_VERBOSE", "") not in ("", "0") else ["--quiet"]),
     ]
 
 

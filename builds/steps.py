@@ -16,7 +16,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -325,13 +325,17 @@ def build(
     full_refresh: bool = False,
     *,
     skip_if_unchanged: bool = False,
+    on_step: Callable[[str], None] | None = None,
 ) -> BuildOutcome:
-    """The whole build in this process: the sequence the build DAG runs task by task."""
+    """The whole build in this process: the sequence the build DAG runs task by task.
+    ``on_step`` hears each step's name (STEPS) as it starts, for progress."""
     outcome = start_build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged)
     if outcome.status == "skipped":
         return outcome
 
     def timed(name: str, fn):
+        if on_step:
+            on_step(name)
         started, cpu = time.perf_counter(), time.process_time()
         try:
             return fn(settings, outcome.build_id)

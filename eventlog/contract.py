@@ -446,9 +446,20 @@ def raw_table(event_type: str) -> str:
     return 'raw."' + event_type.replace('"', '""') + '"'
 
 
+def did_you_mean(name: str) -> str:
+    """" (did you mean 'click'?)" for a near miss of an event type (clicks, Deal, form-fill), else ""."""
+    import difflib
+
+    plain = name.lower().replace("-", "_")
+    if plain in EVENT_TYPES and plain != name:
+        return f" (did you mean {plain!r}?)"
+    close = difflib.get_close_matches(plain, EVENT_TYPES, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def event_type_of(name: str) -> EventType:
     try:
         return EVENT_TYPES[name]
     except KeyError:
         known = ", ".join(sorted(EVENT_TYPES))
-        raise KeyError(f"unknown event type {name!r} (known: {known})") from None
+        raise KeyError(f"unknown event type {name!r}{did_you_mean(name)} (known: {known})") from None

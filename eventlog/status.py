@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from eventlog.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
 from eventlog.contract import EVENT_TYPES
 
 
@@ -79,12 +80,22 @@ def build_status(con: duckdb.DuckDBPyConnection) -> dict:
             continue
         failed = con.execute(
             """
-            select severity, target, batch_id, expectation, column_name, unexpected_count, observed
-            from meta.gate_results where gate = ? and build_id = ? and not success
-            order by severity, target, batch_id, expectation
+            select g.severity, g.target, g.batch_id, b.file_path, g.expectation, g.column_name,
+                   g.unexpected_count, g.observed
+            from meta.gate_results g left join meta.batches b using (batch_id)
+            where g.gate = ? and g.build_id = ? and not g.success
+            order by g.severity, g.target, g.batch_id, g.expectation
             """,
             [gate, last[0]],
         ).fetchall()
+        if gate == "gate_1":
+            # Gate 1 judges batches, and what stands is each batch's latest verdict: a failure
+            # stays current only while its batch is neither rejected nor passed since. (A build
+            # with nothing pending checks nothing, so the last gate-1 run alone would keep
+            # showing a failure the operator already dealt with.)
+            failing = _failing_batches(con)
+            # A failure without a batch (a table-level check) stands while any batch fails.
+            failed = [f for f in failed if f[2] in failing or (f[2] is None and failing)]
         checks = con.execute(
             "select count(*) from meta.gate_results where gate = ? and build_id = ?", [gate, last[0]]
         ).fetchone()[0]
@@ -95,9 +106,65 @@ def build_status(con: duckdb.DuckDBPyConnection) -> dict:
             "outcome": "failed" if critical else "warned" if failed else "passed",
             "checks": int(checks),
             "failures": [
-                dict(zip(("severity", "target", "batch_id", "expectation", "column", "unexpected_count",
-                          "observed"), f, strict=True))
+                dict(zip(("severity", "target", "batch_id", "file", "expectation", "column",
+                          "unexpected_count", "observed"), f, strict=True))
                 for f in failed
             ],
         }
+        if gate == "gate_1":
+            out["gates"][gate]["rejected_batches"] = _rejected_count(con)
     return out
+
+
+def _failing_batches(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Batches whose latest gate-1 verdict failed or warned and that are not rejected now."""
+    rows = con.execute(
+        f"""
+        select verdict.batch_id
+        from ({LATEST_GATE_SQL}) as verdict left join ({LATEST_DECISION_SQL}) as decision using (batch_id)
+        where verdict.outcome <> 'passed' and decision.action is distinct from 'reject'
+        """
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _rejected_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select count(*) from ({LATEST_DECISION_SQL}) where action = 'reject'").fetchone()[0]
+
+
+def quarantined_records(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    batch_id: str | None = None,
+    files: list[str] | None = None,
+    reason: str | None = None,
+    limit: int | None = None,
+) -> tuple[int, list[dict]]:
+    """The quarantined records matching every filter given (a file matches by its path as
+    landed or any trailing part of it), in file and line order; and how many match in all."""
+    where, params = ["true"], []
+    if batch_id:
+        where.append("batch_id = ?")
+        params.append(batch_id)
+    if files:
+        where.append(
+            "(list_contains(?, file_path) or list_bool_or([ends_with(file_path, '/' || f) for f in ?]))"
+        )
+        params += [files, files]
+    if reason:
+        where.append("reason = ?")
+        params.append(reason)
+    condition = " and ".join(where)
+    total = con.execute(f"select count(*) from meta.quarantine where {condition}", params).fetchone()[0]
+    rows = con.execute(
+        f"""
+        select batch_id, event_type, file_path, source_line, reason, detail, raw, quarantined_at
+        from meta.quarantine where {condition}
+        order by quarantined_at, file_path, source_line nulls last
+        {'limit ' + str(int(limit)) if limit else ''}
+        """,
+        params,
+    ).fetchall()
+    keys = ("batch_id", "event_type", "file", "line", "reason", "detail", "raw", "quarantined_at")
+    records = [dict(zip(keys, (*r[:-1], _iso(r[-1])), strict=True)) for r in rows]
+    return int(total), records

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from eventlog.batches import LATEST_DECISION_SQL
-from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, raw_table
+from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, did_you_mean, raw_table
 from eventlog.errors import ReachloopError
 from eventlog.sql import quote_idents, quote_str
 from ingestion.pseudonymize import install_macro, install_unparsed_mask, scrub_text
@@ -182,7 +182,8 @@ def land_files(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, str]]) ->
             group = []
             yield FileResult(
                 str(path), et_name, "unknown_type",
-                message=f"unknown event type {et_name!r}: name the file or its folder after one",
+                message=f"unknown event type {et_name!r}{did_you_mean(et_name)}: "
+                "name the file or its folder after one",
             )
             continue
         try:

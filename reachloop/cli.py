@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from importlib import import_module
+from pathlib import Path
 
 from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
 from reachloop import __version__
 
 # Sub-command modules under reachloop/commands/, in the order --help lists them.
-COMMANDS = ("generate", "land", "status", "build", "run", "batches", "trace", "plan", "report", "docs")
+COMMANDS = (
+    "generate", "land", "status", "quarantine", "build", "run", "batches", "trace", "plan", "report", "docs",
+)
+VERBOSE_ENV = "REACHLOOP_VERBOSE"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,18 +29,69 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument(
         "--home", help="where reachloop keeps its files (default: $REACHLOOP_HOME or ./.reachloop)"
     )
+    top.add_argument("-v", "--verbose", action="store_true", help=_VERBOSE_HELP)
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         import_module(f"reachloop.commands.{name}").register(sub)
+    # Also after the command (reachloop build --verbose), where people type it.
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help=_VERBOSE_HELP)
     return top
+
+
+_VERBOSE_HELP = "also show what dbt, Great Expectations and Airflow log (quiet by default)"
+
+
+def configure_logging(verbose: bool) -> None:
+    """reachloop's own output is its prints; the libraries it drives (Great Expectations, dbt,
+    Airflow) log at INFO through the root logger, which is noise on a terminal. Quiet unless
+    --verbose (or REACHLOOP_VERBOSE=1), which also lets dbt print its run log."""
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    verbose = verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
+    root = logging.getLogger()
+    # Set up before any library does: a later basicConfig() is then a no-op.
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in ("great_expectations", "dbt", "airflow", "py.warnings"):
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+def _home_hint(args: argparse.Namespace) -> str:
+    """After `make demo`, `reachloop status` looks in ./.reachloop while the demo lives in
+    ./.reachloop/demo: point at homes found below the one in use."""
+    home = Settings.from_env(getattr(args, "home", None)).home
+    if (home / "warehouse.duckdb").exists() or not home.is_dir():
+        return ""
+    found = sorted(p.parent for p in home.glob("*/warehouse.duckdb"))
+    if not found:
+        return ""
+    here = Path.cwd()
+    shown = [str(p.relative_to(here)) if p.is_relative_to(here) else str(p) for p in found]
+    return f" — homes found under {home}: " + ", ".join(f"--home {s}" for s in shown)
+
+
+def _stdout_gone() -> None:
+    """The reader of our output went away (`| head`): send the rest nowhere, quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    configure_logging(args.verbose)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        _stdout_gone()
+        return 0
     except ReachloopError as exc:
-        print(f"reachloop {args.command}: {exc}", file=sys.stderr)
+        print(f"reachloop {args.command}: {exc}{_home_hint(args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"reachloop {args.command}: interrupted", file=sys.stderr)

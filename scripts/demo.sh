@@ -36,6 +36,8 @@ if [ -n "$deal" ]; then
   "$bin/reachloop" trace "$deal"
 fi
 
+# The commands that work on this demo: it lives in its own home, so each names it (--home).
+rl=".venv/bin/reachloop --home $REACHLOOP_HOME"
 cat <<MSG
 
 demo done. Everything is under $REACHLOOP_HOME:
@@ -44,5 +46,11 @@ demo done. Everything is under $REACHLOOP_HOME:
               .venv/bin/python -c "import duckdb; print(duckdb.connect('$REACHLOOP_HOME/published/reachloop.duckdb', read_only=True).sql('from mart_reach_vs_network limit 5'))")
   Parquet     $REACHLOOP_HOME/published/parquet/<mart>/
   warehouse   $REACHLOOP_HOME/warehouse.duckdb         (the event log and the build)
-Try: REACHLOOP_HOME=$REACHLOOP_HOME .venv/bin/reachloop status   |   ... trace DEAL_ID   |   ... docs
+
+Next, on this demo (it has its own home, hence --home):
+  $rl status
+  $rl quarantine --limit 5
+  $rl trace ${deal:-DEAL_ID}
+  $rl report --out $REACHLOOP_HOME/report.html
+  $rl docs
 MSG

@@ -85,6 +85,10 @@ def test_bi_reads_every_mart_while_a_build_publishes(published: Settings, tmp_pa
         if build.poll() is None:
             build.kill()
     assert build.returncode == 0, output
+    # Not a terminal: one progress line per step, and no library log noise.
+    for n, step in enumerate(("gate 1", "dbt build", "gate 2", "publish"), start=1):
+        assert f"build: [{n}/4] {step}\n" in output, output
+    assert "great_expectations" not in output and "INFO" not in output, output
     assert not errors, errors[:3]
     assert rounds >= 3, f"only {rounds} read rounds ran during the build"
     assert (published.published / "parquet").resolve() != before, "the build did not publish a new version"

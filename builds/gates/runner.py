@@ -343,8 +343,13 @@ def _finish(con: duckdb.DuckDBPyConnection, report: GateReport, started: float) 
         first = report.failures[0]
         more = len(report.failures) - 1
         tail = f"; {more} more critical failure(s)" if more else ""
+        # An operator fixes files, not batch ids: name the file the batch landed from.
+        landed = first.batch_id and con.execute(
+            "select file_path from meta.batches where batch_id = ?", [first.batch_id]
+        ).fetchone()
+        source = f" (file {landed[0]})" if landed else ""
         raise GateFailure(
-            f"{report.gate.replace('_', ' ')} failed: {first.describe()}{tail} "
+            f"{report.gate.replace('_', ' ')} failed: {first.describe()}{source}{tail} "
             f"(details: reachloop status; Data Docs: {report.docs / 'index.html'})",
             report,
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from eventlog.contract import EVENT_TYPES
+from eventlog.contract import EVENT_TYPES, did_you_mean
 from eventlog.errors import ReachloopError
 from ingestion.adapters.base import (
     COMMON_OPTIONS,
@@ -124,7 +124,8 @@ def land_any(
         if unit_spec == UNKNOWN:
             et_name = event_type_for(unit, root if root.is_dir() else root.parent)
             message = (
-                f"unknown event type {et_name!r}: name the file or its folder after one, or give"
+                f"unknown event type {et_name!r}{did_you_mean(et_name)}: name the file or its folder"
+                " after one, or give"
                 f" its source format (--format; known: {', '.join(sorted(ADAPTERS))})"
             )
             unit_results = [FileResult(str(unit), et_name, "unknown_type", message=message)]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from builds.steps import build
+from builds.steps import STEPS, build
+from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
+from eventlog.warehouse import warehouse
+from reachloop.progress import Progress
 
 
 def add_build_options(p: argparse.ArgumentParser) -> None:
@@ -34,9 +37,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    outcome = build(
-        Settings.from_env(args.home), as_of=args.as_of, full_refresh=args.full_refresh,
-        skip_if_unchanged=not (args.force or args.full_refresh),
-    )
+    settings = Settings.from_env(args.home)
+    # Marts from an empty log would publish an empty version over nothing: say what is missing.
+    landed = settings.warehouse.exists()
+    if landed:
+        with warehouse(settings, read_only=True) as con:
+            landed = con.execute("select count(*) from meta.batches").fetchone()[0] > 0
+    if not landed:
+        raise ReachloopError(
+            f"nothing landed in {settings.home} yet: land files first (reachloop land DIR); nothing published"
+        )
+    progress = Progress("build", len(STEPS))
+    try:
+        outcome = build(
+            settings, as_of=args.as_of, full_refresh=args.full_refresh,
+            skip_if_unchanged=not (args.force or args.full_refresh), on_step=progress.step,
+        )
+    finally:
+        progress.close()
     print(outcome.summary())
     return 0

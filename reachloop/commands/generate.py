@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from eventlog.errors import ReachloopError
+from reachloop.outputs import output_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise ReachloopError(f"--scale must be positive, got {args.scale}")
     if args.comparable and not args.as_exports:
         raise ReachloopError("--comparable shapes DIR/landing after the exports: give --as-exports too")
+    output_folder(args.out)
     summary = generate(
         args.scale, args.seed, args.out, progress=not args.json, as_exports=args.as_exports,
         vendor_limits=tuple(VENDOR_LIMITS) if args.comparable else (),

@@ -12,7 +12,8 @@ from eventlog.errors import ReachloopError
 from eventlog.settings import Settings, pii_key
 from eventlog.warehouse import warehouse
 from ingestion.adapters import ADAPTERS, land_any
-from ingestion.landing import FileResult
+from ingestion.landing import FileResult, landing_files
+from reachloop.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,33 +62,42 @@ def format_spec(args: argparse.Namespace) -> str | None:
     return f"{spec}{',' if ':' in spec else ':'}{given}"
 
 
-def _print_file(result: FileResult) -> None:
+def _describe(result: FileResult) -> str:
     if result.status == "landed":
-        print(
+        return (
             f"landed   {result.path} → {result.event_type}: {result.rows_landed:,} of"
             f" {result.rows_read:,} rows ({result.rows_duplicate:,} duplicate,"
             f" {result.rows_quarantined:,} quarantined)"
             + (f"; {result.message}" if result.message else "")
         )
-    elif result.status == "skipped" and result.batch_id:
-        print(f"skipped  {result.path}: {result.message} as {result.batch_id}")
-    elif result.status == "skipped":
-        print(f"skipped  {result.path}: {result.message}")
-    elif result.status == "failed":
-        print(f"failed   {result.path}: {result.message}")
-    else:
-        print(f"refused  {result.path}: {result.message}")
+    if result.status == "skipped" and result.batch_id:
+        return f"skipped  {result.path}: {result.message} as {result.batch_id}"
+    if result.status == "skipped":
+        return f"skipped  {result.path}: {result.message}"
+    if result.status == "failed":
+        return f"failed   {result.path}: {result.message}"
+    return f"refused  {result.path}: {result.message}"
 
 
 def run(args: argparse.Namespace) -> int:
     key = pii_key()
     settings = Settings.from_env(args.home)
+    if not args.path.exists():
+        raise ReachloopError(f"{args.path} does not exist")
     started = time.perf_counter()
-    with warehouse(settings) as con:
-        results = land_any(
-            con, args.path, key, spec=format_spec(args),
-            on_file=None if args.json else _print_file,
-        )
+    # One line per file is the log; on a terminal a bar over the files shows how far it is.
+    progress = Progress("land", sum(1 for _ in landing_files(args.path)))
+
+    def on_file(result: FileResult) -> None:
+        progress.advance(Path(result.path).name)
+        if not args.json:
+            progress.print(_describe(result))
+
+    try:
+        with warehouse(settings) as con:
+            results = land_any(con, args.path, key, spec=format_spec(args), on_file=on_file)
+    finally:
+        progress.close()
     if args.json:
         for r in results:
             print(json.dumps(r.as_dict()))

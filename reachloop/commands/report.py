@@ -7,6 +7,7 @@ from pathlib import Path
 
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
+from reachloop.outputs import output_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from reports.html_report import build_report
 
     settings = Settings.from_env(args.home)
-    path = build_report(settings, args.out)
+    path = build_report(settings, args.out and output_file(args.out))
     print(path)
     if args.check:
         from reports.browser import render_check

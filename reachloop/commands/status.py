@@ -55,8 +55,11 @@ def _print_builds(status: dict) -> None:
         print("last publish: never")
     for gate, g in status.get("gates", {}).items():
         print(f"{gate.replace('_', ' ')}: {g['outcome']} ({g['checks']} checks, build {g['build_id']})")
+        if g.get("rejected_batches"):
+            print(f"  {g['rejected_batches']} rejected batch(es) left out (reachloop batches list)")
         for f in g["failures"][:10]:
             where = f"{f['target']} {f['batch_id']}" if f["batch_id"] else f["target"]
+            where += f" (file {f['file']})" if f.get("file") else ""
             col = f"({f['column']})" if f["column"] else ""
             n = f", {f['unexpected_count']:,} rows" if f["unexpected_count"] is not None else ""
             print(f"  {f['severity']:<8} {f['expectation']}{col} on {where}{n}")
