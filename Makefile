@@ -62,6 +62,11 @@ BENCH_SCALES ?= 0.1,1,10
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
+# Airflow locally (SQLite metadata): DAGs unpaused and listed at once, sample deliveries for
+# yesterday; the UI on http://localhost:8080 (standalone prints the admin password). Ctrl-C stops it.
+airflow: $(STAMP)
+	@bash scripts/airflow_local.sh
+
 docs: $(STAMP)
 	$(BIN)/reachloop docs
 

@@ -51,14 +51,32 @@ def configure_logging(verbose: bool) -> None:
         os.environ[VERBOSE_ENV] = "1"
     verbose = verbose or os.environ.get(VERBOSE_ENV, "") not in ("", "0")
     root = logging.getLogger()
-    # Set up before any library does: a later basicConfig() is then a no-op.
-    if not root.handlers:
+    # Set up before any library does: a later basicConfig() is then a no-op. The libraries
+    # also raise their own loggers' levels back (GX's data context logs INFO after dbt ran), so
+    # the filter sits on the handler, where their records end up.
+    if not any(isinstance(f, _QuietLibraries) for h in root.handlers for f in h.filters):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(_QuietLibraries())
         root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
-    for name in ("great_expectations", "dbt", "airflow", "py.warnings"):
+    for name in _LIBRARIES:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+_LIBRARIES = ("great_expectations", "dbt", "airflow", "py.warnings")
+
+
+class _QuietLibraries(logging.Filter):
+    """Below ERROR, only reachloop's own records pass, unless verbose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR or os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+            return True
+        return record.name.split(".")[0] in _OURS
+
+
+_OURS = {"reachloop", "eventlog", "ingestion", "generator", "attribution", "builds", "reports"}
 
 
 def _home_hint(args: argparse.Namespace) -> str:

@@ -156,6 +156,7 @@ def test_library_logs_are_quiet_unless_verbose(tmp_path: Path) -> None:
         "from reachloop.cli import configure_logging\n"
         "configure_logging(sys.argv[1] == 'verbose')\n"
         "logging.basicConfig(level=logging.INFO)\n"  # as a library might
+        "logging.getLogger('great_expectations.data_context').setLevel(logging.INFO)\n"  # as GX does
         "logging.getLogger('great_expectations.data_context').info('gx noise')\n"
         "logging.getLogger('dbt').info('dbt noise')\n"
         "logging.getLogger('great_expectations').error('a real error')\n"
@@ -198,3 +199,22 @@ def duckdb_read(settings: Settings):
 @pytest.fixture(autouse=True)
 def _no_verbose(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REACHLOOP_VERBOSE", raising=False)
+
+
+def test_generate_deliveries_writes_the_layout_the_landing_dags_read(settings: Settings, tmp_path: Path,
+                                                                    capsys) -> None:
+    from datetime import date
+
+    from ingestion.deliveries import SOURCE_FAMILIES, land_interval
+
+    out = tmp_path / "sample"
+    assert main(["generate", "--scale", "0.01", "--out", str(out), "--deliveries",
+                 "--delivery-date", "2026-03-01"]) == 0
+    assert "REACHLOOP_LANDING=" in capsys.readouterr().out
+    landed = {}
+    for family in SOURCE_FAMILIES:  # what each landing DAG's run for 2026-03-01 does
+        results = land_interval(settings, family, date(2026, 3, 1), date(2026, 3, 2), landing=out / "deliveries")
+        landed[family] = sum(r.status == "landed" for r in results)
+        assert not land_interval(settings, family, date(2026, 3, 2), date(2026, 3, 3), landing=out / "deliveries")
+    assert all(landed.values()), landed
+    assert sum(landed.values()) == sum(1 for p in (out / "landing").rglob("*") if p.is_file())

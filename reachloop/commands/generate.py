@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from eventlog.errors import ReachloopError
@@ -39,6 +40,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reshare events, X network sizes, ...: DIR/exports/README.md lists them), so that landing "
         "DIR/landing and landing DIR/exports build the same marts",
     )
+    p.add_argument(
+        "--deliveries",
+        action="store_true",
+        help="also copy DIR/landing into DIR/deliveries/<family>/<YYYY-MM-DD>/, the layout the Airflow "
+        "landing DAGs read (point REACHLOOP_LANDING at DIR/deliveries)",
+    )
+    p.add_argument(
+        "--delivery-date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="with --deliveries: the day the deliveries are dated (default: yesterday, UTC — the "
+        "interval an unpaused landing DAG runs first, so it lands them at once)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
 
@@ -51,11 +65,20 @@ def run(args: argparse.Namespace) -> int:
         raise ReachloopError(f"--scale must be positive, got {args.scale}")
     if args.comparable and not args.as_exports:
         raise ReachloopError("--comparable shapes DIR/landing after the exports: give --as-exports too")
+    if args.delivery_date and not args.deliveries:
+        raise ReachloopError("--delivery-date dates the sample deliveries: give --deliveries too")
     output_folder(args.out)
     summary = generate(
         args.scale, args.seed, args.out, progress=not args.json, as_exports=args.as_exports,
         vendor_limits=tuple(VENDOR_LIMITS) if args.comparable else (),
     )
+    if args.deliveries:
+        from ingestion.deliveries import route_deliveries
+
+        day = args.delivery_date or datetime.now(UTC).date() - timedelta(days=1)
+        copied = route_deliveries(args.out / "landing", args.out / "deliveries", day)
+        summary["deliveries"] = {"root": str(args.out / "deliveries"), "date": day.isoformat(),
+                                 "files": len(copied)}
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
         return 0
@@ -64,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     for name, n in counts.items():
         print(f"  {name:<15} {n:>10,}")
     print(f"ground truth in {args.out}/ground_truth")
+    if args.deliveries:
+        d = summary["deliveries"]
+        print(f"{d['files']} sample deliveries in {d['root']}/<family>/{d['date']}/: the landing DAGs' "
+              f"run for {d['date']} lands them (set REACHLOOP_LANDING={d['root']})")
     if args.as_exports:
         print(f"vendor exports in {args.out}/exports (README.md says what they cannot carry); land with:")
         for f in summary["exports"]["formats"]:
