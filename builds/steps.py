@@ -77,16 +77,30 @@ def publish_destination(settings: Settings, as_of: str | None) -> Path:
     return settings.home / "as_of" / stamp
 
 
-def _dbt_project_digest() -> str:
-    """Changes to models or macros must rebuild even when no data changed."""
-    project = Path(__file__).resolve().parent.parent / "dbt_project"
+# What a build's models are made of: the dbt project, and the libraries its Python models
+# import (a changed solver or planner changes marts as surely as a changed SQL model).
+REPO = Path(__file__).resolve().parent.parent
+MODEL_SOURCES = (
+    "dbt_project/dbt_project.yml",
+    "dbt_project/models",
+    "dbt_project/macros",
+    "dbt_project/seeds",
+    "dbt_project/snapshots",
+    "attribution",
+    "planner",
+)
+
+
+def _dbt_project_digest(root: Path = REPO) -> str:
+    """Changes to models, macros or the libraries models import must rebuild even when no data
+    changed."""
     digest = hashlib.sha256()
-    for sub in ("dbt_project.yml", "models", "macros", "seeds", "snapshots"):
-        base = project / sub
+    for sub in MODEL_SOURCES:
+        base = root / sub
         files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
         for f in files:
-            if f.is_file():
-                digest.update(str(f.relative_to(project)).encode() + b"\0" + f.read_bytes())
+            if f.is_file() and "__pycache__" not in f.parts:
+                digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:16]
 
 

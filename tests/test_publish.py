@@ -190,6 +190,30 @@ def test_a_changed_dbt_project_rebuilds_from_scratch(settings: Settings):
     assert not same.full_refresh and same.note == ""
 
 
+def test_the_project_digest_covers_the_libraries_models_import(tmp_path: Path):
+    """int_markov_removal_effects imports attribution/, the share plan planner/: a change there
+    changes marts, so it must count as a project change (a build must not skip it)."""
+    import shutil
+
+    from builds import steps
+
+    for sub in steps.MODEL_SOURCES:
+        source = steps.REPO / sub
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / sub, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.is_file():
+            (tmp_path / sub).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, tmp_path / sub)
+    before = steps._dbt_project_digest(tmp_path)
+    assert before == steps._dbt_project_digest(steps.REPO)
+    for library in ("attribution/markov.py", "planner/coverage.py"):
+        with (tmp_path / library).open("a") as f:
+            f.write("\n# changed\n")
+        after = steps._dbt_project_digest(tmp_path)
+        assert after != before, library
+        before = after
+
+
 def _start_after(settings: Settings, digest: str):
     """start_build after one succeeded build made with the given project digest."""
     from builds import steps
