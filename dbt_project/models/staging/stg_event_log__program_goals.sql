@@ -2,6 +2,16 @@
 -- the same goal_id (a revised target) replaces the earlier one.
 -- The latest version of each event from accepted batches, as of the build (event_log_events).
 
+-- Incremental on the log position: a run reads only batches past the newest position it holds.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 source as (
@@ -31,7 +41,10 @@ renamed as (
         cast(period_end as {{ reachloop.type_timestamptz() }}) as period_end,
 
         ---------- bookkeeping
+        cast(event_key as {{ dbt.type_string() }}) as event_key,
         cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(source_line as {{ dbt.type_bigint() }}) as source_line,
+        cast(log_position as {{ dbt.type_bigint() }}) as log_position,
         cast(ingested_at as {{ reachloop.type_timestamptz() }}) as ingested_at,
         cast(extra as {{ dbt.type_string() }}) as extra
 
@@ -39,4 +52,4 @@ renamed as (
 
 )
 
-select * from renamed
+{{ reachloop.keep_current_versions('renamed') }}
