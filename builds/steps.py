@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from builds.dbt_build import normalize_as_of
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident
-from eventlog.warehouse import warehouse
+from eventlog.warehouse import lock_timeout, open_warehouse, warehouse
 
 GATE_1, DBT, GATE_2, PUBLISH = "gate 1", "dbt build", "gate 2", "publish"
 STEPS = (GATE_1, DBT, GATE_2, PUBLISH)
@@ -216,37 +217,68 @@ def _step(
     """Record which step runs and read the build, on ``con`` when the step holds one open
     (opening the warehouse costs ~80 ms of CPU, ~14 times a build); a failure marks the build
     failed with its one-line reason."""
-    with nullcontext(con) if con is not None else warehouse(settings) as c:
-        row = c.execute(
-            "update meta.builds set step = ? where build_id = ? returning as_of, full_refresh, log_cutoff",
-            [step, build_id],
-        ).fetchone()
+    try:
+        with nullcontext(con) if con is not None else warehouse(settings) as c:
+            row = c.execute(
+                "update meta.builds set step = ? where build_id = ?"
+                " returning as_of, full_refresh, log_cutoff",
+                [step, build_id],
+            ).fetchone()
+    except BaseException as exc:  # e.g. the warehouse stayed locked past the lock timeout
+        record_failure(settings, build_id, step, exc)
+        raise
     if not row:
         raise ReachloopError(f"no build {build_id!r} in meta.builds")
     try:
         yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None)
     except BaseException as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:1000]
         if con is not None:
             # The step's connection may be what failed (DuckDB invalidates a database after a
             # fatal error): let go of it so that the reopen below gets a fresh database.
             con.close()
-        try:
-            with warehouse(settings) as c:
-                c.execute(
-                    "update meta.builds set status = 'failed', error = ?, finished_at = now() "
-                    "where build_id = ?",
-                    [f"{step}: {reason}", build_id],
-                )
-        except Exception:  # noqa: BLE001 — never hide the original failure behind this one
-            pass
+        record_failure(settings, build_id, step, exc)
         raise
+
+
+_RECORD_FAILURE_WAIT = 60.0
+
+
+@contextmanager
+def _step_warehouse(settings: Settings, build_id: str, step: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for a step that holds it open throughout (pass it to _step): failing to
+    open it (locked past the lock timeout) fails the build like any other failure."""
+    with ExitStack() as stack:
+        try:
+            con = stack.enter_context(warehouse(settings))
+        except BaseException as exc:
+            record_failure(settings, build_id, step, exc)
+            raise
+        yield con
+
+
+def record_failure(settings: Settings, build_id: str, step: str, exc: BaseException) -> None:
+    """Mark a still-running build failed with its one-line reason. Opening the warehouse waits
+    for its lock like any writer (a build whose dbt step lost the lock to a land used to stay
+    'running' because this update lost the same race); if even that fails, the reason goes to
+    stderr and the next build closes this one as abandoned."""
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0][:1000] or type(exc).__name__
+    try:
+        # At least a minute even under a short REACHLOOP_LOCK_TIMEOUT: the step may have failed
+        # precisely because the lock was busy, and a build left 'running' misleads status.
+        with warehouse(settings, lock_timeout=max(lock_timeout(), _RECORD_FAILURE_WAIT)) as c:
+            c.execute(
+                "update meta.builds set status = 'failed', error = ?, finished_at = now() "
+                "where build_id = ? and status = 'running'",
+                [f"{step}: {reason}", build_id],
+            )
+    except Exception as record_exc:  # noqa: BLE001 — never hide the original failure behind this one
+        print(f"could not record build {build_id} as failed: {record_exc}", file=sys.stderr)
 
 
 def run_gate_1(settings: Settings, build_id: str) -> str:
     from builds.gates import run_gate_1 as gate
 
-    with warehouse(settings) as con, _step(settings, build_id, GATE_1, con) as b:
+    with _step_warehouse(settings, build_id, GATE_1) as con, _step(settings, build_id, GATE_1, con) as b:
         # Gate exactly what dbt will build: batches up to the log position, and up to the as-of
         # moment for a build that reproduces the past.
         bounds = [b.log_cutoff, b.as_of and normalize_as_of(b.as_of)]
@@ -264,17 +296,24 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         # suite (tests/test_dbt_marts.py builds everything), not in every production build;
         # nor do the marts' tests that gate 2 checks again right after (one query per mart).
         # The log position is not passed: staging reads this running build's log_cutoff.
+        # dbt-duckdb fails at once on a locked file: wait here for a land to finish first.
+        wait_for_warehouse(settings)
         result = run_dbt_build(
             settings, as_of=b.as_of, full_refresh=b.full_refresh,
             exclude=f"resource_type:unit_test {checked_by_gate_2_selector()}",
         )
-    with warehouse(settings) as con:
-        _drop_orphan_relations(con, settings)
-        con.execute(
-            "update meta.builds set models = ?, tests = ? where build_id = ?",
-            [result.models, result.tests, build_id],
-        )
+        with warehouse(settings) as con:
+            _drop_orphan_relations(con, settings)
+            con.execute(
+                "update meta.builds set models = ?, tests = ? where build_id = ?",
+                [result.models, result.tests, build_id],
+            )
     return result.models, result.tests
+
+
+def wait_for_warehouse(settings: Settings) -> None:
+    """Wait (bounded, see REACHLOOP_LOCK_TIMEOUT) until no other process holds the warehouse."""
+    open_warehouse(settings.warehouse, read_only=True).close()
 
 
 def _drop_orphan_relations(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -307,7 +346,7 @@ def _drop_orphan_relations(con: duckdb.DuckDBPyConnection, settings: Settings) -
 def run_gate_2(settings: Settings, build_id: str) -> str:
     from builds.gates import run_gate_2 as gate
 
-    with warehouse(settings) as con, _step(settings, build_id, GATE_2, con):
+    with _step_warehouse(settings, build_id, GATE_2) as con, _step(settings, build_id, GATE_2, con):
         return gate(con, settings, build_id).summary()
 
 
@@ -317,18 +356,18 @@ def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
     with _step(settings, build_id, PUBLISH) as b:
         destination = publish_destination(settings, b.as_of)
         publish(settings, destination, build_id=build_id, as_of=b.as_of)
-    version = current_version(destination)
-    with warehouse(settings) as con:
-        con.execute(
-            "update meta.builds set status = 'succeeded', step = null, published_to = ?, "
-            "published_version = ?, finished_at = now() where build_id = ?",
-            [str(destination), version, build_id],
-        )
-        sizes = published_marts(destination)
-        if sizes:  # one statement: executemany commits each row
+        version = current_version(destination)
+        with warehouse(settings) as con:
+            sizes = published_marts(destination)
+            if sizes:  # one statement: executemany commits each row
+                con.execute(
+                    "insert into meta.published_marts select ?, unnest(?), unnest(?), now()",
+                    [build_id, list(sizes), list(sizes.values())],
+                )
             con.execute(
-                "insert into meta.published_marts select ?, unnest(?), unnest(?), now()",
-                [build_id, list(sizes), list(sizes.values())],
+                "update meta.builds set status = 'succeeded', step = null, published_to = ?, "
+                "published_version = ?, finished_at = now() where build_id = ?",
+                [str(destination), version, build_id],
             )
     return destination, version
 

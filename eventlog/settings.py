@@ -27,6 +27,11 @@ class Settings:
         return self.home / "warehouse.duckdb"
 
     @property
+    def status_snapshot(self) -> Path:
+        """What ``reachloop status`` shows, as of the last writer's connection (JSON)."""
+        return self.home / "status.json"
+
+    @property
     def published(self) -> Path:
         return self.home / "published"
 

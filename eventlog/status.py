@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
 import duckdb
 
 from eventlog.batches import LATEST_DECISION_SQL, LATEST_GATE_SQL
@@ -168,3 +173,23 @@ def quarantined_records(
     keys = ("batch_id", "event_type", "file", "line", "reason", "detail", "raw", "quarantined_at")
     records = [dict(zip(keys, (*r[:-1], _iso(r[-1])), strict=True)) for r in rows]
     return int(total), records
+
+
+def write_status_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Write log_status atomically (temp file + rename) for readers that cannot open the
+    warehouse while a writer holds it. Best effort: a snapshot that cannot be written never
+    fails the landing or build step that wrote to the log."""
+    try:
+        status = {"snapshot_at": datetime.now(UTC).isoformat(), **log_status(con)}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(status, indent=2, default=str))
+        os.replace(tmp, path)
+    except (OSError, duckdb.Error):
+        pass
+
+
+def read_status_snapshot(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

@@ -7,6 +7,8 @@ updated or deleted by the pipeline.
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +19,7 @@ from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, raw_table
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident, quote_str
+from eventlog.status import write_status_snapshot
 
 META_TABLES = {
     # The batch ledger: one row per landed file; rows_read = landed + duplicate + quarantined.
@@ -167,19 +170,63 @@ def apply_resource_limits(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"set temp_directory = {quote_str(spill)}")
 
 
-def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+# DuckDB allows one writer per file, and a writer excludes readers in other processes. A
+# second writer (a land during a build, a build during a land) waits its turn rather than
+# failing at once; how long is bounded so that a hung writer is reported, not waited on forever.
+LOCK_TIMEOUT_ENV = "REACHLOOP_LOCK_TIMEOUT"  # seconds; 0 fails at once
+DEFAULT_LOCK_TIMEOUT = 600.0
+_LOCK_POLL_SECONDS = 0.5
+
+
+def lock_timeout() -> float:
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        value = float(raw) if raw.strip() else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        raise ReachloopError(f"{LOCK_TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
+    return max(value, 0.0)
+
+
+class WarehouseBusy(ReachloopError):
+    """Another process held the warehouse's lock for longer than the lock timeout."""
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def open_warehouse(
+    path: Path, *, read_only: bool = False, timeout: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to ``timeout`` seconds (default: REACHLOOP_LOCK_TIMEOUT)
+    for another process's lock to go."""
     if read_only and not path.exists():
         raise ReachloopError(f"no warehouse at {path}: land some data first (reachloop land DIR)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise ReachloopError(
-                f"the warehouse {path} is in use by another writer (DuckDB allows one writer at "
-                "a time); wait for it to finish"
-            ) from exc
-        raise
+    timeout = lock_timeout() if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    waiting = False
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"the warehouse {path} is in use by another process (DuckDB allows one "
+                    f"writer at a time) and stayed locked for {timeout:g}s; wait for it to "
+                    f"finish or raise {LOCK_TIMEOUT_ENV}"
+                ) from exc
+            if not waiting:
+                waiting = True
+                print(
+                    f"waiting for the warehouse {path}: another process holds its lock "
+                    f"(up to {timeout:g}s, {LOCK_TIMEOUT_ENV})",
+                    file=sys.stderr, flush=True,
+                )
+            time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
     con.execute("set timezone = 'UTC'")
     apply_resource_limits(con)
     if not read_only:
@@ -188,9 +235,15 @@ def open_warehouse(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyCon
 
 
 @contextmanager
-def warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = open_warehouse(settings.warehouse, read_only=read_only)
+def warehouse(
+    settings: Settings, *, read_only: bool = False, lock_timeout: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_warehouse(settings.warehouse, read_only=read_only, timeout=lock_timeout)
     try:
         yield con
+        if not read_only:
+            # Readers in other processes cannot open the file while a writer holds it: every
+            # writer leaves what `reachloop status` shows in a file beside it.
+            write_status_snapshot(con, settings.status_snapshot)
     finally:
         con.close()

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from eventlog.settings import Settings
-from eventlog.status import log_status
-from eventlog.warehouse import warehouse
+from eventlog.status import log_status, read_status_snapshot
+from eventlog.warehouse import WarehouseBusy, warehouse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(args.home)
-    with warehouse(settings, read_only=True) as con:
-        status = log_status(con)
+    status = _read_status(settings)
     if args.json:
         print(json.dumps(status, indent=2))
         return 0
     print(f"event log at {settings.warehouse}")
+    if status.get("snapshot_at"):
+        print(f"  (a land or build holds the warehouse: as of its snapshot at {status['snapshot_at']})")
     print(f"  {'event type':<15} {'landed':>12} {'duplicates':>11} {'quarantined':>12}")
     for name, c in status["event_types"].items():
         print(f"  {name:<15} {c['landed']:>12,} {c['duplicates']:>11,} {c['quarantined']:>12,}")
@@ -39,6 +40,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"last landed: {status['last_landed_at'] or 'never'}")
     _print_builds(status)
     return 0
+
+
+def _read_status(settings: Settings) -> dict:
+    """The warehouse itself when free; while a land or build holds it (DuckDB lets no other
+    process open the file then, not even to read), the snapshot its writer left beside it."""
+    try:
+        with warehouse(settings, read_only=True, lock_timeout=0) as con:
+            return log_status(con)
+    except WarehouseBusy:
+        snapshot = read_status_snapshot(settings.status_snapshot)
+        if snapshot is None:
+            raise
+        return snapshot
 
 
 def _print_builds(status: dict) -> None:
