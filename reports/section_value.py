@@ -115,6 +115,7 @@ def value(m: Marts) -> tuple[list[Kpi], ch.Section]:
             _monthly_figure(rows, currency, label),
             note=_notes(m, rows, currency),
             wide=True,
+            unfiltered="mart_program_value holds the whole program's monthly totals",
         )
     ]
     section.html = _table(rows, currency)
