@@ -142,7 +142,11 @@ def _write_version(
         manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
         for name, columns in marts:
             table = f"pub.main.{quote_ident(name)}"
-            con.execute(f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)}")
+            # Sorted on every column: dbt's parallel builds store rows in whatever order threads
+            # finish, and the same log must publish the same bytes (Parquet and DuckDB alike).
+            con.execute(
+                f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)} order by all"
+            )
             fingerprint = _fingerprint(con, table)
             rows = int(fingerprint.split(":")[0])
             target = parquet / name

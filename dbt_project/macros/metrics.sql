@@ -24,3 +24,16 @@
 {% macro hours_between(start, end) -%}
     {{ dbt.datediff(start, end, 'second') }} / 3600.0
 {%- endmacro %}
+
+{% macro exact_sum(expression) -%}
+    {#- A sum of doubles that does not depend on the order rows arrive in: DuckDB adds doubles
+        in whatever order its threads finish, so the last bits of a float sum could change from
+        one build of the same log to the next. Adding the terms in value order gives the same
+        bits every time, at full double precision (1/3 + 1/3 + 1/3 is still 1). -#}
+    sum({{ expression }} order by {{ expression }})
+{%- endmacro %}
+
+{% macro exact_avg(expression) -%}
+    {#- avg() with the order-independence of exact_sum. -#}
+    avg({{ expression }} order by {{ expression }})
+{%- endmacro %}

@@ -31,7 +31,7 @@ bands as (
         count(*) as shares,
         {{ reachloop.median('reach_ratio') }} as median_reach_ratio,
         {{ reachloop.median('engagement_rate') }} as median_engagement_rate,
-        avg(ssi_score) as mean_ssi_score
+        {{ reachloop.exact_avg('ssi_score') }} as mean_ssi_score
     from shares
     group by completeness_band
 

@@ -86,10 +86,10 @@ value_grouped as (
         sum(clicks) as clicks,
         sum(engagements) as engagements,
         count(emv) as shares_valued,
-        sum(emv_impressions) as emv_impressions,
-        sum(emv_clicks) as emv_clicks,
-        sum(emv_engagements) as emv_engagements,
-        sum(emv) as emv
+        {{ reachloop.exact_sum('emv_impressions') }} as emv_impressions,
+        {{ reachloop.exact_sum('emv_clicks') }} as emv_clicks,
+        {{ reachloop.exact_sum('emv_engagements') }} as emv_engagements,
+        {{ reachloop.exact_sum('emv') }} as emv
     from shares
     group by {{ dimension }}_key
     {% if not loop.last %}union all{% endif %}
@@ -105,7 +105,7 @@ revenue_grouped as (
         {{ dimension }}_key as group_key,
         model,
         count(distinct deal_id) as won_deals_touched,
-        sum(credit) as attributed_won_deals,
+        {{ reachloop.exact_sum('credit') }} as attributed_won_deals,
         {{ reachloop.sum_known('attributed_amount_reporting', '1 = 1') }} as won_revenue_reporting
     from won_touches
     group by {{ dimension }}_key, model
