@@ -81,7 +81,10 @@ def dbt_build(home: Path, select: str = ATTRIBUTION_SELECT, *extra: str) -> None
     dbt = Path(sys.executable).with_name("dbt")
     with tempfile.TemporaryDirectory() as tmp:
         result = subprocess.run(
-            [str(dbt), "build", "--select", *select.split(), "--profiles-dir", str(DBT_PROJECT),
+            # cautious: a test runs only when every model it reads is built (a relationships test
+            # of fct_shares against dim_contents needs both, and a selection may hold one).
+            [str(dbt), "build", "--select", *select.split(), "--indirect-selection", "cautious",
+             "--profiles-dir", str(DBT_PROJECT),
              "--target-path", f"{tmp}/target", "--log-path", f"{tmp}/logs", *extra],
             cwd=DBT_PROJECT, env=env, capture_output=True, text=True,
         )

@@ -23,15 +23,13 @@
     case when {{ currency }} = {{ reachloop.reporting_currency() }} then 'same' else {{ alias }}.basis end
 {%- endmacro %}
 
-{#- The moment an open deal's amount is converted at, "as of the build": the build's as_of, else
-    the newest landing the build sees (not the clock: the same event log must build the same
-    marts, incrementally or in one full refresh, today or tomorrow). -#}
+{#- The moment an open deal's amount is converted at, "as of the build": the newest landing the
+    build sees (batches are already bounded by the as_of var and the build's log position), not
+    the clock and not as_of itself: the same event log must build the same marts, incrementally or
+    in one full refresh, today or tomorrow, and an as-of build must reproduce what the build at
+    that moment said. -#}
 {% macro build_moment() -%}
-    {%- if reachloop.as_of_is_set() -%}
-        {{ reachloop.as_of_timestamp() }}
-    {%- else -%}
-        (select max(ingested_at) from {{ ref('stg_event_log__batches') }} where not is_rejected)
-    {%- endif -%}
+    (select max(ingested_at) from {{ ref('stg_event_log__batches') }} where not is_rejected)
 {%- endmacro %}
 
 {#- An amount times a rate, to the cent (half away from zero), as money. -#}
