@@ -342,6 +342,10 @@ REQUIRED_MARTS = {
     "funnel": ("mart_attribution_funnel", "fct_deals"),
     "attribution": ("mart_attribution_rollups", "mart_lead_to_deal_attribution", "fct_deals", "dim_contents"),
     "tables": ("mart_reach_by_content", "mart_reach_by_employee"),
+    "adoption": ("mart_program_adoption",),
+    "networks": ("mart_network_monthly",),
+    "goals": ("mart_goal_progress",),
+    "share_of_voice": ("mart_share_of_voice",),
 }
 
 

@@ -30,10 +30,6 @@ STATUS_LABELS = {
 }
 
 
-def _missing(m: Marts, *marts: str) -> list[str]:
-    return [t for t in marts if t not in m.tables]
-
-
 def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
     section = ch.Section(
         "adoption",
@@ -41,7 +37,7 @@ def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
         "Employees on the roster each month, how many of them shared (activation rate), how many shared "
         "for the first time, and how fast content gets picked up after it is published "
         f"(<code>mart_program_adoption</code>; departments under {m.min_group} employees stay suppressed).",
-        missing=_missing(m, "mart_program_adoption"),
+        missing=m.missing("adoption"),
     )
     if section.missing:
         return [], section
@@ -130,7 +126,7 @@ def networks(m: Marts) -> tuple[list[Kpi], ch.Section]:
         "Which networks carry the program: employee posts, members reached and engagement rate per "
         "network and month (<code>mart_network_monthly</code>; revenue per network: "
         "<code>mart_attribution_rollups</code>, dimension <code>network</code>).",
-        missing=_missing(m, "mart_network_monthly"),
+        missing=m.missing("networks"),
     )
     if section.missing:
         return [], section
@@ -198,7 +194,7 @@ def goals(m: Marts) -> tuple[list[Kpi], ch.Section]:
         "Goals",
         "The targets the program set itself, measured to the log's newest event, with a straight-line "
         "forecast for the period's end (<code>mart_goal_progress</code>).",
-        missing=_missing(m, "mart_goal_progress"),
+        missing=m.missing("goals"),
     )
     if section.missing:
         return [], section
@@ -271,7 +267,7 @@ def competitors(m: Marts) -> tuple[list[Kpi], ch.Section]:
         "Share of voice",
         "The company's presence against its competitors', from monthly audits: its share of the posts and of "
         "the engagement of every company audited that month (<code>mart_share_of_voice</code>).",
-        missing=_missing(m, "mart_share_of_voice"),
+        missing=m.missing("share_of_voice"),
     )
     if section.missing:
         return [], section
