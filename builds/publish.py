@@ -57,6 +57,15 @@ STORAGE_VERSION = "v1.0.0"
 # failed with "Type with name REGCLASS does not exist". An alias resolves it (the cast only
 # compares with pg_description, which is empty), and the queries return "no constraints".
 _REFLECTION_SHIMS = "create type pub.main.regclass as varchar"
+# Money is DECIMAL(18,2) in the Parquet files (exact for DuckDB, Spark, Arrow and BI tools), but
+# pandas' default reader turns decimals into Python ``Decimal`` objects, which do not compute as
+# numbers. pyarrow builds a column from the dtype the file's "pandas" metadata names, so each
+# money column names the float dtype ``double[pyarrow]``: ``pd.read_parquet`` gives numbers
+# (every amount below 10^13 reads back to the cent with ``round(x, 2)``), and
+# ``dtype_backend="pyarrow"`` still gives the exact decimal. Bumped when the files' metadata
+# changes, so that a publish rewrites Parquet it would otherwise carry over.
+PARQUET_FORMAT = 2
+PANDAS_MONEY_DTYPE = "double[pyarrow]"
 
 
 def _new_version() -> str:
@@ -85,6 +94,31 @@ def _partition_column(columns: list[tuple[str, str]]) -> str | None:
         if dtype.upper().startswith(("TIMESTAMP", "DATE")):
             return name
     return None
+
+
+def _pandas_metadata(columns: list[tuple[str, str]]) -> str | None:
+    """The Parquet file's "pandas" metadata: the pandas dtype of each DECIMAL column (see
+    PANDAS_MONEY_DTYPE); None when the mart has no decimals."""
+    decimals = [name for name, dtype in columns if dtype.upper().startswith("DECIMAL")]
+    if not decimals:
+        return None
+    return json.dumps(
+        {
+            "index_columns": [],
+            "column_indexes": [],
+            "columns": [
+                {"name": n, "field_name": n, "pandas_type": "decimal", "numpy_type": PANDAS_MONEY_DTYPE,
+                 "metadata": None}
+                for n in decimals
+            ],
+            "creator": {"library": "reachloop"},
+        }
+    )
+
+
+def _parquet_options(columns: list[tuple[str, str]]) -> str:
+    metadata = _pandas_metadata(columns)
+    return f", kv_metadata {{pandas: {quote_str(metadata)}}}" if metadata else ""
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -155,6 +189,7 @@ def _write_version(
             unchanged = (
                 before.get("fingerprint") == fingerprint
                 and before.get("partitioned_by_month_of") == month_of
+                and before.get("parquet_format") == PARQUET_FORMAT
                 and (previous[0] / PARQUET_NAME / name).is_dir()
             )
             if unchanged:
@@ -164,16 +199,18 @@ def _write_version(
                     f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month from {table})
                         to {quote_str(str(target))}
                         (format parquet, compression zstd, partition_by (month),
-                         row_group_size {ROW_GROUP_SIZE})"""
+                         row_group_size {ROW_GROUP_SIZE}{_parquet_options(columns)})"""
                 )
             else:
                 target.mkdir()
                 con.execute(
                     f"""copy {table} to {quote_str(str(target / 'data.parquet'))}
-                        (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE})"""
+                        (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE}
+                         {_parquet_options(columns)})"""
                 )
             manifest["marts"][name] = {
                 "rows": rows, "partitioned_by_month_of": month_of, "fingerprint": fingerprint,
+                "parquet_format": PARQUET_FORMAT,
                 "parquet": "carried over" if unchanged else "written",
             }
         manifest["published_at"] = datetime.now(UTC).isoformat()

@@ -10,6 +10,7 @@ import json
 import os
 import stat
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -96,10 +97,24 @@ def test_types_are_stable_and_money_is_numeric_in_pandas(published: Settings) ->
     assert types["_publication.as_of"] == "TIMESTAMP WITH TIME ZONE"
     assert types["_publication.build_id"] == "VARCHAR"
     assert deals["amount"].dtype == "float64"
-    # Parquet keeps the exact DECIMAL; pandas reads it as a numeric dtype with pyarrow types.
-    frame = pd.read_parquet(published.published_parquet / "fct_deals", dtype_backend="pyarrow")
-    assert pd.api.types.is_numeric_dtype(frame["amount"])
+    # Parquet keeps the exact DECIMAL for every engine; pandas' default reader gives numbers (the
+    # files name a float dtype for it), each amount to the cent; the pyarrow backend the decimal.
+    with duckdb.connect() as con:
+        exact = con.execute(
+            f"select deal_id, amount, amount_reporting from read_parquet('{published.published_parquet}/fct_deals/*.parquet') "
+            "order by deal_id").fetchall()
+        parquet_type = con.execute(
+            f"select column_type from (describe select amount from read_parquet('{published.published_parquet}/fct_deals/*.parquet'))"
+        ).fetchone()[0]
+    assert parquet_type == "DECIMAL(18,2)" and exact
+    frame = pd.read_parquet(published.published_parquet / "fct_deals").sort_values("deal_id")
+    for column in ("amount", "amount_reporting"):
+        assert pd.api.types.is_float_dtype(frame[column]), frame[column].dtype
+        read = [None if pd.isna(x) else Decimal(str(round(x, 2))).quantize(Decimal("0.01")) for x in frame[column]]
+        assert read == [r[1 if column == "amount" else 2] for r in exact]
     assert float(frame["amount"].sum()) == pytest.approx(float(deals["amount"].sum()))
+    exact_frame = pd.read_parquet(published.published_parquet / "fct_deals", dtype_backend="pyarrow")
+    assert str(exact_frame["amount"].dtype) == "decimal128(18, 2)[pyarrow]"
 
 
 def test_names_in_dbt_docs_resolve_in_the_published_file(published: Settings) -> None:

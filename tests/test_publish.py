@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from builds import publish as pub
@@ -27,7 +28,8 @@ def _make_marts(settings: Settings, shares: int = 50, engagements: int = 3000) -
         con.execute(
             f"""create or replace table marts.fct_engagements as
                 select 'e_' || i as engagement_id,
-                       timestamptz '2025-01-01' + to_days(cast(i % 90 as integer)) as occurred_at
+                       timestamptz '2025-01-01' + to_days(cast(i % 90 as integer)) as occurred_at,
+                       cast((i % 7) * 1.25 as decimal(18, 2)) as amount
                 from range({engagements}) t(i)"""
         )
 
@@ -56,6 +58,13 @@ def test_publish_writes_duckdb_and_parquet_atomically(settings: Settings):
             f"select distinct compression from parquet_metadata('{dest}/parquet/mart_engagement_rate/data.parquet')"
         ).fetchall()
         assert codec == [("ZSTD",)]
+        exact = con.execute(
+            f"select sum(amount) from read_parquet('{dest}/parquet/fct_engagements/*/*.parquet')"
+        ).fetchone()[0]
+    # Money stays DECIMAL in the files, and pandas' default reader gives numbers, split by month or not.
+    frame = pd.read_parquet(dest / "parquet" / "fct_engagements")
+    assert pd.api.types.is_float_dtype(frame["amount"]) and len(frame) == 3000
+    assert round(float(frame["amount"].sum()), 2) == float(exact)
     assert pub.published_marts(dest) == {"fct_engagements": 3000, "mart_engagement_rate": 50}
 
 
