@@ -106,11 +106,13 @@ def _dbt_project_digest(root: Path = REPO) -> str:
 
 
 def _fingerprint(con, as_of: str | None, project: str) -> str:
-    """What a build's result depends on: the ledger, operator decisions, as_of, the models."""
+    """What a build's result depends on: the ledger, operator decisions, erasures, as_of, the
+    models."""
     state = con.execute(
         """
         select (select count(*) || '/' || coalesce(max(ingested_at)::varchar, '') from meta.batches),
-               (select count(*) || '/' || coalesce(max(recorded_at)::varchar, '') from meta.batch_events)
+               (select count(*) || '/' || coalesce(max(recorded_at)::varchar, '') from meta.batch_events),
+               (select count(*) || '/' || coalesce(max(requested_at)::varchar, '') from meta.erasure_requests)
         """
     ).fetchone()
     return hashlib.sha256(f"{state}|{as_of}|{project}".encode()).hexdigest()[:24]
@@ -151,9 +153,16 @@ def start_build(
             changed = con.execute(
                 "select count(*) from meta.batch_events where recorded_at > ?", [last[2]]
             ).fetchone()[0]
+            erased = con.execute(
+                "select count(*) from meta.erasure_requests where requested_at > ?", [last[2]]
+            ).fetchone()[0]
             if changed:
                 outcome.full_refresh = True
                 outcome.note = "full refresh: batches were rejected or restored since the last build"
+            # Rows were erased from the log: incremental models may still hold them.
+            elif erased:
+                outcome.full_refresh = True
+                outcome.note = "full refresh: a person was erased since the last build"
             # Models changed since the last good build (an upgrade, an edit): an incremental model
             # whose columns or logic changed cannot be patched row by row from its old state.
             elif last[3] != project:

@@ -44,6 +44,17 @@ class Settings:
         return self.published / "parquet"
 
 
+# The key being retired, set only while re-landing into a new home after a key rotation
+# (docs/operators.md, "Rotating REACHLOOP_PII_KEY"): landing then recognizes people erased
+# under it.
+PREVIOUS_PII_KEY_ENV = "REACHLOOP_PII_KEY_PREVIOUS"
+
+
+def previous_pii_key() -> bytes | None:
+    key = os.environ.get(PREVIOUS_PII_KEY_ENV, "")
+    return key.encode() if key else None
+
+
 def pii_key() -> bytes:
     """The pseudonymization key; landing refuses to run without one."""
     key = os.environ.get(PII_KEY_ENV, "")

@@ -16,20 +16,22 @@ from eventlog.contract import EVENT_TYPES
 def log_status(con: duckdb.DuckDBPyConnection) -> dict:
     """Counts over the whole log: per event type, and quarantined records by reason."""
     per_type = {
-        name: {"landed": 0, "duplicates": 0, "quarantined": 0, "rows_read": 0, "batches": 0}
+        name: {"landed": 0, "duplicates": 0, "quarantined": 0, "erased": 0, "rows_read": 0, "batches": 0}
         for name in EVENT_TYPES
     }
+    # rows_erased: a warehouse no writer opened since erasure came has no such column yet.
+    erased = "coalesce(sum(rows_erased), 0)" if _has_column(con, "batches", "rows_erased") else "0"
     rows = con.execute(
-        """
-        select event_type, sum(rows_landed), sum(rows_duplicate), sum(rows_quarantined),
+        f"""
+        select event_type, sum(rows_landed), sum(rows_duplicate), sum(rows_quarantined), {erased},
                sum(rows_read), count(*), max(ingested_at)
         from meta.batches group by event_type
         """
     ).fetchall()
     last_landed = None
-    for et, landed, dup, quar, read, batches, at in rows:
+    for et, landed, dup, quar, gone, read, batches, at in rows:
         per_type[et] = {
-            "landed": int(landed), "duplicates": int(dup), "quarantined": int(quar),
+            "landed": int(landed), "duplicates": int(dup), "quarantined": int(quar), "erased": int(gone),
             "rows_read": int(read), "batches": int(batches),
         }
         last_landed = max(filter(None, [last_landed, at]), default=None)
@@ -51,6 +53,16 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
         con.execute(
             "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
             [schema, table],
+        ).fetchone()
+    )
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "select 1 from information_schema.columns where table_schema = 'meta' and table_name = ?"
+            " and column_name = ?",
+            [table, column],
         ).fetchone()
     )
 

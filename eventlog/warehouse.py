@@ -22,7 +22,8 @@ from eventlog.sql import quote_ident, quote_str
 from eventlog.status import write_status_snapshot
 
 META_TABLES = {
-    # The batch ledger: one row per landed file; rows_read = landed + duplicate + quarantined.
+    # The batch ledger: one row per landed file;
+    # rows_read = landed + duplicate + quarantined + erased (rows_erased, added below).
     "batches": """
         batch_id varchar primary key,
         event_type varchar not null,
@@ -100,6 +101,21 @@ META_TABLES = {
         rows bigint not null,
         published_at timestamptz not null
     """,
+    # Erasure requests (reachloop erase): the only place an erased person's pseudonym is kept,
+    # as its 128-bit number, so that landing can drop their rows from later deliveries. One
+    # row per pseudonym a request names (an email; a member id as URN, bare id, profile URL;
+    # the visitors whose only link was the person); rows_erased: the whole request's rows;
+    # key_id: the fingerprint of the key that made the pseudonym (a key rotation carries
+    # requests over to a home under a new key).
+    "erasure_requests": """
+        request_id varchar not null,
+        pseudonym uhugeint not null,
+        kind varchar not null,
+        reason varchar,
+        requested_at timestamptz not null,
+        rows_erased bigint not null,
+        key_id varchar
+    """,
     # Gate 1's verdict on each landed batch: passed, warned or failed (latest row wins).
     "batch_gates": """
         batch_id varchar not null,
@@ -119,6 +135,9 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("alter table meta.builds add column if not exists project_digest varchar")
     con.execute("alter table meta.builds add column if not exists log_cutoff_position bigint")
     _ensure_log_positions(con)
+    # Rows of the batch an erasure removed (from the log or quarantine), or that landing
+    # dropped because they named an erased person: the ledger still reconciles.
+    con.execute("alter table meta.batches add column if not exists rows_erased bigint default 0")
     for et in EVENT_TYPES.values():
         cols = [*BOOKKEEPING_COLUMNS, *((f.name, f.type) for f in et.fields), ("extra", "VARCHAR")]
         ddl = ", ".join(f"{quote_ident(n)} {t}" for n, t in cols)

@@ -5,7 +5,8 @@ A file is identified by its checksum: landing it again is a no-op. Within a file
 the log, a record whose content (hence event key) was already landed is an exact duplicate,
 counted and skipped. A record that breaks the contract goes to ``meta.quarantine`` with its
 line, masked raw text and reason, while the good records beside it land. Each file's ledger
-row reconciles: rows_read = rows_landed + rows_duplicate + rows_quarantined.
+row reconciles: rows_read = rows_landed + rows_duplicate + rows_quarantined + rows_erased
+(records naming a person erased before, dropped before they land: ingestion/erasure.py).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from pathlib import Path
 import duckdb
 
 from eventlog.batches import LATEST_DECISION_SQL
-from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, EventType, did_you_mean, raw_table
+from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, VARCHAR, EventType, did_you_mean, raw_table
 from eventlog.errors import ReachloopError
-from eventlog.sql import quote_idents, quote_str
+from eventlog.sql import quote_ident, quote_idents, quote_str
+from ingestion.erasure import drop_erased, install_erasure_keys
 from ingestion.pseudonymize import install_macro, install_unparsed_mask, scrub_text
 from ingestion.readers import UNREAD_SUFFIXES, VENDOR_ONLY_SUFFIXES, file_format, read_into_temp
 from ingestion.validation import check_into_temp
@@ -43,6 +45,7 @@ class FileResult:
     rows_duplicate: int = 0
     rows_quarantined: int = 0
     message: str = ""
+    rows_erased: int = 0  # records naming an erased person: dropped, never landed
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -213,6 +216,7 @@ def prepare(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     install_macro(con, key)
     install_unparsed_mask(con, unparsed_vocabulary())
     migrate_log(con)
+    install_erasure_keys(con, key)
 
 
 def unparsed_vocabulary() -> list[str]:
@@ -327,6 +331,7 @@ def _land_together(
             )
         con.execute("create temp view _in as " + " union all ".join(parts))
         check_into_temp(con, et, file_column=True)
+        erased = _drop_erased(con, et, file_column=True)
         landed = _append_together(con, et, batches)
         con.execute(
             f"""
@@ -347,17 +352,18 @@ def _land_together(
         results, rows = [], []
         for i, (path, sha, size) in enumerate(files):
             read, quarantined = counts.get(i, (0, 0))
-            new = landed.get(i, 0)
+            new, dropped = landed.get(i, 0), erased.get(i, 0)
             duplicate = read - new - quarantined
-            rows.append([batch_ids[i], et.name, str(path), sha, size, file_format(path), read, new,
-                         duplicate, quarantined, started_at, i])
+            rows.append([batch_ids[i], et.name, str(path), sha, size, file_format(path), read + dropped, new,
+                         duplicate, quarantined, started_at, i, dropped])
             results.append(
-                FileResult(str(path), et.name, "landed", batch_ids[i], read, new, duplicate, quarantined)
+                FileResult(str(path), et.name, "landed", batch_ids[i], read + dropped, new, duplicate,
+                           quarantined, rows_erased=dropped)
             )
         con.executemany(
-            "insert into meta.batches values"
+            f"insert into meta.batches ({LEDGER_COLUMNS}) values"
             " (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now() + to_microseconds(?),"
-            f" {NEXT_LOG_POSITION}, null)",
+            f" {NEXT_LOG_POSITION}, null, ?)",
             rows,
         )
     return results
@@ -372,6 +378,11 @@ def _land_together(
 # Several ledger rows of one transaction (a vendor file, small files landed together) each see
 # the previous ones, so they number in insert order.
 NEXT_LOG_POSITION = "(select coalesce(max(log_position), 0) + 1 from meta.batches)"
+# The ledger's columns by name: a warehouse's columns were added over time, in its own order.
+LEDGER_COLUMNS = (
+    "batch_id, event_type, file_path, file_sha256, file_bytes, format, rows_read, rows_landed,"
+    " rows_duplicate, rows_quarantined, started_at, ingested_at, log_position, committed_at, rows_erased"
+)
 
 
 def _sql_list(values: list[str]) -> str:
@@ -507,14 +518,26 @@ def check_and_append(
     contract, append its good records, quarantine the rest and write the ledger row.
     Runs inside ``landing_transaction``."""
     check_into_temp(con, et, raw_struct=raw_struct)
-    counts = _append(con, path, et, batch_id)
+    erased = _drop_erased(con, et).get(0, 0)
+    read, landed, duplicate, quarantined = _append(con, path, et, batch_id)
     con.execute(
-        "insert into meta.batches values (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?, now(),"
-        f" {NEXT_LOG_POSITION}, null)",
-        [batch_id, et.name, str(path), sha, size, fmt, *counts, started_at],
+        f"insert into meta.batches ({LEDGER_COLUMNS}) values (?, ?, pii_scrub(?), ?, ?, ?, ?, ?, ?, ?, ?,"
+        f" now(), {NEXT_LOG_POSITION}, null, ?)",
+        [batch_id, et.name, str(path), sha, size, fmt, read + erased, landed, duplicate, quarantined,
+         started_at, erased],
     )
-    read, landed, duplicate, quarantined = counts
-    return FileResult(str(path), et.name, "landed", batch_id, read, landed, duplicate, quarantined)
+    return FileResult(str(path), et.name, "landed", batch_id, read + erased, landed, duplicate, quarantined,
+                      rows_erased=erased)
+
+
+def _drop_erased(
+    con: duckdb.DuckDBPyConnection, et: EventType, *, file_column: bool = False
+) -> dict[int, int]:
+    """The checked records naming an erased person, dropped before anything lands: their text
+    fields (PII fields hold pseudonyms), extra, and a quarantined record's text and detail."""
+    text = [quote_ident(f.name) for f in et.fields if f.type == VARCHAR]
+    columns = [*text, "extra", "masked_raw", "detail"]
+    return drop_erased(con, columns, visitor="visitor_id" in et.names, file_column=file_column)
 
 
 def _append(

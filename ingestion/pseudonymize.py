@@ -145,17 +145,27 @@ _PERSON_PSEUDONYM = (
 )
 
 
-def install_macro(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Define ``pseudonym(v)``, ``pii_suspect(s)``, ``pii_scrub(s)``, ``pii_url(s)`` and
-    ``pii_url_query(s)`` for this connection only (temp macros are never persisted)."""
+def key_id(key: bytes) -> str:
+    """A short fingerprint of a key (never the key): which key made a stored pseudonym."""
+    return hmac.new(key, b"reachloop key id", hashlib.sha256).hexdigest()[:12]
+
+
+def install_pseudonym_macro(con: duckdb.DuckDBPyConnection, key: bytes, name: str = "pseudonym") -> None:
+    """``name(v)``: the pseudonym of v under ``key``, for this connection only."""
     ipad, opad = _pads(key)
     con.execute(
         f"""
-        create or replace temp macro pseudonym(v) as
+        create or replace temp macro {name}(v) as
         substr(sha256(unhex('{opad.hex()}') || unhex(sha256(unhex('{ipad.hex()}') || encode(v)))),
                1, {PSEUDONYM_HEX_CHARS})
         """
     )
+
+
+def install_macro(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Define ``pseudonym(v)``, ``pii_suspect(s)``, ``pii_scrub(s)``, ``pii_url(s)`` and
+    ``pii_url_query(s)`` for this connection only (temp macros are never persisted)."""
+    install_pseudonym_macro(con, key)
     url = _each_match(URL_PATTERN, _url_without_query("{m}"))
     person = _each_match(PERSON_PATTERN, _PERSON_PSEUDONYM)
     query_to_drop = quote_str(_QUERY_TO_DROP)

@@ -23,6 +23,7 @@ from eventlog.contract import (
     Field,
 )
 from eventlog.sql import quote_ident, quote_idents, quote_str
+from ingestion.erasure import PREVIOUS_PREFIX, previous_key_active
 from ingestion.pseudonymize import WHITESPACE
 
 # Quarantine reasons, the stable vocabulary that `reachloop status` groups by.
@@ -252,6 +253,14 @@ def check_into_temp(
     key = "concat_ws('|', " + ", ".join(_canonical(by_name[k]) for k in et.key) + ")"
     hashed = ", ".join(f"coalesce({_canonical(f)}, chr(0))" for f in et.fields)
     names = quote_idents(et.names)
+    # While a key rotation re-lands deliveries: each PII field's pseudonym under the retired key
+    # too, to recognize people erased under it (ingestion/erasure.py).
+    active = any(f.pii for f in et.fields) and previous_key_active(con)
+    previous = [
+        f"pseudonym_previous({_clear(f)}) as {quote_ident(PREVIOUS_PREFIX + f.name)}"
+        for f in et.fields if f.pii and active
+    ]
+    carried = "".join(f", {quote_ident(PREVIOUS_PREFIX + f.name)}" for f in et.fields if f.pii and previous)
     con.execute("drop table if exists _checked")
     # One pass, no join: each PII value is hashed where it stands. (Hashing each distinct value
     # once and joining back costs more than it saves: most member ids and emails of a file are
@@ -267,10 +276,10 @@ def check_into_temp(
         judged as (select *, {failed} as failed from parsed),
         stored as (
             select {carry}source_line, raw, parse_error, extra, failed,
-                   {reason} as reason, {detail} as detail, {stored}
+                   {reason} as reason, {detail} as detail, {stored}{"".join(", " + x for x in previous)}
             from judged
         )
-        select {carry}source_line, parse_error, extra, reason, detail, {names},
+        select {carry}source_line, parse_error, extra, reason, detail, {names}{carried},
                {key} as event_key,
                {content_hash(hashed)} as content_hash,
                -- only quarantined records keep their raw text: building it is not free

@@ -15,7 +15,8 @@ from reachloop import __version__
 
 # Sub-command modules under reachloop/commands/, in the order --help lists them.
 COMMANDS = (
-    "generate", "land", "status", "quarantine", "build", "run", "batches", "trace", "plan", "report", "docs",
+    "generate", "land", "status", "quarantine", "build", "run", "batches", "erase", "trace", "plan", "report",
+    "docs",
 )
 VERBOSE_ENV = "REACHLOOP_VERBOSE"
 

@@ -246,7 +246,7 @@ def test_every_ledger_row_reconciles_and_status_reports_it(settings, pii_key, tm
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["event_types"]["share"] == {
-        "landed": 1, "duplicates": 1, "quarantined": 1, "rows_read": 3, "batches": 1,
+        "landed": 1, "duplicates": 1, "quarantined": 1, "erased": 0, "rows_read": 3, "batches": 1,
     }
     assert status["event_types"]["click"]["landed"] == 1
     assert status["quarantine_reasons"] == {"invalid_enum": 1}

@@ -201,6 +201,12 @@ def _batch_summary(con: duckdb.DuckDBPyConnection, et: EventType, newest_overall
                b.rows_landed / nullif(recent.median_rows, 0) as volume_ratio,
                (select count(*) from {table} r where r.batch_id = b.batch_id
                   and {row_ts} > b.ingested_at + interval {suites.FUTURE_SLACK_HOURS} hour) as future_rows,
+               -- the ledger reconciles: every row read is landed, a duplicate, quarantined or
+               -- erased, and the log holds exactly the rows the ledger says landed
+               abs(b.rows_read - b.rows_landed - b.rows_duplicate - b.rows_quarantined
+                   - coalesce(b.rows_erased, 0))
+               + abs(b.rows_landed - (select count(*) from {table} r where r.batch_id = b.batch_id))
+                 as unreconciled_rows,
                date_diff('day', newest.at, $1::timestamptz) as source_lag_days,
                {orphan} as orphan_ratio
         from meta.batches b cross join recent cross join newest

@@ -139,6 +139,7 @@ def batch_summary_rules() -> list[Rule]:
     rules = [
         _rule("ExpectColumnValuesToBeBetween", column="quarantine_ratio", max_value=QUARANTINE_RATIO_MAX),
         _rule("ExpectColumnValuesToBeBetween", column="future_rows", max_value=0),
+        _rule("ExpectColumnValuesToBeBetween", column="unreconciled_rows", max_value=0),
         _rule("ExpectColumnValuesToBeBetween", WARNING, column="volume_ratio",
               min_value=VOLUME_RATIO_RANGE[0], max_value=VOLUME_RATIO_RANGE[1]),
         _rule("ExpectColumnValuesToBeBetween", WARNING, column="source_lag_days", max_value=STALE_AFTER_DAYS),

@@ -67,7 +67,9 @@ def _describe(result: FileResult) -> str:
         return (
             f"landed   {result.path} → {result.event_type}: {result.rows_landed:,} of"
             f" {result.rows_read:,} rows ({result.rows_duplicate:,} duplicate,"
-            f" {result.rows_quarantined:,} quarantined)"
+            f" {result.rows_quarantined:,} quarantined"
+            + (f", {result.rows_erased:,} erased: they name an erased person" if result.rows_erased else "")
+            + ")"
             + (f"; {result.message}" if result.message else "")
         )
     if result.status == "skipped" and result.batch_id:

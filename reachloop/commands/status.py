@@ -30,9 +30,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"event log at {settings.warehouse}")
     if status.get("snapshot_at"):
         print(f"  (a land or build holds the warehouse: as of its snapshot at {status['snapshot_at']})")
-    print(f"  {'event type':<15} {'landed':>12} {'duplicates':>11} {'quarantined':>12}")
+    print(f"  {'event type':<15} {'landed':>12} {'duplicates':>11} {'quarantined':>12} {'erased':>8}")
     for name, c in status["event_types"].items():
-        print(f"  {name:<15} {c['landed']:>12,} {c['duplicates']:>11,} {c['quarantined']:>12,}")
+        print(f"  {name:<15} {c['landed']:>12,} {c['duplicates']:>11,} {c['quarantined']:>12,}"
+              f" {c.get('erased', 0):>8,}")
     if status["quarantine_reasons"]:
         print("quarantined by reason:")
         for reason, n in status["quarantine_reasons"].items():
