@@ -89,7 +89,10 @@ def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[tuple[s
 
 
 def _partition_column(columns: list[tuple[str, str]]) -> str | None:
-    """The first timestamp-like column: facts are partitioned by its month."""
+    """The first timestamp-like column: facts are partitioned by its month. None for a mart
+    that has a ``month`` column of its own (the partition column's name): it stays one file."""
+    if any(name == "month" for name, _ in columns):
+        return None
     for name, dtype in columns:
         if dtype.upper().startswith(("TIMESTAMP", "DATE")):
             return name

@@ -497,25 +497,33 @@ def revenue_by_group(
     )
 
 
+STATUS_COLORS = {"won": "#15803d", "open": "#2563eb", "lost": "#9f1239"}
+
+
+def deal_label(rank: int, deal_id: str, status: str | None) -> str:
+    """A deal's row on the paths chart (reports.script writes the same for a filtered view)."""
+    return f"#{rank} {deal_id} · {status}"
+
+
 def deal_paths(deals: list[dict], touches: list[dict]) -> go.Figure:
-    """One line per deal: its touches in time (sized by credit), its creation and close."""
+    """One line per deal: its touches in time (sized by credit), its creation and close. Four
+    traces (meta spans, touches, created, closed) that the page refills for its filters."""
     fig = go.Figure()
     if not deals:
         return _layout(_empty(fig, "No deal was touched by a post yet"))
-    label = {d["deal_id"]: f"#{d['deal_rank']} {d['deal_id']} · {d['deal_status']}" for d in deals}
-    status_color = {"won": "#15803d", "open": "#2563eb", "lost": "#9f1239"}
+    label = {d["deal_id"]: deal_label(d["deal_rank"], d["deal_id"], d["deal_status"]) for d in deals}
+    span_x: list = []
+    span_y: list = []
     for d in deals:
         ends = [t for t in (d["first_touch_at"], d["created_at"], d["closed_at"], d["last_touch_at"]) if t]
-        fig.add_trace(
-            go.Scatter(
-                x=[min(ends), max(ends)],
-                y=[label[d["deal_id"]]] * 2,
-                mode="lines",
-                line={"color": "#e2e8f0", "width": 6},
-                showlegend=False,
-                hoverinfo="skip",
-            )
+        span_x += [min(ends), max(ends), None]
+        span_y += [label[d["deal_id"]]] * 2 + [None]
+    fig.add_trace(
+        go.Scatter(
+            x=span_x, y=span_y, mode="lines", line={"color": "#e2e8f0", "width": 6},
+            showlegend=False, hoverinfo="skip", meta="spans",
         )
+    )
     fig.add_trace(
         go.Scatter(
             x=[t["touch_at"] for t in touches],
@@ -534,6 +542,7 @@ def deal_paths(deals: list[dict], touches: list[dict]) -> go.Figure:
             ],
             hovertemplate="touch %{customdata[0]}: %{customdata[1]}<br>by %{customdata[2]} · linear credit "
             "%{customdata[3]:.0%}<extra></extra>",
+            meta="touches",
         )
     )
     created = [d for d in deals if d["created_at"]]
@@ -545,6 +554,7 @@ def deal_paths(deals: list[dict], touches: list[dict]) -> go.Figure:
             name="Deal created",
             marker={"symbol": "diamond", "size": 12, "color": ACCENT},
             hovertemplate="created %{x|%Y-%m-%d}<extra></extra>",
+            meta="created",
         )
     )
     closed = [d for d in deals if d["closed_at"]]
@@ -557,10 +567,11 @@ def deal_paths(deals: list[dict], touches: list[dict]) -> go.Figure:
             marker={
                 "symbol": "star",
                 "size": 15,
-                "color": [status_color.get(d["deal_status"], MUTED) for d in closed],
+                "color": [STATUS_COLORS.get(d["deal_status"], MUTED) for d in closed],
             },
             customdata=[[d["deal_status"], float(d["amount"] or 0), d["currency"]] for d in closed],
             hovertemplate="closed %{customdata[0]} · %{customdata[1]:,.0f} %{customdata[2]}<extra></extra>",
+            meta="closed",
         )
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)

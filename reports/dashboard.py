@@ -3,8 +3,11 @@
 Filtering happens in the page, offline, so the page carries its data: not every share, but
 cells already aggregated in SQL (reports.queries) by day × author type × department × network
 × campaign, with the sums the charts need and the reach ratios themselves (sorted) so that
-medians stay exact under any filter. Columns are stored as arrays and dimension values as
-indexes into one list per dimension: at SF1 (10,000 shares, 137,000 engagements) the whole
+medians stay exact under any filter. The closed loop comes the same way, from the segment marts
+(mart_attribution_funnel_segments, mart_deal_segments, mart_attribution_segments: cut by the
+clicked share's month, department, network and campaign), with every touched deal and its
+touches so the page can rank the top deals for any filters. Columns are stored as arrays and
+dimension values as indexes into one list per dimension: at SF1 (10,000 shares, 137,000 engagements) the whole
 payload is a few hundred kB beside plotly.js's 4.6 MB.
 
 Privacy follows the marts: departments are named only where ``mart_reach_by_department``
@@ -33,10 +36,12 @@ NEEDS = {
     "cadence": (
         "mart_posting_cadence", "fct_shares", "dim_employees", "dim_contents", "mart_reach_by_department"
     ),
-    "funnel": ("mart_attribution_funnel",),
     "overlap": ("mart_bubble_overlap", "dim_contents"),
-    "revenue_content": ("mart_attribution_rollups", "dim_contents"),
-    "deals": ("fct_deals", "mart_lead_to_deal_attribution", "fct_shares"),
+    # Attribution by segment (the marts a publication before them lacks: its attribution charts
+    # stay as drawn and say the filters do not reach them).
+    "funnel": ("mart_attribution_funnel_segments",),
+    "deals": ("mart_deal_segments", "fct_deals", "mart_lead_to_deal_attribution", "dim_contents"),
+    "revenue": ("mart_attribution_segments", "dim_contents"),
     "employees": ("mart_reach_by_employee",),
     "contents": ("mart_reach_by_content",),
 }
@@ -88,7 +93,11 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
     share_rows = fetch(q.SHARE_CELLS) if has["shares"] else []
     engagement_rows = fetch(q.ENGAGEMENT_CELLS) if has["engagements"] else []
     cadence_rows = fetch(q.CADENCE_CELLS) if has["cadence"] else []
-    every = share_rows + engagement_rows + cadence_rows
+    funnel_rows = fetch(q.FUNNEL_SEGMENT_CELLS) if has["funnel"] else []
+    deal_rows = fetch(q.DEAL_SEGMENT_CELLS) if has["deals"] else []
+    has["revenue"] = has["revenue"] and bool(currency)
+    revenue_rows = fetch(q.REVENUE_SEGMENT_CELLS, {"currency": currency}) if has["revenue"] else []
+    every = share_rows + engagement_rows + cadence_rows + funnel_rows + deal_rows + revenue_rows
     dims = {d: sorted({r[d] for r in every if r[d] is not None}) for d in DIMENSIONS}
     data["dims"] = dims
     if has["shares"]:
@@ -111,23 +120,61 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
     if has["cadence"]:
         data["cadence"] = _cells(cadence_rows, ["gap_order", "day_posts", "authors", "reach_ratios"], dims)
         data["cadence_labels"] = {"gap": ch.GAP_LABELS, "day": ch.DAY_LABELS}
-    if has["funnel"]:
-        data["funnel"] = _columns(
-            fetch(q.FUNNEL_MONTHS), ["month", "shares", "human_clicks", "bot_clicks", "leads"]
-        )
-    if has["deals"]:
-        data["deals"] = _columns(
-            fetch(q.DEAL_TOUCHES), ["status", "currency", "amount", "is_attributed", "touch_months"]
-        )
     if has["overlap"]:
         data["overlap"] = _table(fetch(q.OVERLAP_CELLS))
-    if has["revenue_content"] and currency:
-        data["revenue_content"] = _table(fetch(q.REVENUE_CONTENT_CELLS, {"currency": currency}))
+    if has["funnel"]:
+        data["funnel"] = _cells(
+            funnel_rows, ["shares", "human_clicks", "bot_clicks", "leads"], dims
+        )
+    if has["deals"]:
+        data["deals"] = _deals(fetch, deal_rows, dims)
+    if has["revenue"]:
+        data["revenue"] = _revenue(revenue_rows, dims)
     if has["employees"]:
         data["employees"] = _table(fetch(q.EMPLOYEE_TABLE))
     if has["contents"]:
         data["contents"] = _table(fetch(q.CONTENT_TABLE))
     return data
+
+
+def _deals(fetch, cells: list[dict[str, Any]], dims: dict[str, list[str]]) -> dict[str, Any]:
+    """Every deal a post touched (ranked), its touches with their credit per model, and the
+    segment cells naming the deals they touched (``deal``: an index into the list)."""
+    deals = fetch(q.DEAL_LIST)
+    index = {d["deal_id"]: i for i, d in enumerate(deals)}
+    touches = [t for t in fetch(q.DEAL_TOUCH_LIST) if t["deal_id"] in index]
+    out = _columns(
+        deals,
+        ["deal_id", "status", "currency", "amount", "deal_amount", "deal_currency", "created_at", "closed_at",
+         "first_touch_at", "last_touch_at"],
+    )
+    # Credits as one list per touch, in the order of ``models`` (every touch has every model).
+    models = sorted({m for t in touches for m in t["models"]})
+    credits = [dict(zip(t["models"], t["credits"], strict=True)) for t in touches]
+    out["touches"] = {
+        "deal": [index[t["deal_id"]] for t in touches],
+        **_columns(touches, ["touch_number", "touch_at", "author_id", "content"]),
+        "models": models,
+        "credit": [[c.get(m) for m in models] for c in credits],
+    }
+    out["cells"] = _cells(cells, ["deal_id"], dims)
+    out["cells"]["deal"] = [index.get(d, -1) for d in out["cells"].pop("deal_id")]
+    return out
+
+
+def _revenue(rows: list[dict[str, Any]], dims: dict[str, list[str]]) -> dict[str, Any]:
+    """Credited won revenue by segment, content item and model; content items (with their chart
+    labels) and models as indexes into their own lists."""
+    contents = sorted({r["content_id"] for r in rows})
+    labels = {r["content_id"]: r["content"] for r in rows}
+    models = sorted({r["model"] for r in rows})
+    content_index = {c: i for i, c in enumerate(contents)}
+    model_index = {m: i for i, m in enumerate(models)}
+    cells = _cells(rows, ["won_revenue", "suppressed", "unconverted"], dims)
+    cells["won_revenue"] = [_plain(v) for v in cells["won_revenue"]]
+    cells["content"] = [content_index[r["content_id"]] for r in rows]
+    cells["model"] = [model_index[r["model"]] for r in rows]
+    return {"contents": contents, "labels": [labels[c] for c in contents], "models": models, "cells": cells}
 
 
 def to_json(data: dict[str, Any]) -> str:

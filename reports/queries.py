@@ -16,6 +16,8 @@ import duckdb
 from reports.project import DBT_PROJECT, project_var
 
 PAGE_LABEL = "Company page"
+# Departments too small to name, pooled (see the dashboard's cells below).
+OTHER_DEPARTMENTS = "Other departments"
 
 
 def min_group_size(project_file: Path = DBT_PROJECT) -> int:
@@ -221,6 +223,10 @@ select
     (select count(*) from fct_deals where is_attributed and status = 'won') as won_deals
 """
 
+# The same from the segments (what the page's filters re-aggregate): leads are summed over
+# segments (month × department × network × campaign) instead of months.
+FUNNEL_BY_SEGMENT = FUNNEL.replace("from mart_attribution_funnel)", "from mart_attribution_funnel_segments)")
+
 # Money is never added across currencies: the report shows the currency with most deals.
 CURRENCIES = """
 select
@@ -279,6 +285,45 @@ where dimension = 'department' and reporting_currency = $currency and group_key 
 group by all
 order by is_suppressed, department, model
 """.replace("{page}", PAGE_LABEL)
+
+# The same two charts from mart_attribution_segments, when the publication has it: what the
+# page's filters re-aggregate (reports.script), so the unfiltered page and this drawing agree.
+# Departments as the segments name them (small ones pooled; a pool too small suppressed).
+REVENUE_BY_DEPARTMENT_SEGMENTS = """
+select
+    case department when '(company page)' then '{page}' when '(other departments)' then '{other}'
+                    else department end as department,
+    model,
+    bool_or(is_suppressed) as is_suppressed,
+    case when bool_or(is_suppressed) then null else sum(won_revenue_reporting) end as won_revenue
+from mart_attribution_segments
+where reporting_currency = $currency
+group by all
+order by is_suppressed, department, model
+""".replace("{page}", PAGE_LABEL).replace("{other}", OTHER_DEPARTMENTS)
+
+REVENUE_BY_CONTENT_SEGMENTS = """
+with by_content as (
+    select
+        case r.content_id when '(own post)' then 'Own posts (no company content)'
+                          else coalesce(c.label, r.content_id) end as content,
+        r.content_id as group_key, r.model, sum(r.won_revenue_reporting) as won_revenue
+    from mart_attribution_segments as r
+    left join {labels} as c on c.content_id = r.content_id
+    where r.reporting_currency = $currency and not r.is_suppressed
+    group by all
+),
+ranked as (
+    select group_key, max(won_revenue) as best
+    from by_content group by group_key
+    having max(won_revenue) > 0
+    order by best desc, group_key
+    limit $limit
+)
+select by_content.content, by_content.model, by_content.won_revenue
+from by_content join ranked using (group_key)
+order by ranked.best desc, by_content.group_key, by_content.model
+""".replace("{labels}", CONTENT_LABELS)
 
 UNATTRIBUTED = """
 select coalesce(sum(won_revenue_reporting), 0) as won_revenue, coalesce(sum(deals_touched), 0) as deals
@@ -365,7 +410,6 @@ def published_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 # sharers); smaller ones and employees without a department are pooled under OTHER_DEPARTMENTS,
 # so that a filter can never single out a small group. Page posts have no department.
 
-OTHER_DEPARTMENTS = "Other departments"
 NO_CAMPAIGN = "(no campaign)"
 
 _SHARE_DIMENSIONS = """
@@ -491,35 +535,85 @@ group by department
 order by department = '{OTHER_DEPARTMENTS}', department
 """
 
-# The funnel's months (posting month; clicks are exact sums, a lead who clicked posts of two
-# months counts in both, as in mart_attribution_funnel).
-FUNNEL_MONTHS = """
-select cast(month as date) as month, shares, human_clicks, bot_clicks, leads
-from mart_attribution_funnel
-order by 1
+# The attribution figures by segment (mart_attribution_segments, mart_attribution_funnel_segments,
+# mart_deal_segments: the month the touched share was posted, its author's department, its network,
+# its content's campaign), as cells of the same shape as SHARE_CELLS: the marts name departments
+# and pool small ones exactly as _SHARE_DIMENSIONS does ('(other departments)' is the page's
+# OTHER_DEPARTMENTS, '(company page)' the page's posts).
+_SEGMENT_DIMENSIONS = """
+    month                                                                   as day,
+    case department when '(company page)' then 'page' else 'employee' end   as author_type,
+    case department when '(company page)' then null
+                    when '(other departments)' then '{other}' else department end as department,
+    network,
+    campaign
+""".replace("{other}", OTHER_DEPARTMENTS)
+
+# Shares, clicks and leads by segment: clicks add up across cells; a lead who clicked posts of
+# two segments counts in both (as mart_attribution_funnel does across months).
+FUNNEL_SEGMENT_CELLS = f"""
+select {_SEGMENT_DIMENSIONS}, shares, human_clicks, bot_clicks, leads
+from mart_attribution_funnel_segments
+order by all
 """
 
-# Every deal, with the posting months of the posts that touched it (empty when none did), so
-# the page counts each deal once for any period.
-DEAL_TOUCHES = """
-with touches as (
-    select distinct a.deal_id, date_trunc('month', coalesce(s.posted_at, a.touch_at))::date as month
-    from mart_lead_to_deal_attribution as a
-    left join fct_shares as s using (share_id)
+# The segments that touched each deal: the page counts a deal once for any filters.
+DEAL_SEGMENT_CELLS = f"""
+select {_SEGMENT_DIMENSIONS}, deal_id
+from mart_deal_segments
+order by all
+"""
+
+# Won revenue credited per segment, content item and model, in the reporting currency (summed
+# over the deals' currencies; null where a deal has no rate); suppressed departments keep their
+# rows with no figure.
+REVENUE_SEGMENT_CELLS = f"""
+with labelled as (
+    select
+        r.*,
+        case r.content_id when '(own post)' then 'Own posts (no company content)'
+                          else coalesce(c.label, r.content_id) end as content
+    from mart_attribution_segments as r
+    left join {{labels}} as c on c.content_id = r.content_id
+    where r.reporting_currency = $currency
 )
+select {_SEGMENT_DIMENSIONS}, content_id, content, model,
+    bool_or(is_suppressed) as suppressed,
+    case when bool_or(is_suppressed) then null else sum(won_revenue_reporting) end as won_revenue,
+    count(*) filter (where won_revenue is not null and won_revenue_reporting is null) as unconverted
+from labelled
+group by all
+order by all
+""".replace("{labels}", CONTENT_LABELS)
+
+# Every deal a post touched, ranked as TOP_DEALS ranks them (won, then open, then lost; by the
+# amount in the reporting currency), with its touches and their credit under each model: the
+# page picks the top ones among the deals the filters' posts touched.
+DEAL_LIST = """
 select
-    d.status,
+    deal_id, status,
     -- in the reporting currency; a deal no rate converts keeps its own, so the page names it
     -- beside the total instead of adding it in or dropping it
-    case when d.amount is not null and d.amount_reporting is null
-         then coalesce(d.currency, '(no currency)') || ' (no rate)' else d.reporting_currency end as currency,
-    coalesce(d.amount_reporting, d.amount) as amount,
-    d.is_attributed,
-    coalesce(list(t.month order by t.month) filter (where t.month is not null), []) as touch_months
-from fct_deals as d
-left join touches as t using (deal_id)
-group by d.deal_id, d.status, d.currency, d.amount, d.amount_reporting, d.reporting_currency, d.is_attributed
-order by d.deal_id
+    case when amount is not null and amount_reporting is null
+         then coalesce(currency, '(no currency)') || ' (no rate)' else reporting_currency end as currency,
+    coalesce(amount_reporting, amount) as amount,
+    amount as deal_amount, currency as deal_currency,
+    created_at, closed_at, first_touch_at, last_touch_at
+from fct_deals
+where is_attributed
+order by case status when 'won' then 0 when 'open' then 1 else 2 end,
+         amount_reporting desc nulls last, deal_id
+"""
+
+DEAL_TOUCH_LIST = """
+select
+    a.deal_id, a.touch_number, any_value(a.touch_at) as touch_at, any_value(a.author_id) as author_id,
+    coalesce(any_value(c.title), any_value(a.content_id), 'own post') as content,
+    list(a.model order by a.model) as models, list(a.credit order by a.model) as credits
+from mart_lead_to_deal_attribution as a
+left join dim_contents as c on c.content_id = a.content_id
+group by a.deal_id, a.touch_number
+order by a.deal_id, a.touch_number
 """
 
 EMPLOYEE_TABLE = """

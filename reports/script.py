@@ -96,9 +96,10 @@ SCRIPT = r"""
   }
   function periodText(p) { return p[0] === p[1] ? monthLabel(p[0]) : monthLabel(p[0]) + '–' + monthLabel(p[1]); }
 
-  // The cells of one table (shares or engagements) that pass the filters for period ``p``.
-  // The department applies to employee posts; page posts stay in as the baseline they are.
-  function pick(cells, p) {
+  // The cells of one table (shares, engagements, attribution segments …) that pass the filters
+  // for period ``p``. The department applies to employee posts; page posts stay in as the
+  // baseline they are, except for ``own`` figures (attribution: what the department's posts did).
+  function pick(cells, p, own) {
     const dims = D.dims, out = [];
     const dep = filter.department ? dims.department.indexOf(filter.department) : -1;
     const net = filter.network ? dims.network.indexOf(filter.network) : -1;
@@ -108,7 +109,7 @@ SCRIPT = r"""
       if (p) { const m = monthOf(cells.day[i]); if (m < p[0] || m > p[1]) continue; }
       if (net >= 0 && cells.network[i] !== net) continue;
       if (camp >= 0 && cells.campaign[i] !== camp) continue;
-      if (dep >= 0 && cells.author_type[i] !== page && cells.department[i] !== dep) continue;
+      if (dep >= 0 && (own || cells.author_type[i] !== page) && cells.department[i] !== dep) continue;
       out.push(i);
     }
     return out;
@@ -144,15 +145,15 @@ SCRIPT = r"""
                   reached_shares: 0, measured_shares: 0, ratios: [], authors: new Set() };
   function get(groups, key) { return groups[key] || EMPTY; }
 
-  // Deals touched by posts of period p (a deal once however many of its touches fall in it).
+  // The deals touched by the posts the filters pick (each deal once however many of its touches
+  // pass), in the order of D.deals (won, open, lost; by amount in the reporting currency).
   function dealsIn(p) {
-    const d = D.deals, out = { touched: 0, won: 0, revenue: {}, untouched: 0, all: 0 };
-    for (let i = 0; i < d.status.length; i++) {
-      const ms = d.touch_months[i].map(function (m) { return m.slice(0, 7); });
-      const inPeriod = p ? ms.some(function (m) { return m >= p[0] && m <= p[1]; }) : ms.length > 0;
-      if (!p) { out.all++; if (!d.is_attributed[i]) out.untouched++; }
-      if (!inPeriod) continue;
-      out.touched++;
+    const d = D.deals, c = d.cells, hit = new Uint8Array(d.deal_id.length);
+    pick(c, p, true).forEach(function (i) { if (c.deal[i] >= 0) hit[c.deal[i]] = 1; });
+    const out = { list: [], touched: 0, won: 0, revenue: {} };
+    for (let i = 0; i < hit.length; i++) {
+      if (!hit[i]) continue;
+      out.list.push(i); out.touched++;
       if (d.status[i] === 'won') {
         out.won++;
         out.revenue[d.currency[i]] = (out.revenue[d.currency[i]] || 0) + (d.amount[i] || 0);
@@ -202,7 +203,7 @@ SCRIPT = r"""
                      (others.length ? '; also ' + others.join(', ') + ' (never added up)' : '') };
     },
   };
-  const KPI_FILTERS = { won_revenue: ['period'] };
+  const KPI_FILTERS = {};   // tile id -> the filters it follows, when not all of them
   function change(now, before, kind) {
     if (now == null || before == null) return null;
     if (kind === 'share') { const pp = 100 * (now - before); return (pp >= 0 ? '+' : '−') + Math.abs(pp).toFixed(1) + ' pts'; }
@@ -329,38 +330,117 @@ SCRIPT = r"""
                       text: rows.map(function (r) { return r[at.overlap_ratio] == null ? '' : fmtPct(r[at.overlap_ratio], 0); }) },
       };
     },
-    'chart-revenue-content': function () {
-      const t = D.revenue_content, at = columnsOf(t), want = filter.campaign, best = {}, value = {}, label = {};
-      t.rows.forEach(function (r) {
-        if (want && r[at.campaign] !== want) return;
-        const g = r[at.group_key], v = r[at.won_revenue];
-        label[g] = r[at.content];
-        value[g + '|' + r[at.model]] = v;
-        if (v != null) best[g] = Math.max(best[g] == null ? -Infinity : best[g], v);
+    'chart-revenue-content': function (p) {
+      const r = D.revenue, c = r.cells, best = {}, value = {};
+      let hidden = 0;
+      pick(c, p, true).forEach(function (i) {
+        if (c.suppressed[i]) { hidden++; return; }
+        const v = c.won_revenue[i];
+        if (v == null) return;
+        const key = c.content[i] + '|' + r.models[c.model[i]];
+        value[key] = (value[key] || 0) + v;
       });
-      // As REVENUE_BY_CONTENT: items with credit, the most under any model first, then by key.
-      const groups = Object.keys(best).filter(function (g) { return best[g] > 0; })
-        .sort(function (a, b) { return best[b] - best[a] || (a < b ? -1 : a > b ? 1 : 0); })
+      Object.keys(value).forEach(function (key) {
+        const g = +key.split('|')[0];
+        best[g] = Math.max(best[g] == null ? -Infinity : best[g], value[key]);
+      });
+      // As REVENUE_BY_CONTENT_SEGMENTS: items with credit, the most under any model first, then by id.
+      const ids = r.contents;
+      const groups = Object.keys(best).map(Number).filter(function (g) { return best[g] > 0; })
+        .sort(function (a, b) { return best[b] - best[a] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0); })
         .slice(0, D.top_content).reverse();
-      const out = {}, y = groups.map(function (g) { return clip(label[g]); });
+      const out = {}, y = groups.map(function (g) { return clip(r.labels[g]); });
       D.models.forEach(function (m) {
         out[m] = { y: y, x: groups.map(function (g) { const v = value[g + '|' + m]; return v == null ? null : v; }) };
       });
+      if (active().length && hidden) out.note = revenueNote(p, hidden);
       return out;
+    },
+    'chart-revenue-department': function (p) {
+      const r = D.revenue, c = r.cells, value = {}, shown = [], suppressed = new Set();
+      pick(c, p, true).forEach(function (i) {
+        const dep = c.author_type[i] === D.dims.author_type.indexOf('page') ? D.page_label : D.dims.department[c.department[i]];
+        if (c.suppressed[i]) { suppressed.add(dep); return; }
+        const v = c.won_revenue[i];
+        if (v == null) return;
+        const key = dep + '|' + r.models[c.model[i]];
+        value[key] = (value[key] || 0) + v;
+        if (!shown.includes(dep)) shown.push(dep);
+      });
+      shown.sort();   // as the SQL: department order
+      const groups = shown.slice().reverse(), out = {};
+      D.models.forEach(function (m) {
+        out[m] = { y: groups.map(function (g) { return clip(g); }),
+                   x: groups.map(function (g) { const v = value[g + '|' + m]; return v == null ? null : v; }) };
+      });
+      if (active().length) out.note = revenueNote(p, suppressed.size, Array.from(suppressed).sort());
+      return out;
+    },
+    'chart-deal-paths': function (p) {
+      const d = D.deals, t = d.touches, top = dealsIn(p).list.slice(0, D.top_deals), rank = {};
+      top.forEach(function (i, k) { rank[i] = k + 1; });
+      function label(i) { return '#' + rank[i] + ' ' + d.deal_id[i] + ' · ' + d.status[i]; }
+      const spans = { x: [], y: [] }, touches = { x: [], y: [], customdata: [], 'marker.size': [] };
+      top.forEach(function (i) {
+        const ends = [d.first_touch_at[i], d.created_at[i], d.closed_at[i], d.last_touch_at[i]].filter(Boolean).sort();
+        spans.x.push(ends[0], ends[ends.length - 1], null); spans.y.push(label(i), label(i), null);
+      });
+      const mine = [];
+      for (let j = 0; j < t.deal.length; j++) if (t.deal[j] in rank) mine.push(j);
+      mine.sort(function (a, b) { return rank[t.deal[a]] - rank[t.deal[b]] || t.touch_number[a] - t.touch_number[b]; });
+      mine.forEach(function (j) {
+        const credit = t.credit[j][t.models.indexOf('linear')] || 0;
+        touches.x.push(t.touch_at[j]); touches.y.push(label(t.deal[j]));
+        touches.customdata.push([t.touch_number[j], clip(t.content[j], 60), t.author_id[j] || '', credit]);
+        touches['marker.size'].push(8 + 22 * credit);
+      });
+      const created = top.filter(function (i) { return d.created_at[i]; });
+      const closed = top.filter(function (i) { return d.closed_at[i]; });
+      const colors = { won: '#15803d', open: '#2563eb', lost: '#9f1239' };
+      return {
+        spans: spans, touches: touches,
+        created: { x: created.map(function (i) { return d.created_at[i]; }), y: created.map(label) },
+        closed: { x: closed.map(function (i) { return d.closed_at[i]; }), y: closed.map(label),
+                  customdata: closed.map(function (i) { return [d.status[i], d.deal_amount[i] || 0, d.deal_currency[i]]; }),
+                  'marker.color': closed.map(function (i) { return colors[d.status[i]] || '#94a3b8'; }) },
+      };
     },
     'chart-funnel': function (p) {
       const f = D.funnel, d = dealsIn(p);
       let clicks = 0, leads = 0;
-      f.month.forEach(function (m, i) {
-        const k = m.slice(0, 7);
-        if (p && (k < p[0] || k > p[1])) return;
-        clicks += f.human_clicks[i]; leads += f.leads[i];
-      });
-      return { funnel: { x: [clicks, leads, d.touched, d.won] } };
+      pick(f, p, true).forEach(function (i) { clicks += f.human_clicks[i]; leads += f.leads[i]; });
+      const out = { funnel: { x: [clicks, leads, d.touched, d.won] } };
+      if (active().length) {
+        const cur = D.currency;
+        out.note = 'Won revenue of the deals these posts touched: ' + fmtMoney((d.revenue[cur] || 0), cur) + '.';
+      }
+      return out;
     },
   };
+  // What a filtered attribution chart leaves out, said on it: suppressed pools, and a department
+  // whose credit is pooled because too few of its employees touched deals.
+  function revenueNote(p, hidden, names) {
+    const parts = [];
+    if (hidden) {
+      parts.push('Suppressed (fewer than ' + D.min_group + ' credited employees, min_group_size)' +
+                 (names && names.length ? ': ' + names.join(', ') : '') + '; their credit is not shown.');
+    }
+    const dep = filter.department, named = D.revenue.cells.department;
+    const pooled = (D.department_options || []).filter(function (x) {
+      return x !== D.other_departments && !named.includes(D.dims.department.indexOf(x));
+    });
+    if (dep && pooled.includes(dep)) {
+      parts.push(dep + ' touched deals through fewer than ' + D.min_group + ' employees: its credit is counted in ' +
+                 D.other_departments + ' (pick that department to see it).');
+    } else if (dep === D.other_departments && pooled.length) {
+      parts.push('Its credit includes ' + pooled.join(', ') + ' (each touched deals through fewer than ' + D.min_group +
+                 ' employees); the funnel and deals count their posts under their own names.');
+    }
+    return parts.join(' ');
+  }
   const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'], 'chart-cadence': ['cadence'],
-                       'chart-overlap-content': ['overlap'], 'chart-revenue-content': ['revenue_content', 'models'] };
+                       'chart-overlap-content': ['overlap'], 'chart-revenue-content': ['revenue', 'models'],
+                       'chart-revenue-department': ['revenue', 'models'], 'chart-deal-paths': ['deals', 'top_deals'] };
 
   // ---- drawing --------------------------------------------------------------------------------
   function figure(id, p) {
@@ -368,7 +448,10 @@ SCRIPT = r"""
     const series = views[id](p);
     let points = 0;
     const left = document.getElementById(id).closest('.card').querySelector('.left-out');
-    if (left && 'note' in series) left.textContent = series.note;
+    if (left) {   // the view's note, or the one Python wrote when the view has none for these filters
+      if (left.dataset.base === undefined) left.dataset.base = left.innerHTML;
+      if ('note' in series) left.textContent = series.note; else left.innerHTML = left.dataset.base;
+    }
     state.view.series[id] = series;
     spec.data.forEach(function (trace) {
       if (!trace.meta || !(trace.meta in series) || trace.meta === 'note') return;
@@ -438,6 +521,7 @@ SCRIPT = r"""
       }));
     });
     renderTables();
+    renderDeals(p);
     const bar = document.getElementById('filter-status');
     if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() + '.' : 'Showing everything in this publication.';
     return Promise.all(jobs).catch(function (e) { state.errors.push(String(e)); console.error(e); })
@@ -452,6 +536,39 @@ SCRIPT = r"""
     if (p) parts.push(periodText(p));
     ['department', 'network', 'campaign'].forEach(function (k) { if (filter[k]) parts.push(k + ' ' + filter[k]); });
     return parts.join(' · ');
+  }
+
+  // ---- the top deals' table: the deals of the paths chart, each model's best touch ------------
+  function renderDeals(p) {
+    const table = document.querySelector('[data-deals-table]');
+    if (!table || !D || !D.deals || !D.top_deals) return;
+    const d = D.deals, t = d.touches, top = dealsIn(p).list.slice(0, D.top_deals);
+    function esc(x) { const span = document.createElement('span'); span.textContent = x == null ? '' : String(x); return span.innerHTML; }
+    const rows = top.map(function (i, k) {
+      const mine = [];
+      for (let j = 0; j < t.deal.length; j++) if (t.deal[j] === i) mine.push(j);
+      mine.sort(function (a, b) { return t.touch_number[a] - t.touch_number[b]; });
+      const path = mine.map(function (j) { return '<b>' + esc(clip(t.content[j], 40)) + '</b> (' + esc(t.author_id[j] || '') + ')'; }).join(' → ');
+      const cells = D.models.map(function (m) {
+        const k = t.models.indexOf(m);
+        let best = null;
+        mine.forEach(function (j) {
+          const c = t.credit[j][k];
+          if (c == null) return;
+          if (best == null || c > t.credit[best][k]) best = j;   // ties: the earlier touch
+        });
+        return best == null ? '–' : '#' + t.touch_number[best] + ' · ' + Math.round(100 * t.credit[best][k]) + '%';
+      });
+      const status = esc(d.status[i]);
+      return '<tr><td class="num">' + (k + 1) + '</td><td><code>' + esc(d.deal_id[i]) + '</code></td>' +
+        '<td><span class="pill ' + status + '">' + status + '</span></td>' +
+        '<td class="num">' + fmtMoney(d.deal_amount[i], d.deal_currency[i]) + '</td><td class="path">' + path + '</td>' +
+        cells.map(function (c) { return '<td class="num">' + c + '</td>'; }).join('') + '</tr>';
+    });
+    table.querySelector('tbody').innerHTML = rows.join('');
+    const lede = table.parentNode.querySelector('.deals-filter');
+    if (lede) lede.textContent = active().length ? 'Deals touched by posts of ' + describe() + ': ' + top.length + ' shown.' : '';
+    state.view.deals = top.map(function (i) { return d.deal_id[i]; });
   }
 
   // ---- sortable tables --------------------------------------------------------------------------

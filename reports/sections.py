@@ -24,7 +24,9 @@ TOP_CONTENT = 12
 TOP_OVERLAP = 15
 TOP_DEALS = 10
 TABLE_ROWS = 100
-ROLLUP_UNFILTERED = "mart_attribution_rollups credits revenue over the whole log"
+# Why an attribution chart cannot follow the filters: a publication built before the segmented
+# marts (mart_attribution_segments, mart_attribution_funnel_segments, mart_deal_segments).
+NO_SEGMENTS = "this publication predates {mart}, the mart that cuts it by segment; rebuild to filter it"
 
 # label, value, hint; optionally the id of the page's script function that recomputes the tile
 # for the filters (reports.script ``kpis``); a tile without one says it is not filtered.
@@ -272,7 +274,7 @@ def funnel(m: Marts) -> tuple[list[Kpi], ch.Section]:
     )
     if section.missing:
         return [], section
-    f = m.fetch(q.FUNNEL)[0]
+    f = m.fetch(q.FUNNEL_BY_SEGMENT if "mart_attribution_funnel_segments" in m.tables else q.FUNNEL)[0]
     currency = m.currency
     won = m.reporting
     unconverted = (
@@ -293,11 +295,12 @@ def funnel(m: Marts) -> tuple[list[Kpi], ch.Section]:
         ch.Chart(
             "chart-funnel",
             "Funnel: clicks → leads → deals → won",
-            f"Each stage with its share of the stage before, for posts of the period: {_num(f['shares'])} "
+            f"Each stage with its share of the stage before, for the posts the filters pick (a department: "
+            f"its employees' posts only): {_num(f['shares'])} "
             f"shares brought {_num(f['human_clicks'])} human clicks ({_num(f['bot_clicks'])} bot clicks are "
             f"not counted); {_num(f['deals'] - f['touched_deals'])} of {_num(f['deals'])} deals had no post "
-            "touch. Leads are summed over posting months (a lead who clicked posts of two months counts "
-            "in both); a deal counts once.",
+            "touch. Leads are summed over segments (month, department, network, campaign: a lead who "
+            "clicked posts of two counts in both); a deal counts once.",
             ch.funnel(
                 [
                     ("Human clicks", f["human_clicks"]),
@@ -306,8 +309,8 @@ def funnel(m: Marts) -> tuple[list[Kpi], ch.Section]:
                     ("Won deals", f["won_deals"]),
                 ]
             ),
-            filters=("period",),
-            unfiltered="mart_attribution_funnel is by month only",
+            filters=ALL_FILTERS,
+            unfiltered=NO_SEGMENTS.format(mart="mart_attribution_funnel_segments"),
             note=(
                 f"Won revenue of touched deals, whole log: {_money(won['won_revenue_touched'], currency)} of "
                 f"{_money(won['won_revenue'], currency)} won in total."
@@ -347,10 +350,12 @@ def attribution(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "contacts), sized by linear credit; ◆ the deal's creation; ★ its close.",
             ch.deal_paths(_deal_rows(deals), [r for r in deals if r["model"] == "linear"]),
             wide=True,
-            unfiltered="the biggest deals of the whole log",
+            filters=ALL_FILTERS,
+            unfiltered=NO_SEGMENTS.format(mart="mart_deal_segments"),
             note=_currency_note(m),
         ),
     ]
+    m.page_data.update(top_deals=TOP_DEALS, page_label=q.PAGE_LABEL)
     section.html = _deals_table(deals, order)
     return [], section
 
@@ -358,7 +363,11 @@ def attribution(m: Marts) -> tuple[list[Kpi], ch.Section]:
 def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
     currency = m.currency
     unattributed = m.fetch(q.UNATTRIBUTED, {"currency": currency})[0]
-    rows = m.fetch(q.REVENUE_BY_CONTENT, {"currency": currency, "limit": TOP_CONTENT})
+    segments = "mart_attribution_segments" in m.tables
+    rows = m.fetch(
+        q.REVENUE_BY_CONTENT_SEGMENTS if segments else q.REVENUE_BY_CONTENT,
+        {"currency": currency, "limit": TOP_CONTENT},
+    )
     currency_note = _currency_note(m)
     unattributed_note = (
         f"{_money(unattributed['won_revenue'], currency)} of won revenue "
@@ -375,9 +384,23 @@ def _revenue_by_content(m: Marts, order: list[str]) -> ch.Chart:
             currency,
             height=max(420, 16 * len(order) * len({r["content"] for r in rows})),
         ),
-        note=" ".join(filter(None, [currency_note, unattributed_note])),
-        filters=("campaign",),
-        unfiltered=ROLLUP_UNFILTERED,
+        note=" ".join(filter(None, [currency_note, unattributed_note, _suppressed_pool_note(m)])),
+        filters=ALL_FILTERS,
+        unfiltered=NO_SEGMENTS.format(mart="mart_attribution_segments"),
+    )
+
+
+def _suppressed_pool_note(m: Marts) -> str:
+    """What the segments leave out: the credit of departments pooled into a group still too
+    small to show (mart_attribution_segments nulls it)."""
+    if "mart_attribution_segments" not in m.tables:
+        return ""
+    suppressed = m.fetch("select count(*) as n from mart_attribution_segments where is_suppressed")[0]["n"]
+    return (
+        f"The credit of {q.OTHER_DEPARTMENTS.lower()} (pooled, still fewer than {m.min_group} credited "
+        "employees) is suppressed and not shown."
+        if suppressed
+        else ""
     )
 
 
@@ -405,14 +428,17 @@ def _currency_note(m: Marts) -> str:
 
 
 def _revenue_by_department(m: Marts, order: list[str]) -> ch.Chart:
-    rows = m.fetch(q.REVENUE_BY_DEPARTMENT, {"currency": m.currency})
+    segments = "mart_attribution_segments" in m.tables
+    query = q.REVENUE_BY_DEPARTMENT_SEGMENTS if segments else q.REVENUE_BY_DEPARTMENT
+    rows = m.fetch(query, {"currency": m.currency})
     hidden = sorted({r["department"] for r in rows if r["is_suppressed"]})
     shown = len({r["department"] for r in rows if not r["is_suppressed"]})
     return ch.Chart(
         "chart-revenue-department",
         "Won revenue by department, per model",
         "Credited to the department of the employee whose post was clicked; page posts are their "
-        "own group.",
+        f"own group. A department that touched deals through fewer than {m.min_group} employees "
+        f"(min_group_size) is counted in {q.OTHER_DEPARTMENTS}.",
         ch.revenue_by_group(
             rows,
             "department",
@@ -420,7 +446,8 @@ def _revenue_by_department(m: Marts, order: list[str]) -> ch.Chart:
             m.currency,
             height=max(360, 16 * len(order) * max(shown, 1) + 120),
         ),
-        unfiltered=ROLLUP_UNFILTERED,
+        filters=ALL_FILTERS,
+        unfiltered=NO_SEGMENTS.format(mart="mart_attribution_segments"),
         note=" ".join(
             filter(
                 None,
@@ -479,8 +506,9 @@ def _deals_table(rows: list[dict], models: list[str]) -> str:
         "the most credit</h3><p class='lede'>Touches in time order (content, then the posting employee's "
         "pseudonymous id). Model columns: the touch with the largest credit and its share. "
         "<code>reachloop trace DEAL_ID</code> shows the full journey.</p>"
-        f"<table><thead><tr><th class='num'>#</th><th>deal</th><th>status</th><th class='num'>amount</th>"
-        f"<th>path</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        "<p class='lede deals-filter'></p><table data-deals-table><thead><tr><th class='num'>#</th>"
+        f"<th>deal</th><th>status</th><th class='num'>amount</th><th>path</th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

@@ -57,15 +57,19 @@ class Landing:
                  network_size=200, department=department)
         )
 
-    def share(self, share_id: str, author_id: str, content_id: str | None, author_type: str = "employee") -> None:
+    def share(
+        self, share_id: str, author_id: str, content_id: str | None, author_type: str = "employee", *,
+        network: str = "linkedin", posted_at: str = "2025-01-02T00:00:00+00:00", campaign: str | None = None,
+    ) -> None:
         if content_id and content_id not in {c["content_id"] for c in self.tables["content"]}:
             self.tables["content"].append(
                 dict(content_id=content_id, url=f"https://acme.example/{content_id}",
-                     published_at="2025-01-01T00:00:00+00:00", title=content_id)
+                     published_at="2025-01-01T00:00:00+00:00", title=content_id,
+                     **({"campaign": campaign} if campaign else {}))
             )
         self.tables["share"].append(
-            dict(share_id=share_id, author_type=author_type, author_id=author_id, network="linkedin",
-                 posted_at="2025-01-02T00:00:00+00:00", tracking_token=f"tok-{share_id}",
+            dict(share_id=share_id, author_type=author_type, author_id=author_id, network=network,
+                 posted_at=posted_at, tracking_token=f"tok-{share_id}",
                  content_id=content_id or "")
         )
 
@@ -176,6 +180,56 @@ def main_scenario() -> Landing:
     # a lead that never became a deal (a non-converting journey for markov)
     land.form_fill("v-lead", "lead", 20)
     land.click("v-lead", "s2", 30)
+    return land
+
+
+SEGMENTS_SELECT = (
+    "+mart_attribution_segments +mart_attribution_funnel_segments +mart_deal_segments +mart_attribution_funnel"
+    " +mart_attribution_rollups"
+)
+
+
+def segments_scenario() -> Landing:
+    """Attribution cut by the report's filters (tests/test_attribution_segments.py), built with
+    min_group_size 2: Sales (e1, e2) and Marketing (e3, e4) have two sharers each and are named;
+    Legal (e5) has one and is pooled under '(other departments)'. Posts, in segments (month,
+    department, network, campaign):
+
+      s1  e1  c1  2025-03 Sales       linkedin launch
+      s4  e2  —   2025-04 Sales       linkedin (no campaign)   own post
+      s2  e3  c2  2025-04 Marketing   twitter  webinar
+      s5  e4  c2  2025-03 Marketing   linkedin webinar         never clicked
+      s3  e5  c1  2025-04 (other)     linkedin launch
+      p1  page c3 2025-03 (company page) linkedin (no campaign)
+
+    Deals (USD, so the reporting amount is the amount): won-a 1000.00 won, touched s1 then s2;
+    open-b 600.00 open, touched s3, p1, s1; won-c 300.00 won, touched s1 then s4. A lead (d)
+    clicks s2 without a deal, and a bot clicks s2."""
+    land = Landing()
+    for e, dept in (("e1", "Sales"), ("e2", "Sales"), ("e3", "Marketing"), ("e4", "Marketing"), ("e5", "Legal")):
+        land.employee(e, dept)
+    land.share("s1", "e1", "c1", posted_at="2025-03-10T09:00:00+00:00", campaign="launch")
+    land.share("s4", "e2", None, posted_at="2025-04-02T09:00:00+00:00")
+    land.share("s2", "e3", "c2", network="twitter", posted_at="2025-04-05T09:00:00+00:00", campaign="webinar")
+    land.share("s5", "e4", "c2", posted_at="2025-03-20T09:00:00+00:00", campaign="webinar")
+    land.share("s3", "e5", "c1", posted_at="2025-04-20T09:00:00+00:00", campaign="launch")
+    land.share("p1", "acme", "c3", author_type="page", posted_at="2025-03-15T09:00:00+00:00")
+    for name in ("a", "b", "c", "d"):
+        land.form_fill(f"v-{name}", name, 40)
+    land.click("v-a", "s1", 10)
+    land.click("v-a", "s2", 5)
+    land.deal("won-a", "a", amount="1000.00", currency="USD")
+    land.deal_event("won-a", "closed_won", -1, stage="won")
+    land.click("v-b", "s3", 4)
+    land.click("v-b", "p1", 2)
+    land.click("v-b", "s1", 1)
+    land.deal("open-b", "b", amount="600.00", currency="USD")
+    land.click("v-c", "s1", 3)
+    land.click("v-c", "s4", 2)
+    land.deal("won-c", "c", amount="300.00", currency="USD")
+    land.deal_event("won-c", "closed_won", -1, stage="won")
+    land.click("v-d", "s2", 6)
+    land.click("v-crawler", "s2", 6, ua=LINKEDIN_BOT_UA)
     return land
 
 

@@ -106,6 +106,7 @@ IDS = {
         "deal_id": "deal", "click_id": "click", "share_id": "share", "author_id": "page",
     },
     "fct_deal_journey": {"deal_id": "deal", "share_id": "share"},
+    "mart_deal_segments": {"deal_id": "deal"},
     "mart_share_value": {"share_id": "share", "author_id": "page"},
 }
 # Columns whose kind of id depends on the row (a journey step's id is a share's, a click's, a

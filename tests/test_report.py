@@ -123,8 +123,6 @@ def test_group_figures_stay_suppressed(published: Settings) -> None:
 
 # --- the dashboard: filters recompute KPIs and charts in the page -----------------------------
 
-FILTERABLE = {"chart-reach-month", "chart-reach-spread", "chart-reach-volume", "chart-engagement-week",
-              "chart-bubble-week", "chart-funnel"}
 
 
 def _summary(spec: dict) -> tuple[int, float]:
@@ -203,11 +201,13 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     assert in_department < int(everything["kpis"]["employee_posts"]["value"].replace(",", ""))
     for chart in ("chart-reach-volume", "chart-engagement-week", "chart-bubble-week"):
         assert by_department["charts"][chart] != everything["charts"][chart], chart
-    # What a filter cannot apply to says so.
-    assert by_department["notes"]["chart-funnel"].startswith("Not filtered by department")
+    # What a filter cannot apply to says so; every other chart and tile follows it.
     assert by_department["notes"]["chart-overlap-content"].startswith("Not filtered by department")
-    assert by_department["notes"]["chart-reach-month"] == by_department["notes"]["chart-cadence"] == ""
-    assert by_department["kpis"]["won_revenue"]["note"] == "not filtered by department"
+    for chart in EXPECTED_CHARTS & {"chart-reach-month", "chart-cadence", "chart-funnel", "chart-revenue-content",
+                                    "chart-revenue-department", "chart-deal-paths"}:
+        assert by_department["notes"][chart] == "", chart
+    for kpi, _, _ in tiles:   # the six tiles of the reach and closed-loop sections
+        assert by_department["kpis"][kpi]["note"] == "", kpi
     assert by_department["tables"]["employees"]["rows"] < everything["tables"]["employees"]["rows"]
     # Cadence buckets are suppressed within the filter too: by the department's own employees.
     with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
@@ -239,7 +239,86 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
             "order by o.audience_sum desc, o.content_id limit 15", [campaign]).fetchall()
     assert by_campaign["notes"]["chart-overlap-content"] == by_campaign["notes"]["chart-revenue-content"] == ""
     assert len(by_campaign["series"]["chart-overlap-content"]["union"]["y"]) == len(ranked)
-    assert by_campaign["notes"]["chart-revenue-department"].startswith("Not filtered by campaign")
+    assert by_campaign["notes"]["chart-revenue-department"] == by_campaign["notes"]["chart-funnel"] == ""
+
+
+def _attribution_filters(con: duckdb.DuckDBPyConnection, options: list[str]) -> tuple[str, str]:
+    """A named department and a campaign its posts touched deals with: the pair with the most
+    deals, so the filtered charts have something to show."""
+    return con.execute(
+        "select department, campaign from mart_deal_segments "
+        "where department = any($options) and campaign <> $none "
+        "group by all order by count(distinct deal_id) desc, 1, 2 limit 1",
+        {"options": [o for o in options if o != q.OTHER_DEPARTMENTS], "none": q.NO_CAMPAIGN}).fetchone()
+
+
+def _credit(con: duckdb.DuckDBPyConnection, department: str, campaign: str | None) -> dict[str, float]:
+    """Won revenue credited per model to a department's posts (of a campaign), from the mart."""
+    label = "(other departments)" if department == q.OTHER_DEPARTMENTS else department
+    return dict(con.execute(
+        "select model, sum(won_revenue_reporting)::double from mart_attribution_segments "
+        "where department = $department and ($campaign is null or campaign = $campaign) and not is_suppressed "
+        "group by model", {"department": label, "campaign": campaign}).fetchall())
+
+
+def test_department_and_campaign_reach_the_attribution_charts(
+    report: Path, published: Settings, chromium: str
+) -> None:
+    """A department and a campaign set together: the revenue-by-department chart, the funnel and
+    the top deals (chart and table) change, and agree with SQL on the published segment marts.
+    A department whose credit is pooled (too few credited employees) shows no bar and says where
+    its credit went; the pool's bar holds it and names it."""
+    data = _data(report.read_text(encoding="utf-8"))
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        department, campaign = _attribution_filters(con, data["department_options"])
+        where = {"department": department, "campaign": campaign}
+        clicks, leads = con.execute(
+            "select sum(human_clicks), sum(leads) from mart_attribution_funnel_segments "
+            "where department = $department and campaign = $campaign", where).fetchone()
+        deals, won = con.execute(
+            "select count(distinct deal_id), count(distinct deal_id) filter (where deal_status = 'won') "
+            "from mart_deal_segments where department = $department and campaign = $campaign", where).fetchone()
+        credit = _credit(con, department, campaign)
+        pool_credit = _credit(con, q.OTHER_DEPARTMENTS, None)
+        top = [r[0] for r in con.execute(
+            "select deal_id from fct_deals where deal_id in (select deal_id from mart_deal_segments "
+            "where department = $department and campaign = $campaign) "
+            "order by case status when 'won' then 0 when 'open' then 1 else 2 end, amount_reporting desc nulls last, "
+            "deal_id limit 10", where).fetchall()]
+    assert deals > 0 and pool_credit
+    result = render_check(report, chromium=chromium, actions=(
+        f"location.hash = '{urlencode(where)}'",
+        f"location.hash = '{urlencode({'department': q.OTHER_DEPARTMENTS})}'",
+    ))
+    assert not result.console_errors, result.console_errors
+    everything, filtered, pool = result.views
+    assert filtered["active"] == ["department", "campaign"]
+    # The funnel: clicks and leads summed over the segments, each deal once.
+    assert filtered["series"]["chart-funnel"]["funnel"]["x"] == [clicks, leads, deals, won]
+    assert everything["series"]["chart-funnel"]["funnel"]["x"] != [clicks, leads, deals, won]
+    assert filtered["kpis"]["won_revenue"]["hint"].startswith(f"{won:,} won deals of {deals:,} touched")
+    # The top deals, chart and table: the biggest deals those posts touched, in SQL's order.
+    assert filtered["deals"] == top != everything["deals"]
+    labels = filtered["series"]["chart-deal-paths"]["spans"]["y"][::3]
+    assert [label.split(" ")[1] for label in labels] == top
+    # Revenue by department: only the department, each model's credit as SQL sums it; or, when
+    # its credit is pooled, no bar and a note that says where it is.
+    series = filtered["series"]["chart-revenue-department"]
+    assert filtered["charts"]["chart-revenue-department"] != everything["charts"]["chart-revenue-department"]
+    for model in data["models"]:
+        assert series[model]["y"] == ([department] if credit else []), model
+        if credit:
+            assert series[model]["x"][0] == pytest.approx(credit[model], rel=1e-9), model
+    if not credit:
+        assert f"{department} touched deals through fewer than" in series["note"]
+        assert f"counted in {q.OTHER_DEPARTMENTS}" in series["note"]
+    # The pool: its bar holds every pooled department's credit, and the note names them.
+    series = pool["series"]["chart-revenue-department"]
+    for model in data["models"]:
+        assert series[model]["y"] == [q.OTHER_DEPARTMENTS], model
+        assert series[model]["x"][0] == pytest.approx(pool_credit[model], rel=1e-9), model
+    if not credit:
+        assert department in series["note"] and series["note"].startswith("Its credit includes")
 
 
 def test_dashboard_data_never_names_a_small_department(report: Path, published: Settings) -> None:
