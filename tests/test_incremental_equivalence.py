@@ -8,7 +8,8 @@ columns (when a row was computed) aside:
 * property-based: the small workload's files split at random into 2–10 batches, landed one
   batch at a time with an incremental build after each;
 * the event-sourcing cases in a row, a build after each: months landed in order, a duplicate
-  file, late events for old shares and deals, a new version of an existing event, an as-of
+  file, late events for old shares and deals, new versions of existing events (a deal's
+  amount, a share's metrics, a form fill's email, a click's visitor), an as-of
   build between them (which must reproduce what the first build said), a batch rejected and
   later restored, and a backfill of an older interval that must not displace newer versions.
 """
@@ -169,16 +170,25 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         engagements = _csv_of(by_month[3], "engagement")
         _land(home, [_rewrite(engagements, extra / "engagement-redelivered.csv", lambda d: d.iloc[::-1])])
         # A new version of existing events: an old deal event with another amount, an old
-        # share's metrics snapshot with other counts.
+        # share's metrics snapshot with other counts; old form fills under other emails and
+        # old clicks by other visitors (identity stitched anew: deals and leads gain and lose
+        # clicks).
         deals, metrics = _csv_of(by_month[2], "deal"), _csv_of(by_month[1], "share_metrics")
         amounts = _rewrite(
             deals, extra / "deal-corrected.csv", lambda d: _bump(d, "amount", d["amount"] != "")
         )
         counts = _rewrite(metrics, extra / "share_metrics-corrected.csv", lambda d: _bump(d, "impressions"))
-        _land(home, [amounts, counts])
+        emails = _rewrite(
+            _csv_of(by_month[2], "form_fill"), extra / "form_fill-corrected.csv", _rotate("email")
+        )
+        visitors = _rewrite(
+            _csv_of(by_month[3], "click"), extra / "click-corrected.csv", _rotate("visitor_id")
+        )
+        _land(home, [amounts, counts, emails, visitors])
         run_dbt_build(home, **BUILD)
         state["corrected"] = _versions(home, deals)
         state["computed_at"] = _computed_positions(home)
+        state["credited_at"] = _credited_positions(home)
 
         # An as-of build between them reproduces what the first build said; the next build
         # continues from the whole log, not from that past state.
@@ -229,6 +239,18 @@ def _bump(rows: pd.DataFrame, column: str, where=None) -> pd.DataFrame:
     return rows
 
 
+def _rotate(column: str):
+    """Every other row takes the next row's value of ``column`` (a new version of each)."""
+
+    def change(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.copy()
+        chosen = rows.index[::2]
+        rows.loc[chosen, column] = rows[column].shift(-1, fill_value=rows[column].iloc[0]).loc[chosen]
+        return rows
+
+    return change
+
+
 def _older(rows: pd.DataFrame) -> pd.DataFrame:
     rows = _bump(rows, "amount", rows["amount"] != "")
     when = pd.to_datetime(rows["occurred_at"], utc=True) - pd.Timedelta(days=1)
@@ -263,6 +285,23 @@ def _computed_positions(settings: Settings) -> int:
         ).fetchone()[0]
 
 
+def _credited_positions(settings: Settings) -> dict[str, int]:
+    """Deals and clicks as the deal side's incremental tables last computed them: how many
+    rows of int_deal_clicks_joined the last build wrote beside older ones, and how many
+    deals int_touches_credited re-credited out of all."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        clicks = con.execute(
+            "select count(distinct log_position_through) from intermediate.int_deal_clicks_joined"
+        ).fetchone()[0]
+        recredited, deals = con.execute(
+            """select count(distinct deal_id) filter (where log_position_through = (
+                       select max(log_position_through) from intermediate.int_touches_credited)),
+                      count(distinct deal_id)
+               from intermediate.int_touches_credited"""
+        ).fetchone()
+    return {"deal_clicks_positions": clicks, "recredited": recredited, "deals": deals}
+
+
 def test_event_sourcing_cases_in_a_row_equal_one_full_build(cases: dict) -> None:
     assert cases["full_differences"] == {}
 
@@ -287,6 +326,14 @@ def test_later_builds_were_incremental(cases: dict) -> None:
     # Rows keep the log position of the build that computed them: the second build added
     # rows of its own position beside the first build's (else it rebuilt the table whole).
     assert cases["computed_at"] > 1
+
+
+def test_the_deal_side_was_incremental(cases: dict) -> None:
+    # Deal × click rows of the first builds stayed beside the correction's …
+    assert cases["credited_at"]["deal_clicks_positions"] > 1
+    # … and the correction re-credited some deals, not all: a deal with one touch (or one
+    # state) keeps its split whatever the removal effects and Shapley values.
+    assert 0 < cases["credited_at"]["recredited"] < cases["credited_at"]["deals"]
 
 
 def test_the_versions_were_really_corrected(cases: dict, small_workload: Path) -> None:

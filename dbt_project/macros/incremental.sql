@@ -42,7 +42,7 @@
     {%- if configured is not none -%}
         {{ return(configured) }}
     {%- endif -%}
-    {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() or reachloop.last_run_was_as_of() -%}
+    {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() or reachloop.last_run_forces_full_refresh() -%}
         {{ return(true) }}
     {%- endif -%}
     {{ return(reachloop.batch_decided_since_last_run()) }}
@@ -51,29 +51,63 @@
 {#- An as-of run leaves the incremental tables holding a past prefix of the log, with the
     operator decisions of that moment: the next current run must not extend them. Each dbt
     invocation records its as_of (on-run-end, also after a failure); reachloop build decides
-    the same from meta.builds. -#}
+    the same from meta.builds. It records too the vars that shape what incremental tables hold
+    (incremental_vars): a run under other values (another lookback window, conversion rule,
+    Markov state grain …) rebuilds them whole. A run in which a model failed keeps the values
+    recorded before it, so that the next run still sees the change. -#}
 {% macro record_run_as_of() -%}
     {%- if flags.WHICH in ('build', 'run') -%}
+    {%- set failed = results | selectattr('node.resource_type', 'equalto', 'model')
+        | selectattr('status', 'equalto', 'error') | list -%}
+    {%- set kept = reachloop.last_run().get('incremental_vars') if failed else reachloop.incremental_vars() -%}
     create or replace table meta.dbt_last_run as
     select
         {% if reachloop.as_of_is_set() %}'{{ var("as_of") }}'{% else %}null{% endif %}::varchar as as_of,
-        now() as finished_at
+        now() as finished_at,
+        {% if kept is not none %}'{{ kept | replace("'", "''") }}'{% else %}null{% endif %}::varchar as incremental_vars
     {%- else -%}
     select 1
     {%- endif -%}
 {%- endmacro %}
 
-{% macro last_run_was_as_of() %}
+{#- The vars incremental models' rows depend on, as JSON: a change of any of them makes the
+    stored rows stale. -#}
+{% macro incremental_vars() -%}
+    {%- set values = {} -%}
+    {%- for name in [
+        'attribution_conversion', 'attribution_models', 'audience_fallback_days', 'half_life_days',
+        'lookback_days', 'markov_state_grain', 'min_group_size', 'missing_user_agent_is_bot',
+        'reporting_currency',
+    ] -%}
+        {%- do values.update({name: var(name)}) -%}
+    {%- endfor -%}
+    {{ return(tojson(values, sort_keys=true)) }}
+{%- endmacro %}
+
+{#- What meta.dbt_last_run says, as a dict of its columns (empty before any run). -#}
+{% macro last_run() %}
+    {%- if adapter.get_relation(target.database, 'meta', 'dbt_last_run') is none -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set table = run_query('select * from meta.dbt_last_run') -%}
+    {%- if table.rows | length == 0 -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {{ return(dict(zip(table.column_names, table.rows[0].values()))) }}
+{% endmacro %}
+
+{#- Must this incremental table be rebuilt whole because of the last run? When it was as of a
+    past moment, or ran under other incremental vars (or recorded none: a home from before
+    they were recorded, or whose last run failed before recording them). -#}
+{% macro last_run_forces_full_refresh() %}
     {%- if not execute or model.config.materialized != 'incremental' -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- if adapter.get_relation(this.database, 'meta', 'dbt_last_run') is none -%}
+    {%- set last = reachloop.last_run() -%}
+    {%- if not last -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set query -%}
-        select count(*) from meta.dbt_last_run where as_of is not null
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0] > 0) }}
+    {{ return(last.get('as_of') is not none or last.get('incremental_vars') != reachloop.incremental_vars()) }}
 {% endmacro %}
 
 {#- Was an operator decision recorded after the commit of the newest batch this incremental

@@ -6,18 +6,49 @@
 --   touch_number  1…n over the deal's touches in time order (click_id breaks ties), so that
 --                 the path is the time-ordered union of all its contacts' touches.
 -- A click reaching a deal through two contacts (a shared visitor) is one row.
+--
+-- Incremental on the log position: a run recomputes every click of the deals that events
+-- landed past the watermark touch (macros/touched_deals.sql: the deal's events, its contacts'
+-- form fills, their visitors' clicks); a deal left without clicks gets a marker row (click_id
+-- null) that replaces them and that the post-hook deletes.
+-- depends_on: {{ source('event_log', 'deal') }}, {{ source('event_log', 'form_fill') }}, {{ source('event_log', 'click') }},
+-- {{ ref('stg_event_log__deal_events') }}, {{ ref('stg_event_log__form_fills') }}, {{ ref('stg_event_log__clicks') }}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where click_id is null",
+    )
+}}
 
 with
 
+{% if is_incremental() -%}
+touched_deals as (
+
+    {{ reachloop.deals_touched() }}
+
+),
+
+{% endif -%}
 deals as (
 
     select * from {{ ref('int_deals_folded') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
 deal_contacts as (
 
     select * from {{ ref('int_deal_contacts_collected') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
@@ -86,11 +117,29 @@ touches as (
         is_in_window and not is_bot and share_id is not null as is_touch
     from flagged
 
+),
+
+numbered as (
+
+    select
+        *,
+        case when is_touch then
+            row_number() over (partition by deal_id, is_touch order by clicked_at, click_id)
+        end as touch_number
+    from touches
+
 )
 
+select *, {{ reachloop.log_position() }} as log_position_through
+from numbered
+{%- if is_incremental() %}
+
+union all
+
+-- A touched deal without clicks now: a marker that replaces them (post-hook).
 select
-    *,
-    case when is_touch then
-        row_number() over (partition by deal_id, is_touch order by clicked_at, click_id)
-    end as touch_number
-from touches
+    touched_deals.deal_id, null, null, null, null, null, null, null, null, null, null, null,
+    null, null, null, {{ reachloop.log_position() }}
+from touched_deals
+where touched_deals.deal_id not in (select deal_id from numbered)
+{%- endif %}

@@ -14,7 +14,13 @@
 --             its share, 'share:' || share_id, rather than lumping all own posts together;
 --   share     'share:' || share_id;
 --   employee  author_type || ':' || author_id (the company page is a state of its own).
-
+--
+-- Incremental on the log position: a run recomputes the journeys that events landed past the
+-- watermark touch (macros/touched_deals.sql): the touched deals' journeys and the touched
+-- contacts' lead journeys; a journey that no longer exists gets a marker row (step_number 0)
+-- that replaces its steps and that the post-hook deletes.
+-- depends_on: {{ source('event_log', 'deal') }}, {{ source('event_log', 'form_fill') }}, {{ source('event_log', 'click') }},
+-- {{ ref('stg_event_log__deal_events') }}, {{ ref('stg_event_log__form_fills') }}, {{ ref('stg_event_log__clicks') }}
 {%- set grain = var('markov_state_grain') %}
 {%- if grain == 'content' %}
     {%- set state_sql = "coalesce('content:' || content_id, 'share:' || share_id)" %}
@@ -25,6 +31,16 @@
 {%- else %}
     {{ exceptions.raise_compiler_error("var markov_state_grain must be content, share or employee, got '" ~ grain ~ "'") }}
 {%- endif %}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='journey_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where step_number = 0",
+    )
+}}
 
 {%- set conversion = var('attribution_conversion') %}
 {%- if conversion == 'created' %}
@@ -37,6 +53,14 @@
 
 with
 
+{% if is_incremental() -%}
+touched_journeys as (
+
+    {{ reachloop.journeys_touched() }}
+
+),
+
+{% endif -%}
 deal_touches as (
 
     select
@@ -46,6 +70,9 @@ deal_touches as (
     inner join {{ ref('int_deals_folded') }} as deals
         on touches.deal_id = deals.deal_id
     where touches.is_touch
+    {%- if is_incremental() %}
+        and 'deal:' || touches.deal_id in (select journey_id from touched_journeys)
+    {%- endif %}
 
 ),
 
@@ -68,6 +95,9 @@ unconverted_lead_clicks as (
     left join deal_contacts
         on visitors.contact_id = deal_contacts.contact_id
     where deal_contacts.contact_id is null
+        {%- if is_incremental() %}
+        and 'lead:' || visitors.contact_id in (select journey_id from touched_journeys)
+        {%- endif %}
         and not clicks.is_bot
         and clicks.share_id is not null
 
@@ -101,24 +131,40 @@ lead_touches as (
     where lead_windows.clicked_at
         >= {{ dbt.dateadd('day', -var('lookback_days'), 'lead_windows.last_clicked_at') }}
 
+),
+
+journeys as (
+
+    select
+        'deal:' || deal_id as journey_id,
+        is_converting,
+        touch_number as step_number,
+        {{ state_sql }} as state,
+        deal_id,
+        click_id
+    from deal_touches
+
+    union all
+
+    select
+        'lead:' || contact_id as journey_id,
+        false as is_converting,
+        step_number,
+        {{ state_sql }} as state,
+        cast(null as {{ dbt.type_string() }}) as deal_id,
+        click_id
+    from lead_touches
+
 )
 
-select
-    'deal:' || deal_id as journey_id,
-    is_converting,
-    touch_number as step_number,
-    {{ state_sql }} as state,
-    deal_id,
-    click_id
-from deal_touches
+select *, {{ reachloop.log_position() }} as log_position_through
+from journeys
+{%- if is_incremental() %}
 
 union all
 
-select
-    'lead:' || contact_id as journey_id,
-    false as is_converting,
-    step_number,
-    {{ state_sql }} as state,
-    cast(null as {{ dbt.type_string() }}) as deal_id,
-    click_id
-from lead_touches
+-- A touched journey without steps now: a marker that replaces its steps (post-hook).
+select touched_journeys.journey_id, null, 0, null, null, null, {{ reachloop.log_position() }}
+from touched_journeys
+where touched_journeys.journey_id not in (select journey_id from journeys)
+{%- endif %}

@@ -18,6 +18,26 @@
 -- occur on a converting journey, as an open deal's may not under attribution_conversion
 -- `won` — fall back to 1/n each (linear): a deal's credits still sum to 1. Weights are never
 -- negative (removal effects lie in [0, 1], Shapley values of this game are ≥ 0; both tested).
+--
+-- Incremental on the log position, re-crediting only the deals whose credits change: the
+-- deals whose touches int_deal_clicks_joined recomputed past the watermark (or that have no
+-- touch left), and the deals whose credit under some model moves by more than 1e-12 from the
+-- stored one. Removal effects and Shapley values are global — one new journey moves the
+-- conversion rates every state's effect is computed from —, so whether a deal moves is only
+-- known from its recomputed split: the credits are computed for every deal (a join and a
+-- window over the touches, cheap) and written for those that move. A deal left without
+-- touches gets a marker row (model null) that replaces its credits and that the post-hook
+-- deletes.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where model is null",
+    )
+}}
 
 with
 
@@ -85,15 +105,53 @@ credits as (
         {% endfor %}
     from weighted
 
-)
+),
 
-{% for model in var('attribution_models') %}
-select
-    deal_id,
-    '{{ model }}' as model,
-    touch_number,
-    click_id,
-    cast({{ model }} as {{ reachloop.type_double() }}) as credit
-from credits
-{% if not loop.last %}union all{% endif %}
-{% endfor %}
+credited as (
+
+    {% for model in var('attribution_models') %}
+    select
+        deal_id,
+        '{{ model }}' as model,
+        touch_number,
+        click_id,
+        cast({{ model }} as {{ reachloop.type_double() }}) as credit
+    from credits
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+){% if is_incremental() %},
+
+-- Deals whose touches were recomputed, deals that lost them, and deals whose split moved (a
+-- credit more than 1e-12 away from the stored one; the touches of any other deal are the
+-- stored ones, row for row).
+recredited as (
+
+    select deal_id from {{ ref('int_deal_clicks_joined') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select deal_id from {{ this }}
+    where deal_id not in (select deal_id from credited)
+    union
+    select credited.deal_id
+    from credited
+    inner join {{ this }} as stored
+        on credited.deal_id = stored.deal_id
+        and credited.model = stored.model
+        and credited.touch_number = stored.touch_number
+    where abs(credited.credit - stored.credit) > 1e-12
+
+){% endif %}
+
+select *, {{ reachloop.log_position() }} as log_position_through
+from credited
+{%- if is_incremental() %}
+where deal_id in (select deal_id from recredited)
+
+union all
+
+-- A deal without touches now: a marker that replaces its credits (post-hook).
+select recredited.deal_id, null, null, null, null, {{ reachloop.log_position() }}
+from recredited
+where recredited.deal_id not in (select deal_id from credited)
+{%- endif %}
