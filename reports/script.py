@@ -353,7 +353,8 @@ SCRIPT = r"""
       D.models.forEach(function (m) {
         out[m] = { y: y, x: groups.map(function (g) { const v = value[g + '|' + m]; return v == null ? null : v; }) };
       });
-      if (active().length && hidden) out.note = revenueNote(p, hidden);
+      const note = active().length ? revenueNote(p, hidden) : '';
+      if (note) out.note = note;   // else the note Python wrote (currencies, suppression) stays
       return out;
     },
     'chart-revenue-department': function (p) {
@@ -373,7 +374,8 @@ SCRIPT = r"""
         out[m] = { y: groups.map(function (g) { return clip(g); }),
                    x: groups.map(function (g) { const v = value[g + '|' + m]; return v == null ? null : v; }) };
       });
-      if (active().length) out.note = revenueNote(p, suppressed.size, Array.from(suppressed).sort());
+      const note = active().length ? revenueNote(p, suppressed.size, Array.from(suppressed).sort()) : '';
+      if (note) out.note = note;
       return out;
     },
     'chart-deal-paths': function (p) {
@@ -419,7 +421,7 @@ SCRIPT = r"""
   };
   // What a filtered attribution chart leaves out, said on it: suppressed pools, and a department
   // whose credit is pooled because too few of its employees touched deals.
-  function revenueNote(p, hidden, names) {
+  function revenueNote(p, hidden, names) {   // '' when there is nothing to say
     const parts = [];
     if (hidden) {
       parts.push('Suppressed (fewer than ' + D.min_group + ' credited employees, min_group_size)' +
