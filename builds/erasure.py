@@ -17,6 +17,7 @@ Delivery folders (``landing/``) are left alone: they are the sources' files, not
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -80,11 +81,11 @@ def compact_warehouse(settings: Settings) -> int:
     return path.stat().st_size
 
 
-def scrub_home_files(settings: Settings, pseudonyms: list[str]) -> list[str]:
-    """Replace the pseudonyms in every other file under the home; returns the files changed
-    or removed (relative to the home). The warehouse and the current publication are not
-    touched here (rewritten, and rebuilt, before)."""
-    needles = [p.encode() for p in pseudonyms]
+def scrub_home_files(settings: Settings, texts: list[str]) -> list[str]:
+    """Replace the pseudonyms (and clear texts) in every other file under the home, in any
+    case; returns the files changed or removed (relative to the home). The warehouse and the
+    current publication are not touched here (rewritten, and rebuilt, before)."""
+    needle = re.compile(b"|".join(re.escape(t.encode()) for t in sorted(set(texts))), re.IGNORECASE)
     skip = {settings.warehouse, settings.warehouse.with_name(settings.warehouse.name + ".wal")}
     touched = []
     for root, dirs, files in os.walk(settings.home):
@@ -96,7 +97,7 @@ def scrub_home_files(settings: Settings, pseudonyms: list[str]) -> list[str]:
             if path in skip or path.is_symlink() or not path.is_file():
                 continue
             data = path.read_bytes()
-            if not any(n in data for n in needles):
+            if not needle.search(data):
                 continue
             if _published(settings, path):
                 raise ReachloopError(
@@ -108,8 +109,7 @@ def scrub_home_files(settings: Settings, pseudonyms: list[str]) -> list[str]:
             except UnicodeDecodeError:
                 path.unlink()
                 continue
-            for n in needles:
-                data = data.replace(n, ERASED)
+            data = needle.sub(ERASED, data)
             tmp = path.with_name(f".{path.name}.erasing")
             tmp.write_bytes(data)
             os.replace(tmp, path)

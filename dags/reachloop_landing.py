@@ -71,7 +71,7 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
                 # vendor export formats per family (Variable reachloop_source_formats)
                 formats=formats_from_config(get_variable=lambda k: Variable.get(k, default=None)),
                 on_file=lambda r: print(f"{r.status:<8} {r.path}: {r.rows_landed} rows landed, "
-                                        f"{r.rows_quarantined} quarantined"),
+                                        f"{r.rows_quarantined} quarantined, {r.rows_erased} erased"),
             )
             landed = [r for r in results if r.status == "landed"]
             if not landed:
@@ -84,6 +84,7 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
                 "files": len(landed),
                 "rows_landed": sum(r.rows_landed for r in landed),
                 "rows_quarantined": sum(r.rows_quarantined for r in landed),
+                "rows_erased": sum(r.rows_erased for r in landed),
                 "batches": [r.batch_id for r in landed],
             }
 

@@ -40,11 +40,17 @@ def log_status(con: duckdb.DuckDBPyConnection) -> dict:
             "select reason, count(*) from meta.quarantine group by reason order by reason"
         ).fetchall()
     )
+    # Erasure requests: how many people, never who.
+    erasures = (
+        con.execute("select count(distinct request_id) from meta.erasure_requests").fetchone()[0]
+        if _has_table(con, "meta", "erasure_requests") else 0
+    )
     return {
         **build_status(con),
         "event_types": per_type,
         "quarantine_reasons": reasons,
         "last_landed_at": last_landed.isoformat() if last_landed else None,
+        "erasure_requests": int(erasures),
     }
 
 

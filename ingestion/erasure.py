@@ -113,11 +113,21 @@ _NOT_TEXT = re.compile(
 )
 
 
-def _pattern(pseudonyms: list[str]) -> str:
+def _pattern(pseudonyms: list[str], clear: list[str] = ()) -> str:
+    """One regular expression for the pseudonyms, and the clear texts (escaped) if any."""
     for p in pseudonyms:
         if not _HEX.fullmatch(p):
             raise ReachloopError(f"not a pseudonym: {p!r}")
-    return "(?i)" + "|".join(sorted(set(pseudonyms)))
+    return "(?i)" + "|".join([*sorted(set(pseudonyms)), *(re.escape(c) for c in sorted(set(clear)))])
+
+
+def clear_texts(kind: str, value: str) -> list[str]:
+    """The clear texts of an identifier that are distinctive enough to look for as they are
+    (an email, a URN, a profile URL; not a bare id, which could be part of anything): a
+    warehouse landed before PII was scanned by pattern may hold them in clear, in ``extra``."""
+    if kind not in (EMAIL, MEMBER_ID):
+        return []
+    return [t for t in identifier_texts(kind, value) if len(t) >= 8 and re.search("[@:/]", t)]
 
 
 def mentions(columns: list[str], pattern: str) -> str:
@@ -252,14 +262,16 @@ def erase(
     dry_run: bool = False,
     key_installed: bool = False,
     key: str | None = None,
+    clear: list[str] = (),
 ) -> ErasureResult:
     """Remove every row that names one of ``pseudonyms`` (pseudonym → kind of identifier:
     one person, named by all the identifiers the request gave) from the warehouse, in one
     transaction (nothing, with ``dry_run``: counts only). ``key_installed``: the connection
     has the ``pseudonym`` macro (ingestion.pseudonymize.install_macro), so the pseudonyms of
     the erased visitors are recorded for later deliveries too. ``key``: the fingerprint of the
-    key the pseudonyms are made with (pseudonymize.key_id), recorded with them."""
-    pattern = _pattern(list(pseudonyms))
+    key the pseudonyms are made with (pseudonymize.key_id), recorded with them. ``clear``:
+    the clear texts to look for too (clear_texts), never recorded."""
+    pattern = _pattern(list(pseudonyms), list(clear))
     result = ErasureResult(uuid.uuid4().hex[:12], dict(sorted(pseudonyms.items())), dry_run)
     result.already_requested = bool(
         con.execute(

@@ -288,3 +288,23 @@ def test_erasures_survive_a_key_rotation(tmp_path: Path):
         assert main(["erase", "--reapply"]) == 0
     assert query(new / "warehouse.duckdb", "select count(*) from raw.click") == [(0,)]
     assert clear_text_places(new, [erin_new]) == {}
+
+
+def test_clear_text_from_before_the_pattern_scan_is_erased_too(tmp_path: Path):
+    """A warehouse landed before PII was scanned by pattern may hold an email in clear (in
+    extra): erasing by email finds it as typed, in any case, besides its pseudonym."""
+    deliveries = tmp_path / "in"
+    _write(deliveries, "click-1", [
+        {"click_id": f"c-{i}", "tracking_token": "rl-x", "visitor_id": f"v-{i}",
+         "occurred_at": "2025-11-02T09:00:00Z"} for i in range(3)
+    ])
+    home = tmp_path / "home"
+    with environ(REACHLOOP_HOME=str(home), REACHLOOP_PII_KEY=TEST_PII_KEY):
+        assert main(["land", str(deliveries)]) == 0
+        with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # as an old landing left it
+            con.execute("""update raw.click set extra = '{"contact": "ERIN.Erased@Example.org"}'
+                           where click_id = 'c-1'""")
+        assert main(["erase", "--email", EMAIL_AS_TYPED]) == 0
+    assert query(home / "warehouse.duckdb", "select click_id from raw.click order by 1") == [("c-0",), ("c-2",)]
+    assert query(home / "warehouse.duckdb", "select rows_landed, rows_erased from meta.batches") == [(2, 1)]
+    assert clear_text_places(home, ["erin.erased@example.org"]) == {}

@@ -19,6 +19,7 @@ from ingestion.erasure import (
     MEMBER_ID,
     PSEUDONYM,
     carry_over,
+    clear_texts,
     erase,
     recorded_pseudonyms,
     request_pseudonyms,
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     pseudonyms = {
         p: kind for kind, value in identifiers for p in request_pseudonyms(kind, value, key)
     }
+    clear = [t for kind, value in identifiers for t in clear_texts(kind, value)]
     if args.reapply:
         with warehouse(settings, read_only=True) as con:
             recorded = recorded_pseudonyms(con, key and key_id(key))
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             install_macro(con, key)
         result = erase(
             con, pseudonyms, reason=args.reason, dry_run=args.dry_run, key_installed=key is not None,
-            key=key and key_id(key),
+            key=key and key_id(key), clear=clear,
         )
         published_before = con.execute(
             "select count(*) from meta.builds where status = 'succeeded'"
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     phase = time.perf_counter()
     report["removed_publications"] = remove_old_publications(settings)
     report["warehouse_bytes"] = compact_warehouse(settings)
-    report["files_scrubbed"] = scrub_home_files(settings, list(result.pseudonyms))
+    report["files_scrubbed"] = scrub_home_files(settings, [*result.pseudonyms, *clear])
     seconds["purge"] = time.perf_counter() - phase
     seconds["total"] = time.perf_counter() - started
     return _print(args, report)

@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
         for reason, n in status["quarantine_reasons"].items():
             print(f"  {reason:<20} {n:>8,}")
     print(f"last landed: {status['last_landed_at'] or 'never'}")
+    if status.get("erasure_requests"):
+        print(f"erasure requests: {status['erasure_requests']:,} (reachloop erase; later deliveries'"
+              " rows naming those people are dropped at landing)")
     _print_builds(status)
     return 0
 
