@@ -164,7 +164,7 @@ def _print(args: argparse.Namespace, report: dict) -> int:
     for relation, n in report["tables"].items():
         print(f"  {relation:<48} {n:>9,}")
     if report["visitors"]:
-        print(f"  {report['visitors']:,} visitors whose only link was this person (their clicks too)")
+        print(f"  {report['visitors']:,} visitor(s) whose only link was this person (their clicks go too)")
     if report["dry_run"]:
         print("dry run: nothing changed")
         return 0
