@@ -62,18 +62,19 @@
     where stitched.visitor_id in ({{ reachloop.visitors_of_changed_clicks() }})
 {%- endmacro %}
 
-{#- Deals whose events, contacts' visitors or those visitors' clicks may have changed. -#}
-{% macro deals_touched() -%}
+{#- Deals whose events, contacts' visitors or those visitors' clicks may have changed.
+    `touched_contacts`: a CTE already holding contacts_touched() (contact_id), else it is
+    expanded here. -#}
+{% macro deals_touched(touched_contacts=none) -%}
     {{ reachloop.deals_of_changed_deal_events() }}
     union
     select deal_contacts.deal_id
     from {{ ref('int_deal_contacts_collected') }} as deal_contacts
-    where deal_contacts.contact_id in ({{ reachloop.contacts_touched() }})
-{%- endmacro %}
-
-{#- Journeys (int_journey_touches_sequenced.journey_id) that may have changed. -#}
-{% macro journeys_touched() -%}
-    select 'deal:' || deal_id as journey_id from ({{ reachloop.deals_touched() }}) as deals
-    union
-    select 'lead:' || contact_id from ({{ reachloop.contacts_touched() }}) as contacts
+    where deal_contacts.contact_id in (
+        {%- if touched_contacts %}
+        select contact_id from {{ touched_contacts }}
+        {%- else %}
+        {{ reachloop.contacts_touched() }}
+        {%- endif %}
+    )
 {%- endmacro %}

@@ -54,9 +54,23 @@
 with
 
 {% if is_incremental() -%}
+touched_contacts as (
+
+    {{ reachloop.contacts_touched() }}
+
+),
+
+touched_deals as (
+
+    {{ reachloop.deals_touched('touched_contacts') }}
+
+),
+
 touched_journeys as (
 
-    {{ reachloop.journeys_touched() }}
+    select 'deal:' || deal_id as journey_id from touched_deals
+    union
+    select 'lead:' || contact_id from touched_contacts
 
 ),
 
@@ -71,7 +85,7 @@ deal_touches as (
         on touches.deal_id = deals.deal_id
     where touches.is_touch
     {%- if is_incremental() %}
-        and 'deal:' || touches.deal_id in (select journey_id from touched_journeys)
+        and touches.deal_id in (select deal_id from touched_deals)
     {%- endif %}
 
 ),
@@ -96,7 +110,7 @@ unconverted_lead_clicks as (
         on visitors.contact_id = deal_contacts.contact_id
     where deal_contacts.contact_id is null
         {%- if is_incremental() %}
-        and 'lead:' || visitors.contact_id in (select journey_id from touched_journeys)
+        and visitors.contact_id in (select contact_id from touched_contacts)
         {%- endif %}
         and not clicks.is_bot
         and clicks.share_id is not null
