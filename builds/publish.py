@@ -37,6 +37,7 @@ import duckdb
 
 from builds.dbt_build import MARTS_SCHEMA, normalize_as_of
 from eventlog.errors import ReachloopError
+from eventlog.faults import WAREHOUSE_RECOVERY, plain_faults
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident, quote_str
 from eventlog.warehouse import open_warehouse
@@ -261,30 +262,40 @@ def publish(
     keep: int = KEEP_VERSIONS,
     partition_min_rows: int = PARTITION_MIN_ROWS,
 ) -> Path:
-    """Publish the warehouse's marts to destination; returns the destination."""
-    destination.mkdir(parents=True, exist_ok=True)
-    versions = destination / VERSIONS
-    versions.mkdir(exist_ok=True)
-    _remove_leftovers(versions)
-    version = _new_version()
-    staging = versions / f".tmp-{version}"
-    try:
-        manifest = _write_version(
-            settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows,
-            previous=_previous_manifest(destination),
-        )
-        (staging / "publication.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    """Publish the warehouse's marts to destination; returns the destination.
+
+    A full disk at any point (the DuckDB file, the Parquet, the manifest, the swap) removes the
+    new version and raises DiskFull: the current version is left as it was, byte for byte."""
+    with plain_faults(
+        destination, doing=f"publishing to {destination}", recovery=WAREHOUSE_RECOVERY,
+        damage_in=settings.warehouse,
+    ):
+        destination.mkdir(parents=True, exist_ok=True)
+        versions = destination / VERSIONS
+        versions.mkdir(exist_ok=True)
+        _remove_leftovers(versions)
+        version = _new_version()
+        staging = versions / f".tmp-{version}"
         final = versions / version
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    # The swap, one rename: `current` points at the new version, and reachloop.duckdb and
-    # parquet are fixed links through it, so a reader (or a crash) never pairs the DuckDB file
-    # of one version with the Parquet of another.
-    _swap_link(destination / CURRENT, f"{VERSIONS}/{version}")
-    for name in (DUCKDB_NAME, PARQUET_NAME):
-        _ensure_link(destination / name, f"{CURRENT}/{name}")
+        try:
+            manifest = _write_version(
+                settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows,
+                previous=_previous_manifest(destination),
+            )
+            (staging / "publication.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            os.replace(staging, final)
+            # The swap, one rename: `current` points at the new version, and reachloop.duckdb
+            # and parquet are fixed links through it, so a reader (or a crash) never pairs the
+            # DuckDB file of one version with the Parquet of another.
+            _swap_link(destination / CURRENT, f"{VERSIONS}/{version}")
+        except BaseException:
+            (destination / f".{CURRENT}.swap").unlink(missing_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            if current_version(destination) != version:
+                shutil.rmtree(final, ignore_errors=True)
+            raise
+        for name in (DUCKDB_NAME, PARQUET_NAME):
+            _ensure_link(destination / name, f"{CURRENT}/{name}")
     prune(destination, keep)
     return destination
 

@@ -197,13 +197,13 @@ def write_status_snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Write log_status atomically (temp file + rename) for readers that cannot open the
     warehouse while a writer holds it. Best effort: a snapshot that cannot be written never
     fails the landing or build step that wrote to the log."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         status = {"snapshot_at": datetime.now(UTC).isoformat(), **log_status(con)}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(status, indent=2, default=str))
         os.replace(tmp, path)
     except (OSError, duckdb.Error):
-        pass
+        tmp.unlink(missing_ok=True)  # a full disk leaves a half-written one behind
 
 
 def read_status_snapshot(path: Path) -> dict | None:

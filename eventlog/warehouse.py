@@ -17,6 +17,7 @@ import duckdb
 
 from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, raw_table
 from eventlog.errors import ReachloopError
+from eventlog.faults import WAREHOUSE_RECOVERY, check_database_file, plain_faults
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident, quote_str
 from eventlog.status import write_status_snapshot
@@ -211,7 +212,9 @@ class WarehouseBusy(ReachloopError):
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
-    return "lock" in str(exc).lower()
+    # Not just "lock": a damaged file's errors say "in block at location …".
+    text = str(exc).lower()
+    return "could not set lock" in text or "conflicting lock" in text
 
 
 def open_warehouse(
@@ -222,7 +225,14 @@ def open_warehouse(
     if read_only and not path.exists():
         raise ReachloopError(f"no warehouse at {path}: land some data first (reachloop land DIR)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    timeout = lock_timeout() if timeout is None else timeout
+    # A damaged file is said so before DuckDB gets to it: a cut in blocks DuckDB does not read
+    # on opening would otherwise pass until some query reads them (or never, for status).
+    check_database_file(path, WAREHOUSE_RECOVERY)
+    with plain_faults(path, doing="opening the warehouse", recovery=WAREHOUSE_RECOVERY):
+        return _open(path, read_only=read_only, timeout=lock_timeout() if timeout is None else timeout)
+
+
+def _open(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + timeout
     waiting = False
     while True:
@@ -259,7 +269,8 @@ def warehouse(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     con = open_warehouse(settings.warehouse, read_only=read_only, timeout=lock_timeout)
     try:
-        yield con
+        with plain_faults(settings.warehouse, doing="writing the warehouse", recovery=WAREHOUSE_RECOVERY):
+            yield con
         if not read_only:
             # Readers in other processes cannot open the file while a writer holds it: every
             # writer leaves what `reachloop status` shows in a file beside it.

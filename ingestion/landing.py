@@ -25,6 +25,15 @@ import duckdb
 from eventlog.batches import LATEST_DECISION_SQL
 from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, VARCHAR, EventType, did_you_mean, raw_table
 from eventlog.errors import ReachloopError
+from eventlog.faults import (
+    WAREHOUSE_RECOVERY,
+    DamagedFile,
+    DiskFull,
+    damaged,
+    disk_full,
+    is_damage,
+    is_disk_full,
+)
 from eventlog.sql import quote_ident, quote_idents, quote_str
 from ingestion.erasure import drop_erased, install_erasure_keys
 from ingestion.pseudonymize import install_macro, install_unparsed_mask, scrub_text
@@ -158,11 +167,15 @@ def failed(path: Path, et_name: str | None, exc: Exception) -> FileResult:
 # What can go wrong landing one file that leaves the others landable: its bytes (unreadable,
 # not the format its name says), the file system (permissions, gone meanwhile).
 FILE_ERRORS = (ReachloopError, OSError, duckdb.Error)
+# What stops the whole run instead: the machine's faults, which every next file would meet too.
+MACHINE_FAULTS = (DiskFull, DamagedFile)
 
 
 def _land_one(con: duckdb.DuckDBPyConnection, path: Path, et: EventType) -> FileResult:
     try:
         return land_file(con, path, et)
+    except MACHINE_FAULTS:
+        raise
     except FILE_ERRORS as exc:
         return failed(path, et.name, exc)
 
@@ -303,6 +316,8 @@ def _land_group(
         files = [(group[i][0], shas[i], group[i][1]) for i in todo]
         try:
             landed = _land_together(con, files, et)
+        except MACHINE_FAULTS:
+            raise
         except FILE_ERRORS:
             # One at a time, as without groups: the culprit fails with its reason, the others land.
             landed = [_land_one(con, path, et) for path, _, _ in files]
@@ -472,6 +487,7 @@ def landing_transaction(
     land the several event types one vendor file produces as a unit. ``temp``: more temporary
     tables and views to drop afterwards (what readers made, see _temp_objects).
     """
+    database = _database_path(con)
     con.execute("begin transaction")
     try:
         yield con.execute("select now()").fetchone()[0]
@@ -483,13 +499,38 @@ def landing_transaction(
         )
         con.execute("commit")
     except BaseException as exc:
-        con.execute("rollback")
+        # A failed commit (a full disk under the WAL) has already rolled back; a fatal error
+        # (a failed checkpoint) has invalidated the connection: the original error is the news.
+        _quietly(con, "rollback")
+        _quietly(con, _drop_temp_sql(temp))
+        if is_disk_full(exc):
+            raise disk_full(database, f"landing {path}", exc) from exc
+        if is_damage(exc):
+            raise damaged(database, str(exc).splitlines()[0], WAREHOUSE_RECOVERY) from exc
         if isinstance(exc, duckdb.Error):
             raise ReachloopError(f"could not land {path}: {exc}".splitlines()[0]) from exc
         raise
-    finally:
-        drops = ["view _in", "table _checked", "table _csv", *temp]
-        con.execute("; ".join(f"drop {kind} if exists {name}" for kind, name in (d.split() for d in drops)))
+    con.execute(_drop_temp_sql(temp))
+
+
+def _drop_temp_sql(temp: tuple[str, ...]) -> str:
+    drops = ["view _in", "table _checked", "table _csv", *temp]
+    return "; ".join(f"drop {kind} if exists {name}" for kind, name in (d.split() for d in drops))
+
+
+def _quietly(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    try:
+        con.execute(sql)
+    except duckdb.Error:
+        pass
+
+
+def _database_path(con: duckdb.DuckDBPyConnection) -> Path:
+    """The warehouse file ``con`` writes to (a full disk is said against its device)."""
+    row = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return Path(row[0]) if row and row[0] else Path.cwd()
 
 
 def _temp_objects(fmt: str, name: str) -> tuple[str, ...]:

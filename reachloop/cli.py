@@ -10,6 +10,7 @@ from importlib import import_module
 from pathlib import Path
 
 from eventlog.errors import ReachloopError
+from eventlog.faults import WAREHOUSE_RECOVERY, damaged, disk_full, is_damage, is_disk_full
 from eventlog.settings import Settings
 from reachloop import __version__
 
@@ -94,6 +95,17 @@ def _home_hint(args: argparse.Namespace) -> str:
     return f" — homes found under {home}: " + ", ".join(f"--home {s}" for s in shown)
 
 
+def _machine_fault(args: argparse.Namespace, exc: Exception) -> ReachloopError | None:
+    """A full disk or a damaged warehouse that escaped the places that word it (a library
+    writing its own files): the same one line, said against the home."""
+    settings = Settings.from_env(getattr(args, "home", None))
+    if is_disk_full(exc):
+        return disk_full(settings.home, f"running reachloop {args.command}", exc)
+    if is_damage(exc):
+        return damaged(settings.warehouse, str(exc).splitlines()[0], WAREHOUSE_RECOVERY)
+    return None
+
+
 def _stdout_gone() -> None:
     """The reader of our output went away (`| head`): send the rest nowhere, quietly."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -118,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure still gets one line; details on demand
         if os.environ.get("REACHLOOP_DEBUG"):
             raise
+        if fault := _machine_fault(args, exc):
+            print(f"reachloop {args.command}: {fault}", file=sys.stderr)
+            return 1
         first = (str(exc).splitlines() or [""])[0]
         print(
             f"reachloop {args.command}: {type(exc).__name__}: {first} "

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from eventlog.errors import ReachloopError
+from eventlog.faults import read_only_database
 from eventlog.settings import Settings
 from reports import charts as ch
 from reports import dashboard
@@ -49,7 +50,7 @@ def build_report(settings: Settings, out: Path | None = None) -> Path:
     if not source.exists():
         raise ReachloopError(f"nothing published yet ({source} is missing): run reachloop build first")
     target = (out or default_output(settings)).resolve()
-    with duckdb.connect(str(source), read_only=True) as con:
+    with read_only_database(source) as con:
         con.execute("set timezone = 'UTC'")
         meta = q.fetch(con, q.PUBLICATION)[0] if "_publication" in q.published_tables(con) else {}
         kpis, sections, data = build_sections(con)

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from eventlog.errors import ReachloopError
+from eventlog.faults import PUBLISHED_RECOVERY, WAREHOUSE_RECOVERY, check_database_file
 from eventlog.settings import Settings
 from planner.cadence import Cadence
 from planner.plan import PlanSettings, plan_shares
@@ -37,6 +38,7 @@ SHOWN = (
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    check_database_file(path, PUBLISHED_RECOVERY if path.name != "warehouse.duckdb" else WAREHOUSE_RECOVERY)
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as e:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from eventlog.errors import ReachloopError
+from eventlog.faults import PUBLISHED_RECOVERY, WAREHOUSE_RECOVERY, read_only_database
 from eventlog.settings import Settings
 from reports.project import attribution_models
 
@@ -61,8 +62,8 @@ def _records(cur: duckdb.DuckDBPyConnection) -> list[dict]:
 def trace(settings: Settings, deal_id: str) -> dict:
     """The deal, its steps in order, and per touch the credit (and amount) under each model."""
     path = _source(settings)
-    con = duckdb.connect(str(path), read_only=True)
-    try:
+    recovery = WAREHOUSE_RECOVERY if path == settings.warehouse else PUBLISHED_RECOVERY
+    with read_only_database(path, recovery) as con:
         con.execute("set timezone = 'UTC'")
         deals = _table(con, "fct_deals", path)
         journey = _table(con, "fct_deal_journey", path)
@@ -78,8 +79,6 @@ def trace(settings: Settings, deal_id: str) -> dict:
             f" from {attribution} where deal_id = ?",
             [deal_id],
         ).fetchall()
-    finally:
-        con.close()
     by_click: dict[str, dict] = {}
     for click_id, model, credit, amount, reporting in credits:
         by_click.setdefault(click_id, {})[model] = {

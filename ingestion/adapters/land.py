@@ -24,6 +24,7 @@ from ingestion.adapters.base import (
 from ingestion.adapters.registry import ADAPTERS, adapter_for, detect_format
 from ingestion.landing import (
     FILE_ERRORS,
+    MACHINE_FAULTS,
     FileResult,
     already_landed,
     check_and_append,
@@ -134,6 +135,8 @@ def land_any(
                 unit_results = land_source(con, unit, unit_spec, files=members)
             except SourceShapeError as exc:
                 unit_results = [FileResult(str(unit), None, "rejected", message=str(exc))]
+            except MACHINE_FAULTS:
+                raise
             except FILE_ERRORS as exc:
                 unit_results = [failed(unit, None, exc)]
         report(unit_results)
