@@ -78,8 +78,12 @@ class Trial:
 
     @property
     def clear_error(self) -> bool:
-        one_line = len(self.message.strip().splitlines()) == 1
-        return self.exit_status != 0 and one_line and "Traceback" not in self.message
+        """Exit non-zero with the error on one line (after a build's progress lines, if any),
+        no traceback."""
+        lines = self.message.strip().splitlines()
+        if self.exit_status == 0 or not lines or "Traceback" in self.message:
+            return False
+        return all(line.startswith("build: [") for line in lines[:-1])
 
 
 # --- a small disk ------------------------------------------------------------------------
@@ -471,9 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         for case, leave, inodes in PUBLISH_CASES:
             trials.append(disk_full_publish(built, root, case, leave, inodes))
             _say(trials[-1])
-        offset = raw_block_offset(work.full / "warehouse.duckdb")
+        offset = raw_block_offset(work.base / "warehouse.duckdb")
         for how in (*CUTS, f"flip:{offset}"):
-            for t in damaged_warehouse(work.full, root, how, work.second, run_process):
+            # The home with only the first delivery: landing the second reads the log's blocks.
+            for t in damaged_warehouse(work.base, root, how, work.second, run_process):
                 trials.append(t)
                 _say(t)
         for t in killed_landing(work, root, args.kills):

@@ -19,7 +19,9 @@ misrouted delivery is for an operator to look at).
 Idempotent: the batch ledger knows every landed file's checksum, so a re-run or a backfill
 (``airflow backfill create --dag-id reachloop_land_web --from-date … --to-date …``) lands
 nothing twice; a run that lands nothing new is *skipped*, which emits no Asset event and so
-triggers no build.
+triggers no build. A file that could not be landed (unreadable, refused) fails the run in its
+``all_files_landed`` task, after the others landed and their Asset event was emitted; fix the
+file and clear the run's ``land`` task.
 
 Settings, read when a task runs (never at parse time): Variables ``reachloop_home`` and
 ``reachloop_landing`` (or ``AIRFLOW_VAR_*``), else the environment's ``REACHLOOP_HOME`` and
@@ -60,9 +62,10 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
         def land(data_interval_start=None, data_interval_end=None) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 
+            from eventlog.errors import ReachloopError
             from eventlog.settings import Settings
             from ingestion.adapters import formats_from_config
-            from ingestion.deliveries import land_interval
+            from ingestion.deliveries import land_interval, not_landed_summary
 
             settings = Settings.from_env(Variable.get("reachloop_home", default=None))
             results = land_interval(
@@ -74,7 +77,10 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
                                         f"{r.rows_quarantined} quarantined, {r.rows_erased} erased"),
             )
             landed = [r for r in results if r.status == "landed"]
+            problems = not_landed_summary(results)
             if not landed:
+                if problems:  # retried: a file still being copied heals by waiting
+                    raise ReachloopError(problems)
                 # No Asset event: a build is only worth running for new data.
                 raise AirflowSkipException(
                     f"nothing new for {family} in [{data_interval_start:%Y-%m-%d}, "
@@ -86,9 +92,19 @@ def landing_dag(family: str, event_types: tuple[str, ...]):
                 "rows_quarantined": sum(r.rows_quarantined for r in landed),
                 "rows_erased": sum(r.rows_erased for r in landed),
                 "batches": [r.batch_id for r in landed],
+                "not_landed": problems,
             }
 
-        land()
+        # A file that failed must fail the run, visibly, but only after the others landed and
+        # their Asset event scheduled the build: the land task succeeds, this one fails.
+        @task(task_id="all_files_landed", retries=0, pool="default_pool")
+        def all_files_landed(landing: dict) -> None:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            if landing.get("not_landed"):
+                raise AirflowFailException(landing["not_landed"])
+
+        all_files_landed(land())
 
     return land_family()
 

@@ -148,6 +148,22 @@ def check_database_file(path: Path, recovery: str) -> None:
         )
 
 
+def check_blocks_present(con: duckdb.DuckDBPyConnection, path: Path, recovery: str, *, had_wal: bool) -> None:
+    """After opening: a file holding fewer blocks than the database has in use was cut on a
+    block boundary (which check_database_file cannot tell from trimmed free blocks). Skipped
+    when a WAL was replayed on opening: its blocks may not be in the file yet."""
+    if had_wal:
+        return
+    total, free, block_size = con.execute(
+        "select total_blocks, free_blocks, block_size from pragma_database_size()"
+    ).fetchone()
+    in_file = max(path.stat().st_size - _HEADER_BYTES, 0) // block_size
+    if total - free > in_file:
+        raise damaged(
+            path, f"cut short: {total - free:,} blocks in use, {in_file:,} in the file", recovery
+        )
+
+
 @contextmanager
 def plain_faults(
     path: Path, *, doing: str, recovery: str, damage_in: Path | None = None
@@ -189,9 +205,11 @@ def read_only_database(path: Path, recovery: str = PUBLISHED_RECOVERY) -> Iterat
     """A read-only connection to a DuckDB file (a publication, by default), checked for damage
     first; a damaged block met while reading becomes the same one line."""
     check_database_file(path, recovery)
+    had_wal = Path(f"{path}.wal").exists()
     with plain_faults(path, doing=f"reading {path}", recovery=recovery):
         con = duckdb.connect(str(path), read_only=True)
         try:
+            check_blocks_present(con, path, recovery, had_wal=had_wal)
             yield con
         finally:
             con.close()

@@ -17,7 +17,7 @@ import duckdb
 
 from eventlog.contract import BOOKKEEPING_COLUMNS, EVENT_TYPES, raw_table
 from eventlog.errors import ReachloopError
-from eventlog.faults import WAREHOUSE_RECOVERY, check_database_file, plain_faults
+from eventlog.faults import WAREHOUSE_RECOVERY, check_blocks_present, check_database_file, plain_faults
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident, quote_str
 from eventlog.status import write_status_snapshot
@@ -228,8 +228,15 @@ def open_warehouse(
     # A damaged file is said so before DuckDB gets to it: a cut in blocks DuckDB does not read
     # on opening would otherwise pass until some query reads them (or never, for status).
     check_database_file(path, WAREHOUSE_RECOVERY)
+    had_wal = Path(f"{path}.wal").exists() or not path.exists()
     with plain_faults(path, doing="opening the warehouse", recovery=WAREHOUSE_RECOVERY):
-        return _open(path, read_only=read_only, timeout=lock_timeout() if timeout is None else timeout)
+        con = _open(path, read_only=read_only, timeout=lock_timeout() if timeout is None else timeout)
+        try:
+            check_blocks_present(con, path, WAREHOUSE_RECOVERY, had_wal=had_wal)
+        except BaseException:
+            con.close()
+            raise
+        return con
 
 
 def _open(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:

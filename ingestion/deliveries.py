@@ -103,6 +103,23 @@ def land_interval(
     return results
 
 
+NOT_LANDED = ("failed", "rejected", "unknown_type")
+
+
+def not_landed_summary(results: list[FileResult]) -> str | None:
+    """One line naming the files of a run that were tried and not landed (failed, refused), or
+    None: a scheduler fails the run with it, after the other files landed."""
+    bad = [r for r in results if r.status in NOT_LANDED]
+    if not bad:
+        return None
+    shown = "; ".join(f"{r.path}: {r.message}" for r in bad[:3])
+    more = f"; and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return (
+        f"{len(bad)} file(s) not landed ({shown}{more}): fix or replace them in their delivery "
+        "folder and clear the run's land task (files already landed are skipped)"
+    )
+
+
 def route_deliveries(source: Path, root: Path, day: date | None = None) -> list[Path]:
     """Copy a flat export folder (``reachloop generate``'s landing/) into the delivery layout:
     each file goes to ``<root>/<family>/<date>/``, dated ``day`` or else by the month in its

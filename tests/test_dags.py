@@ -59,7 +59,8 @@ def test_dags_are_thin_serialized_and_asset_driven(dagbag):
         build.timetable.asset_condition, "iter_assets") else set()
     for family in SOURCE_FAMILIES:
         land = dagbag.get_dag(f"reachloop_land_{family}")
-        (task,) = land.tasks
+        assert [t.task_id for t in land.topological_sort()] == ["land", "all_files_landed"]
+        task = land.get_task("land")
         assert task.pool == "reachloop_warehouse" and task.retries >= 1
         assert task.retry_exponential_backoff
         (outlet,) = task.outlets
@@ -90,7 +91,7 @@ def test_dag_runs_end_to_end_with_poisoned_batch_and_reject(
     # 1. Every family lands its delivery; then the build publishes.
     for family in SOURCE_FAMILIES:
         run = dagbag.get_dag(f"reachloop_land_{family}").test(logical_date=at)
-        assert _states(run) == {"land": "success"}, family
+        assert _states(run) == {"land": "success", "all_files_landed": "success"}, family
     run = dagbag.get_dag("reachloop_build").test()
     assert str(run.state) == "success", _states(run)
     published = settings.published_duckdb
@@ -102,7 +103,7 @@ def test_dag_runs_end_to_end_with_poisoned_batch_and_reject(
 
     # 2. Re-running an interval is a no-op: landing skips, the build skips, nothing changes.
     run = dagbag.get_dag("reachloop_land_web").test(logical_date=at)
-    assert _states(run) == {"land": "skipped"}
+    assert _states(run) == {"land": "skipped", "all_files_landed": "skipped"}
     run = dagbag.get_dag("reachloop_build").test()
     assert _states(run)["start"] == "skipped"
     assert tree_digest(settings.published) == good
@@ -112,7 +113,7 @@ def test_dag_runs_end_to_end_with_poisoned_batch_and_reject(
     poison_dir.mkdir(parents=True)
     poisoned_metrics(small_workload, poison_dir)
     run = dagbag.get_dag("reachloop_land_advocacy").test(logical_date=_run_after(date(2025, 3, 2)))
-    assert _states(run) == {"land": "success"}
+    assert _states(run) == {"land": "success", "all_files_landed": "success"}
     run = dagbag.get_dag("reachloop_build").test()
     states = _states(run)
     assert states["gate_1"] == "failed" and states["publish"] != "success", states
@@ -137,3 +138,22 @@ def test_dag_runs_end_to_end_with_poisoned_batch_and_reject(
     assert full_refresh
     ((negative,),) = query(published, "select count(*) from mart_engagement_rate where impressions < 0")
     assert negative == 0
+
+
+def test_a_file_that_fails_to_land_fails_the_run_after_the_others_land(
+    dagbag, settings: Settings, tmp_path: Path, monkeypatch
+):
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("REACHLOOP_LANDING", str(landing))
+    folder = landing / "web" / "2025-03-01"
+    folder.mkdir(parents=True)
+    (folder / "click-good.csv").write_text(
+        "click_id,tracking_token,visitor_id,occurred_at,landing_url\n"
+        "c1,t1,v1,2025-03-01T10:00:00Z,https://acme.example/a\n"
+    )
+    (folder / "click-broken.parquet").write_bytes(b"PAR1 this is not parquet")
+    run = dagbag.get_dag("reachloop_land_web").test(logical_date=_run_after(date(2025, 3, 1)))
+    # The good file landed and its Asset event went out (land succeeded); the run is failed.
+    assert _states(run) == {"land": "success", "all_files_landed": "failed"}
+    assert str(run.state) == "failed"
+    assert query(settings.warehouse, "select count(*) from raw.click") == [(1,)]
