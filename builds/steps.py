@@ -29,7 +29,7 @@ from builds.dbt_build import normalize_as_of
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from eventlog.sql import quote_ident
-from eventlog.warehouse import lock_timeout, open_warehouse, warehouse
+from eventlog.warehouse import lock_timeout, open_warehouse, warehouse, writer_lock
 
 GATE_1, DBT, GATE_2, PUBLISH = "gate 1", "dbt build", "gate 2", "publish"
 STEPS = (GATE_1, DBT, GATE_2, PUBLISH)
@@ -299,7 +299,9 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
     from builds.dbt_build import run_dbt_build
     from builds.gates.manifest import checked_by_gate_2_selector
 
-    with _step(settings, build_id, DBT) as b:
+    # The writer lock (already held by a whole build; taken here by the build DAG's task) keeps
+    # a land from taking the file between the wait below and dbt's own connection.
+    with writer_lock(settings, "build"), _step(settings, build_id, DBT) as b:
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
         # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
         # suite (tests/test_dbt_marts.py builds everything), not in every production build;
@@ -389,8 +391,21 @@ def build(
     skip_if_unchanged: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> BuildOutcome:
-    """The whole build in this process: the sequence the build DAG runs task by task.
-    ``on_step`` hears each step's name (STEPS) as it starts, for progress."""
+    """The whole build in this process: the sequence the build DAG runs task by task, holding
+    the home's writer lock throughout (a land waits for the whole build, not only for one
+    step). ``on_step`` hears each step's name (STEPS) as it starts, for progress."""
+    with writer_lock(settings, "build"):
+        return _build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged, on_step=on_step)
+
+
+def _build(
+    settings: Settings,
+    as_of: str | None,
+    full_refresh: bool,
+    *,
+    skip_if_unchanged: bool,
+    on_step: Callable[[str], None] | None,
+) -> BuildOutcome:
     outcome = start_build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged)
     if outcome.status == "skipped":
         return outcome

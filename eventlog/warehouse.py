@@ -6,6 +6,7 @@ updated or deleted by the pipeline.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
@@ -215,6 +216,61 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
     # Not just "lock": a damaged file's errors say "in block at location …".
     text = str(exc).lower()
     return "could not set lock" in text or "conflicting lock" in text
+
+
+# DuckDB's own lock covers one connection, and a build is many: its steps open and close the
+# warehouse, and dbt connects on its own, refusing at once a file another process holds. A
+# land starting between two of them took the file and made dbt fail. So writers (land,
+# build, the dbt step of the build DAG) hold one lock per home for their whole length: a flock
+# on this file, waited for like the warehouse's (REACHLOOP_LOCK_TIMEOUT).
+WRITER_LOCK = ".writer.lock"
+_writer_locks_held: dict[Path, int] = {}  # per home, in this process: nested holds pass
+
+
+@contextmanager
+def writer_lock(settings: Settings, what: str, *, timeout: float | None = None) -> Iterator[None]:
+    """Hold the home's writer lock for the block (``what``: the writer, for the message)."""
+    path = settings.home / WRITER_LOCK
+    if _writer_locks_held.get(path):
+        _writer_locks_held[path] += 1
+        try:
+            yield
+        finally:
+            _writer_locks_held[path] -= 1
+        return
+    settings.home.mkdir(parents=True, exist_ok=True)
+    timeout = lock_timeout() if timeout is None else timeout
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another land or build in {settings.home} ran for longer than {timeout:g}s "
+                        f"while this {what} waited for it; wait for it to finish or raise "
+                        f"{LOCK_TIMEOUT_ENV}"
+                    ) from None
+                if not waiting:
+                    waiting = True
+                    print(
+                        f"waiting for the warehouse {settings.warehouse}: another land or build is "
+                        f"running (up to {timeout:g}s, {LOCK_TIMEOUT_ENV})",
+                        file=sys.stderr, flush=True,
+                    )
+                time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
+        _writer_locks_held[path] = 1
+        try:
+            yield
+        finally:
+            _writer_locks_held.pop(path, None)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def open_warehouse(

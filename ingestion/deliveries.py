@@ -22,7 +22,7 @@ from pathlib import Path
 from eventlog.contract import EVENT_TYPES
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings, pii_key
-from eventlog.warehouse import warehouse
+from eventlog.warehouse import warehouse, writer_lock
 from ingestion.landing import FileResult, event_type_for, landing_files
 
 LANDING_ENV = "REACHLOOP_LANDING"
@@ -97,7 +97,7 @@ def land_interval(
         return []
     key = pii_key()
     results = []
-    with warehouse(settings) as con:
+    with writer_lock(settings, "land"), warehouse(settings) as con:
         for folder in folders:
             results += land_any(con, folder, key, spec=spec, on_file=on_file)
     return results

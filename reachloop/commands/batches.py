@@ -7,7 +7,7 @@ import json
 
 from eventlog import batches
 from eventlog.settings import Settings
-from eventlog.warehouse import warehouse
+from eventlog.warehouse import warehouse, writer_lock
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,14 +55,16 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_reject(args: argparse.Namespace) -> int:
-    with warehouse(Settings.from_env(args.home)) as con:
+    settings = Settings.from_env(args.home)
+    with writer_lock(settings, "reject"), warehouse(settings) as con:
         batches.reject(con, args.batch_id, args.reason)
     print(f"rejected {args.batch_id}: the next build leaves it out (and rebuilds from scratch)")
     return 0
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    with warehouse(Settings.from_env(args.home)) as con:
+    settings = Settings.from_env(args.home)
+    with writer_lock(settings, "restore"), warehouse(settings) as con:
         batches.restore(con, args.batch_id, args.reason)
     print(f"restored {args.batch_id}: gate 1 checks it again at the next build")
     return 0

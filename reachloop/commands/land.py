@@ -10,7 +10,7 @@ from pathlib import Path
 
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings, pii_key
-from eventlog.warehouse import warehouse
+from eventlog.warehouse import warehouse, writer_lock
 from ingestion.adapters import ADAPTERS, land_any
 from ingestion.landing import FileResult, landing_files
 from reachloop.progress import Progress
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             progress.print(_describe(result))
 
     try:
-        with warehouse(settings) as con:
+        with writer_lock(settings, "land"), warehouse(settings) as con:
             results = land_any(con, args.path, key, spec=format_spec(args), on_file=on_file)
     finally:
         progress.close()
