@@ -13,7 +13,8 @@ replays the WAL. So nothing needs undoing: the run stops, and says so.
 
 What DuckDB does on a damaged file: a file cut short is refused on opening only when the cut
 falls in the blocks it reads first; a flipped byte is found by the block's checksum when that
-block is read. ``check_database_file`` finds a cut anywhere, from the file's header alone.
+block is read. ``check_database_file`` (from the header, before opening) and
+``check_blocks_present`` (right after) find a cut anywhere.
 """
 
 from __future__ import annotations
@@ -32,12 +33,10 @@ from eventlog.errors import ReachloopError
 
 _DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 _DISK_FULL_WORDS = ("no space left on device", "disk quota exceeded", "not enough space")
-_DAMAGE_WORDS = (
-    "corrupt database file",
-    "not a valid duckdb database file",
-    "could not read enough bytes from file",
-    "checksum",
-)
+# A block failing its checksum; a file cut short or not DuckDB's (these two also come from
+# reading other files: they count only when they name the database, see is_damage).
+_CORRUPT = "corrupt database file"
+_DAMAGE_WORDS = ("not a valid duckdb database file", "could not read enough bytes from file")
 
 WAREHOUSE_RECOVERY = (
     "restore it from a backup, or move it aside and rebuild the log from the retained "
@@ -67,10 +66,24 @@ def is_disk_full(exc: BaseException) -> bool:
     return False
 
 
-def is_damage(exc: BaseException) -> bool:
-    return any(
-        isinstance(e, duckdb.Error) and any(w in str(e).lower() for w in _DAMAGE_WORDS) for e in _chain(exc)
-    )
+def is_damage(exc: BaseException, database: Path | None = None) -> bool:
+    """Does the error say a DuckDB database file is damaged (``database``, when given)?"""
+    for e in _chain(exc):
+        if not isinstance(e, duckdb.Error):
+            continue
+        text = str(e).lower()
+        if _CORRUPT in text:
+            return True
+        if any(w in text for w in _DAMAGE_WORDS):
+            named = _named_file(e)
+            if database is None or named is None or named in (database, Path(f"{database}.wal")):
+                return True
+    return False
+
+
+def _named_file(e: BaseException) -> Path | None:
+    text = str(e)
+    return Path(text.split('file "', 1)[1].split('"', 1)[0]) if 'file "' in text else None
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -124,8 +137,8 @@ _MAGIC = b"DUCK"
 
 def check_database_file(path: Path, recovery: str) -> None:
     """Raise DamagedFile when the file is not a DuckDB file or was cut short (a truncated copy,
-    a full disk under a copy tool). Reads 12 KiB. A cut on a block boundary passes here and is
-    found by DuckDB when it reads a missing block (then ``plain_faults`` words it)."""
+    a full disk under a copy tool). Reads 12 KiB. A cut on a block boundary passes here:
+    ``check_blocks_present`` finds it once the file is open."""
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
@@ -177,7 +190,7 @@ def plain_faults(
     except (OSError, duckdb.Error, ReachloopError) as exc:
         if is_disk_full(exc):
             raise disk_full(path, doing, exc) from exc
-        if is_damage(exc):
+        if is_damage(exc, damage_in or path):
             raise damaged(damage_in or path, _first_line(exc), recovery) from exc
         raise
 
@@ -189,9 +202,8 @@ def _written_file(exc: BaseException) -> Path | None:
             # symlink(target, link) names the link second; a relative target says nothing.
             named = Path(os.fsdecode(e.filename2 or e.filename))
             return named if named.is_absolute() else None
-        text = str(e)
-        if 'file "' in text:
-            return Path(text.split('file "', 1)[1].split('"', 1)[0])
+        if named := _named_file(e):
+            return named
     return None
 
 

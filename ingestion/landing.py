@@ -505,7 +505,7 @@ def landing_transaction(
         _quietly(con, _drop_temp_sql(temp))
         if is_disk_full(exc):
             raise disk_full(database, f"landing {path}", exc) from exc
-        if is_damage(exc):
+        if is_damage(exc, database):
             raise damaged(database, str(exc).splitlines()[0], WAREHOUSE_RECOVERY) from exc
         if isinstance(exc, duckdb.Error):
             raise ReachloopError(f"could not land {path}: {exc}".splitlines()[0]) from exc
