@@ -122,3 +122,22 @@ def test_a_land_waits_for_the_whole_build_not_just_its_open_connections(settings
     assert land.returncode == 0, err
     with warehouse(settings, read_only=True) as con:
         assert con.execute("select count(*) from raw.click").fetchone() == (1,)
+
+
+def test_an_erasure_waits_for_the_writer_lock(settings: Settings) -> None:
+    """Erasure rewrites the log, the publications and the warehouse file: it is a writer too, and
+    waits for a land or build in progress instead of erasing under it."""
+    env = {**os.environ, "REACHLOOP_PII_KEY": "test-key-for-pytest-only", "REACHLOOP_HOME": str(settings.home)}
+    with writer_lock(settings, "build"):
+        erase = subprocess.Popen(
+            [sys.executable, "-m", "reachloop.cli", "erase", "--email", "someone@example.com", "--reason", "test"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        said = erase.stderr.readline()
+        assert "another land or build is running" in said, said + erase.communicate()[1]
+        time.sleep(1)
+        assert erase.poll() is None
+    out, err = erase.communicate(timeout=120)
+    assert erase.returncode == 0, err
+    with warehouse(settings, read_only=True) as con:
+        assert con.execute("select count(*) from meta.erasure_requests").fetchone()[0] >= 1

@@ -13,7 +13,7 @@ from builds.erasure import compact_warehouse, remove_old_publications, scrub_hom
 from builds.steps import STEPS, build
 from eventlog.errors import ReachloopError
 from eventlog.settings import PII_KEY_ENV, PREVIOUS_PII_KEY_ENV, Settings, pii_key, previous_pii_key
-from eventlog.warehouse import warehouse
+from eventlog.warehouse import warehouse, writer_lock
 from ingestion.erasure import (
     EMAIL,
     MEMBER_ID,
@@ -85,7 +85,7 @@ def _carry_over(settings: Settings, old_home: Path, key: bytes | None) -> int:
     old = Settings.from_env(old_home).warehouse
     if not old.exists():
         raise ReachloopError(f"no warehouse in {old_home}")
-    with warehouse(settings) as con:
+    with writer_lock(settings, "erase"), warehouse(settings) as con:
         return carry_over(con, str(old), key_id(previous))
 
 
@@ -113,6 +113,16 @@ def run(args: argparse.Namespace) -> int:
         pseudonyms = {**recorded, **pseudonyms}
         if not pseudonyms:
             raise ReachloopError("nobody was erased in this home: nothing to reapply")
+    # One writer at a time: a land or build started meanwhile waits until the log, the marts and
+    # the home's files are all free of the person (the rebuild inside holds the same lock).
+    with writer_lock(settings, "erase"):
+        return _erase(args, settings, pseudonyms, clear, key)
+
+
+def _erase(
+    args: argparse.Namespace, settings: Settings, pseudonyms: dict[str, str], clear: list[str],
+    key: bytes | None,
+) -> int:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     with warehouse(settings) as con:
