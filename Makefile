@@ -13,7 +13,7 @@ SEED ?= 42
 
 export REACHLOOP_HOME ?= $(CURDIR)/.reachloop
 
-.PHONY: env demo demo-exports test bench lint lock clean browser docs bi-env airflow
+.PHONY: env demo demo-exports test bench lint lock clean browser docs bi-env airflow spark-env test-spark java lock-spark
 
 env: $(STAMP)
 
@@ -48,7 +48,30 @@ $(BI_STAMP): requirements-bi.lock $(STAMP)
 
 test: $(STAMP) $(BI_STAMP) browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 -m "not spark"
+
+# The Spark engine (reachloop build --engine spark): the pipeline's pins plus dbt-spark and a
+# local pyspark (requirements-spark.lock), in an environment of its own so that the default one
+# stays lean. Its tests build the same workload on both engines and compare every mart.
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+spark-env: $(SPARK_STAMP) java
+
+$(SPARK_STAMP): requirements.lock requirements-spark.lock pyproject.toml $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(SPARK_VENV)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(SPARK_VENV)/bin/python \
+	  -r requirements.lock -r requirements-spark.lock
+	$(BIN)/uv pip install --quiet --python $(SPARK_VENV)/bin/python --no-deps -e .
+	touch $@
+
+test-spark: $(SPARK_STAMP) java
+	$(SPARK_VENV)/bin/python -m pytest -m spark --durations=5 tests/test_spark_parity.py
+
+# Spark runs on the JVM: Debian's Java 17 runtime, installed once if no java is on the PATH.
+java:
+	@command -v java >/dev/null || { \
+	  echo "installing Debian's openjdk-17-jre-headless for the spark engine"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 # The report test opens the HTML report in Debian's headless Chromium.
 browser:
@@ -56,10 +79,11 @@ browser:
 	  echo "installing Debian's chromium for the report test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# Stages at several scale factors against DuckDB's floor and a pandas peer; writes
+# Stages at several scale factors against DuckDB's floor and a pandas peer (and the build on
+# Spark, spark.build, in .venv-spark); writes
 # bench/results/*.json and the tables in BENCHMARKS.md. `make bench BENCH_ARGS=--sf100` adds SF100.
 BENCH_SCALES ?= 0.1,1,10
-bench: $(STAMP)
+bench: $(STAMP) $(SPARK_STAMP) java
 	$(BIN)/python -m bench.run --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 # Airflow locally (SQLite metadata): DAGs unpaused and listed at once, sample deliveries for
@@ -77,5 +101,9 @@ lint: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
 
+# The Spark extras, resolved against the pipeline's pins (they must co-install).
+lock-spark: $(STAMP)
+	$(BIN)/uv pip compile requirements-spark.in -c requirements.lock --python-version 3.11 -o requirements-spark.lock
+
 clean:
-	rm -rf .reachloop .venv-bi dbt_project/target dbt_project/logs
+	rm -rf .reachloop .venv-bi .venv-spark dbt_project/target dbt_project/logs

@@ -39,6 +39,7 @@ STAGE_ORDER = (
     "incr.build",
     "noop.build",
     "full.build",
+    "spark.build",
 )
 FIXED_COST_STAGES = ("generate", "land", "tiny.build", "tiny.rebuild", "tiny.noop")
 # Issue 16's targets: a day's batch against a full rebuild (CPU), by scale; a build with nothing
@@ -79,6 +80,8 @@ def ratios(scale: dict) -> dict[str, float | None]:
     out["peer ÷ build (wall): build speed-up"] = _div(g("peer"), g("build"))
     out["peer ÷ build (CPU)"] = _div(g("peer", "cpu_s"), g("build", "cpu_s"))
     out["peer ÷ floor.marts (wall)"] = _div(g("peer"), g("floor.marts"))
+    out["spark.build ÷ build (wall): Spark ÷ DuckDB"] = _div(g("spark.build"), g("build"))
+    out["spark.build ÷ build (CPU)"] = _div(g("spark.build", "cpu_s"), g("build", "cpu_s"))
     out["incr.build ÷ full.build (wall)"] = _div(g("incr.build"), g("full.build"))
     out["incr.build ÷ full.build (CPU)"] = _div(g("incr.build", "cpu_s"), g("full.build", "cpu_s"))
     incr = (g("incr.land") or 0) + (g("incr.build") or 0) if g("incr.build") else None

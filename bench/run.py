@@ -46,6 +46,8 @@ from bench.measure import PYTHON, REPO, Measurement, dir_size_mb, machine, run_s
 from eventlog.warehouse import MEMORY_LIMIT_ENV
 
 REACHLOOP = str(Path(PYTHON).with_name("reachloop"))
+# The Spark engine's environment (make spark-env): spark.build runs when it exists.
+SPARK_PYTHON = str(REPO / ".venv-spark" / "bin" / "python")
 DBT = str(Path(PYTHON).with_name("dbt"))
 PII_KEY = "reachloop-bench-key-not-for-production"
 FORMATS = ("csv", "jsonl", "parquet")
@@ -164,6 +166,18 @@ class Bench:
             (self.home / "published" / "parquet").resolve()
         )
         self.info["dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
+
+    def spark_build(self) -> None:
+        """The same build on Spark (local mode, this machine), from a copy of the landed log:
+        the lake's export included, as a first Spark build of a home pays it."""
+        home = self.root / "spark-home"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        shutil.copy(self.home / "warehouse.duckdb", home / "warehouse.duckdb")
+        out = self.stage("spark.build", [SPARK_PYTHON, "-m", "bench.steps", "build", "--engine", "spark"],
+                         rows=self.info["rows_landed"], home=home)
+        self.stages["spark.build"].extra = json.loads(out.strip().splitlines()[-1])
+        shutil.rmtree(home, ignore_errors=True)
 
     def attribution(self) -> None:
         rows = log_rows(self.home, ("click", "form_fill", "deal"))
@@ -285,7 +299,7 @@ class Bench:
         self.info["breakdown"] = json.loads(out.strip().splitlines()[-1])["breakdown"]
         self.info["dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
 
-    def run(self, *, per_format: bool, incremental: bool, peer: bool) -> dict:
+    def run(self, *, per_format: bool, incremental: bool, peer: bool, spark: bool = False) -> dict:
         self.root.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         if self.smoke:  # every code path of the harness but the (minutes-long) full build
@@ -303,6 +317,8 @@ class Bench:
         if per_format and detailed:
             self.land_by_format()
         self.build()
+        if spark:
+            self.spark_build()
         if not self.quick:
             self.attribution()
             self.publish()
@@ -421,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-per-format", action="store_true", help="skip landing CSV/JSONL/Parquet separately")
     p.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
     p.add_argument("--no-incremental", action="store_true", help="skip the one-day incremental batch")
+    p.add_argument("--no-spark", action="store_true",
+                   help="skip spark.build (the build on Spark; runs when .venv-spark exists: make spark-env)")
     p.add_argument("--quick", action="store_true", help="smoke mode: no separate attribution/publish re-runs")
     p.add_argument(
         "--smoke",
@@ -467,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         b.on_stage = save
         try:
             result["scales"][f"{sf:g}"] = b.run(
-                per_format=not args.no_per_format, incremental=not args.no_incremental, peer=not args.no_peer
+                per_format=not args.no_per_format, incremental=not args.no_incremental, peer=not args.no_peer,
+                spark=not args.no_spark and Path(SPARK_PYTHON).exists()
             )
         except Exception as exc:  # noqa: BLE001 — record what got measured, say what failed
             result["scales"][f"{sf:g}"] = {

@@ -34,7 +34,7 @@ def cmd_build(args: argparse.Namespace) -> dict:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    outcome = build(Settings.from_env(), full_refresh=args.full_refresh)
+    outcome = build(Settings.from_env(), full_refresh=args.full_refresh, engine=args.engine)
     result = {
         "status": outcome.status,
         "build_id": outcome.build_id,
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build")
     b.add_argument("--full-refresh", action="store_true")
+    b.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     b.add_argument("--profile", metavar="FILE", help="run under cProfile, save its stats to FILE and "
                    "add the seconds of the build's parts (BREAKDOWN) to the output")
     b.set_defaults(func=cmd_build)

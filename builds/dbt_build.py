@@ -92,8 +92,10 @@ def dbt_args(
     *,
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
+    target: str | None = None,
 ) -> list[str]:
-    """The ``dbt build`` command line run_dbt_build invokes (also usable from a shell)."""
+    """The ``dbt build`` command line run_dbt_build invokes (also usable from a shell);
+    ``target`` is the profile's output (``spark``; default: the DuckDB one)."""
     dbt_vars = dict(dbt_vars or {})
     if as_of is not None:
         dbt_vars["as_of"] = as_of
@@ -106,6 +108,8 @@ def dbt_args(
         args += ["--select", select]
     if exclude:
         args += ["--exclude", exclude]
+    if target:
+        args += ["--target", target]
     return args
 
 
@@ -117,6 +121,7 @@ def run_dbt_build(
     *,
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
+    target: str | None = None,
 ) -> DbtBuildResult:
     """Run ``dbt build`` over the warehouse at ``settings.warehouse``; raise ReachloopError
     with a one-line reason naming the failing node when any model or test fails.
@@ -132,7 +137,8 @@ def run_dbt_build(
 
     started = time.perf_counter()
     outcome = invoke_dbt(
-        settings, dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars)
+        settings, dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars,
+                           target=target)
     )
     result.seconds = time.perf_counter() - started
 

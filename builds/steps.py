@@ -27,7 +27,7 @@ import duckdb
 
 from builds.dbt_build import normalize_as_of
 from eventlog.errors import ReachloopError
-from eventlog.settings import Settings
+from eventlog.settings import Settings, build_engine
 from eventlog.sql import quote_ident
 from eventlog.warehouse import lock_timeout, open_warehouse, warehouse, writer_lock
 
@@ -39,6 +39,7 @@ STEPS = (GATE_1, DBT, GATE_2, PUBLISH)
 class BuildOutcome:
     as_of: str | None
     full_refresh: bool
+    engine: str = "duckdb"
     build_id: str = ""
     status: str = "running"  # running | succeeded | failed | skipped
     models: int = 0
@@ -105,9 +106,9 @@ def _dbt_project_digest(root: Path = REPO) -> str:
     return digest.hexdigest()[:16]
 
 
-def _fingerprint(con, as_of: str | None, project: str) -> str:
+def _fingerprint(con, as_of: str | None, project: str, engine: str = "duckdb") -> str:
     """What a build's result depends on: the ledger, operator decisions, erasures, as_of, the
-    models."""
+    models (and the engine that builds them)."""
     state = con.execute(
         """
         select (select count(*) || '/' || coalesce(max(ingested_at)::varchar, '') from meta.batches),
@@ -115,7 +116,8 @@ def _fingerprint(con, as_of: str | None, project: str) -> str:
                (select count(*) || '/' || coalesce(max(requested_at)::varchar, '') from meta.erasure_requests)
         """
     ).fetchone()
-    return hashlib.sha256(f"{state}|{as_of}|{project}".encode()).hexdigest()[:24]
+    key = f"{state}|{as_of}|{project}" + (f"|{engine}" if engine != "duckdb" else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def start_build(
@@ -124,19 +126,24 @@ def start_build(
     full_refresh: bool = False,
     *,
     skip_if_unchanged: bool = False,
+    engine: str | None = None,
 ) -> BuildOutcome:
     """Register a build. With skip_if_unchanged (the DAG), a build whose inputs equal those of
-    the last successful one is skipped: re-running the DAG for an interval is a no-op."""
+    the last successful one is skipped: re-running the DAG for an interval is a no-op.
+    ``engine`` (default: $REACHLOOP_ENGINE, else duckdb) is where its dbt step runs."""
+    engine = build_engine(engine)
     # Reproducing the past rebuilds everything from the log: incremental state is of no use.
-    full_refresh = full_refresh or as_of is not None
-    outcome = BuildOutcome(as_of=as_of, full_refresh=full_refresh)
+    # On Spark every build is full (incremental models build as tables: macros/spark.sql).
+    full_refresh = full_refresh or as_of is not None or engine == "spark"
+    outcome = BuildOutcome(as_of=as_of, full_refresh=full_refresh, engine=engine)
     destination = publish_destination(settings, as_of)
     with warehouse(settings) as con:
         project = _dbt_project_digest()
-        fingerprint = _fingerprint(con, as_of, project)
+        fingerprint = _fingerprint(con, as_of, project, engine)
         last = con.execute(
             """
-            select build_id, fingerprint, started_at, project_digest from meta.builds
+            select build_id, fingerprint, started_at, project_digest, coalesce(engine, 'duckdb')
+            from meta.builds
             where status = 'succeeded' and as_of is not distinct from ?
             order by started_at desc limit 1
             """,
@@ -168,6 +175,11 @@ def start_build(
             elif last[3] != project:
                 outcome.full_refresh = True
                 outcome.note = "full refresh: the dbt project changed since the last build"
+            # The warehouse's marts came from the other engine: its incremental tables hold
+            # their own last build, not this engine's.
+            elif last[4] != engine:
+                outcome.full_refresh = True
+                outcome.note = f"full refresh: the last build ran on {last[4]}"
             # An as-of build rebuilt the models as of a past moment (and its decisions): the
             # incremental state is that past prefix of the log, not the last current build's.
             elif _last_dbt_run_was_as_of(con):
@@ -190,10 +202,11 @@ def start_build(
         # log_cutoff stays the newest ingested_at within the cutoff, for readers of the old column.
         con.execute(
             "insert into meta.builds (build_id, status, as_of, full_refresh, fingerprint, started_at,"
-            " log_cutoff, project_digest, log_cutoff_position)"
-            " select ?, 'running', ?, ?, ?, now(), max(ingested_at), ?, max(log_position) from meta.batches"
+            " log_cutoff, project_digest, log_cutoff_position, engine)"
+            " select ?, 'running', ?, ?, ?, now(), max(ingested_at), ?, max(log_position), ?"
+            " from meta.batches"
             " where ?::timestamptz is null or committed_at <= ?::timestamptz",
-            [outcome.build_id, as_of, outcome.full_refresh, fingerprint, project,
+            [outcome.build_id, as_of, outcome.full_refresh, fingerprint, project, engine,
              as_of and normalize_as_of(as_of), as_of and normalize_as_of(as_of)],
         )
     return outcome
@@ -217,6 +230,7 @@ class _Build:
     as_of: str | None
     full_refresh: bool
     log_cutoff: str | None  # the newest batch this build may see (see start_build), ISO 8601
+    engine: str = "duckdb"
 
 
 @contextmanager
@@ -230,7 +244,7 @@ def _step(
         with nullcontext(con) if con is not None else warehouse(settings) as c:
             row = c.execute(
                 "update meta.builds set step = ? where build_id = ?"
-                " returning as_of, full_refresh, log_cutoff",
+                " returning as_of, full_refresh, log_cutoff, coalesce(engine, 'duckdb')",
                 [step, build_id],
             ).fetchone()
     except BaseException as exc:  # e.g. the warehouse stayed locked past the lock timeout
@@ -239,7 +253,7 @@ def _step(
     if not row:
         raise ReachloopError(f"no build {build_id!r} in meta.builds")
     try:
-        yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None)
+        yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None, row[3])
     except BaseException as exc:
         if con is not None:
             # The step's connection may be what failed (DuckDB invalidates a database after a
@@ -309,10 +323,13 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         # The log position is not passed: staging reads this running build's log_cutoff.
         # dbt-duckdb fails at once on a locked file: wait here for a land to finish first.
         wait_for_warehouse(settings)
-        result = run_dbt_build(
-            settings, as_of=b.as_of, full_refresh=b.full_refresh,
-            exclude=f"resource_type:unit_test {checked_by_gate_2_selector()}",
-        )
+        exclude = f"resource_type:unit_test {checked_by_gate_2_selector()}"
+        if b.engine == "spark":
+            from builds.spark_engine import run_spark_dbt
+
+            result = run_spark_dbt(settings, as_of=b.as_of, exclude=exclude)
+        else:
+            result = run_dbt_build(settings, as_of=b.as_of, full_refresh=b.full_refresh, exclude=exclude)
         with warehouse(settings) as con:
             _drop_orphan_relations(con, settings)
             con.execute(
@@ -390,12 +407,14 @@ def build(
     *,
     skip_if_unchanged: bool = False,
     on_step: Callable[[str], None] | None = None,
+    engine: str | None = None,
 ) -> BuildOutcome:
     """The whole build in this process: the sequence the build DAG runs task by task, holding
     the home's writer lock throughout (a land waits for the whole build, not only for one
     step). ``on_step`` hears each step's name (STEPS) as it starts, for progress."""
     with writer_lock(settings, "build"):
-        return _build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged, on_step=on_step)
+        return _build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged, on_step=on_step,
+                      engine=engine)
 
 
 def _build(
@@ -405,8 +424,9 @@ def _build(
     *,
     skip_if_unchanged: bool,
     on_step: Callable[[str], None] | None,
+    engine: str | None = None,
 ) -> BuildOutcome:
-    outcome = start_build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged)
+    outcome = start_build(settings, as_of, full_refresh, skip_if_unchanged=skip_if_unchanged, engine=engine)
     if outcome.status == "skipped":
         return outcome
 

@@ -20,6 +20,11 @@ retries (bad data does not heal by waiting) and names the check, the batch and e
 readers keep the last good publication. Fix the data, or retract the batch with
 ``reachloop batches reject BATCH_ID --reason …``, and the next run publishes.
 
+The engine of the dbt task (docs/operators.md, "Moving to Spark"): the run's param ``engine``
+(trigger with config ``{"engine": "spark"}``), else the Variable ``reachloop_engine``, else
+``$REACHLOOP_ENGINE``, else DuckDB. ``start`` records it with the build, so every task of the
+run uses the same one.
+
 Writers are serialized: every task uses the ``reachloop_warehouse`` pool (1 slot) shared with
 the landing DAGs, and the DAG runs one task and one run at a time.
 """
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from airflow.sdk import Asset, Variable, dag, task
+from airflow.sdk import Asset, Param, Variable, dag, task
 
 from ingestion.deliveries import SOURCE_FAMILIES, landed_asset
 from reachloop_defaults import DEFAULT_ARGS
@@ -73,18 +78,26 @@ def _step(step, build_id: str):
     default_args=DEFAULT_ARGS,
     tags=["reachloop", "build"],
     doc_md=__doc__,
+    params={
+        "engine": Param(
+            None, type=["null", "string"], enum=[None, "duckdb", "spark"],
+            description="where dbt builds the models (default: Variable reachloop_engine, else duckdb)",
+        ),
+    },
 )
 def reachloop_build():
     @task
-    def start() -> str:
+    def start(params: dict | None = None) -> str:
         from airflow.sdk.exceptions import AirflowSkipException
 
         from builds.steps import start_build
 
-        outcome = start_build(_settings(), skip_if_unchanged=True)
+        engine = (params or {}).get("engine") or Variable.get("reachloop_engine", default=None)
+        outcome = start_build(_settings(), skip_if_unchanged=True, engine=engine)
         if outcome.status == "skipped":
             raise AirflowSkipException(outcome.note)
-        print(f"build {outcome.build_id} (full refresh: {outcome.full_refresh}) {outcome.note}")
+        print(f"build {outcome.build_id} on {outcome.engine} (full refresh: {outcome.full_refresh})"
+              f" {outcome.note}")
         return outcome.build_id
 
     @task

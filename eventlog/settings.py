@@ -10,6 +10,9 @@ from eventlog.errors import ReachloopError
 
 PII_KEY_ENV = "REACHLOOP_PII_KEY"
 HOME_ENV = "REACHLOOP_HOME"
+ENGINE_ENV = "REACHLOOP_ENGINE"
+# Where the dbt project builds: DuckDB (embedded, the default) or Spark (dbt-spark; docs/operators.md).
+ENGINES = ("duckdb", "spark")
 # Printed by the demo so that nobody mistakes it for a real key.
 DEMO_PII_KEY = "reachloop-demo-key-not-for-production"
 
@@ -64,3 +67,12 @@ def pii_key() -> bytes:
             "keyed hash and refuses to run without a key (set a long random secret)"
         )
     return key.encode()
+
+
+def build_engine(engine: str | None = None) -> str:
+    """The engine a build runs its dbt step on: ``engine`` if given, else $REACHLOOP_ENGINE,
+    else DuckDB."""
+    chosen = (engine or os.environ.get(ENGINE_ENV) or "duckdb").strip().lower()
+    if chosen not in ENGINES:
+        raise ReachloopError(f"unknown engine {chosen!r}: choose one of {', '.join(ENGINES)}")
+    return chosen

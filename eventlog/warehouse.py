@@ -77,7 +77,8 @@ META_TABLES = {
         finished_at timestamptz,
         log_cutoff timestamptz,
         project_digest varchar,
-        log_cutoff_position bigint
+        log_cutoff_position bigint,
+        engine varchar
     """,
     # Every expectation a quality gate evaluated, per build; failures name their batch.
     "gate_results": """
@@ -136,6 +137,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("alter table meta.builds add column if not exists log_cutoff timestamptz")
     con.execute("alter table meta.builds add column if not exists project_digest varchar")
     con.execute("alter table meta.builds add column if not exists log_cutoff_position bigint")
+    con.execute("alter table meta.builds add column if not exists engine varchar")
     _ensure_log_positions(con)
     # Rows of the batch an erasure removed (from the log or quarantine), or that landing
     # dropped because they named an erased person: the ledger still reconciles.

@@ -60,3 +60,9 @@
         else sum(case when {{ condition }} then {{ amount }} else 0 end)
     end
 {%- endmacro %}
+
+{% macro spark__days_of(relation, first_day, last_day) -%}
+    select spanned.*, cost_day
+    from {{ relation }} as spanned
+    lateral view explode(sequence(cast({{ first_day }} as date), cast({{ last_day }} as date), interval 1 day)) as cost_day
+{%- endmacro %}

@@ -56,6 +56,15 @@
     Markov state grain …) rebuilds them whole. A run in which a model failed keeps the values
     recorded before it, so that the next run still sees the change. -#}
 {% macro record_run_as_of() -%}
+    {{ return(adapter.dispatch('record_run_as_of', 'reachloop')()) }}
+{%- endmacro %}
+
+{#- Spark builds every model whole (macros/spark.sql): no incremental state to protect. -#}
+{% macro spark__record_run_as_of() -%}
+    select 1
+{%- endmacro %}
+
+{% macro default__record_run_as_of() -%}
     {%- if flags.WHICH in ('build', 'run') -%}
     {%- set failed = results | selectattr('node.resource_type', 'equalto', 'model')
         | selectattr('status', 'equalto', 'error') | list -%}

@@ -44,3 +44,11 @@
         interval 1 month
     )) as months(month_start)
 {%- endmacro %}
+
+{% macro spark__month_starts(first_moment, last_moment) -%}
+    select explode(sequence(
+        cast({{ dbt.date_trunc('month', first_moment) }} as date),
+        cast({{ dbt.date_trunc('month', last_moment) }} as date),
+        interval 1 month
+    )) as month_start
+{%- endmacro %}

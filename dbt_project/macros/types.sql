@@ -34,3 +34,7 @@
 {% macro type_rate() -%}
     {{ return('decimal(18,8)') }}
 {%- endmacro %}
+
+{% macro spark__type_double() -%}
+    {{ return('double') }}
+{%- endmacro %}

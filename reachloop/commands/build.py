@@ -6,7 +6,7 @@ import argparse
 
 from builds.steps import STEPS, build
 from eventlog.errors import ReachloopError
-from eventlog.settings import Settings
+from eventlog.settings import ENGINE_ENV, ENGINES, Settings, build_engine
 from eventlog.warehouse import warehouse
 from reachloop.progress import Progress
 
@@ -21,6 +21,11 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
         "--force", action="store_true",
         help="build even when nothing changed since the last successful build (no new batch, "
         "operator decision or model change): by default such a build says so and does nothing",
+    )
+    p.add_argument(
+        "--engine", choices=ENGINES, default=None,
+        help=f"where dbt builds the models: duckdb (embedded, the default) or spark (dbt-spark, "
+        f"a local pyspark; `make spark-env`); default ${ENGINE_ENV}, else duckdb",
     )
 
 
@@ -38,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(args.home)
+    engine = build_engine(getattr(args, "engine", None))
     # Marts from an empty log would publish an empty version over nothing: say what is missing.
     landed = settings.warehouse.exists()
     if landed:
@@ -52,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         outcome = build(
             settings, as_of=args.as_of, full_refresh=args.full_refresh,
             skip_if_unchanged=not (args.force or args.full_refresh), on_step=progress.step,
+            engine=engine,
         )
     finally:
         progress.close()

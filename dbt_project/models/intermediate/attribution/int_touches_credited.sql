@@ -48,7 +48,7 @@ touches as (
         click_id,
         touch_number,
         count(*) over (partition by deal_id) as touches,
-        {{ dbt.datediff('clicked_at', 'deal_created_at', 'second') }} / 86400.0 as days_before_creation
+        {{ reachloop.days_between('clicked_at', 'deal_created_at') }} as days_before_creation
     from {{ ref('int_deal_clicks_joined') }}
     where is_touch
 
