@@ -53,6 +53,24 @@ def remove_old_publications(settings: Settings) -> list[str]:
     return removed
 
 
+def purge_lake(settings: Settings) -> bool:
+    """The Spark engine's copies of the log: the lake's batch folders are written again from
+    the log without the erased rows (eventlog/lake.py), and the local Spark session's tables,
+    which the next Spark build makes again anyway, are removed. False when the home has none."""
+    from eventlog.lake import export_lake, lake_dir
+
+    spark = settings.home / "spark"
+    shutil.rmtree(spark, ignore_errors=True)
+    if not (lake_dir(settings) / "events").is_dir():
+        return False
+    con = open_warehouse(settings.warehouse)
+    try:
+        export_lake(con, settings)
+    finally:
+        con.close()
+    return True
+
+
 def compact_warehouse(settings: Settings) -> int:
     """Rewrite the warehouse into a fresh file, so that no freed block keeps erased rows.
     Returns the new file's size. The old file stays locked (its connection open) until the new

@@ -9,7 +9,11 @@ Layout under ``$REACHLOOP_LAKE`` (default ``$REACHLOOP_HOME/lake``)::
     register.sql                                         Spark DDL that registers it all
 
 A batch's folder is written once, whole (written beside, then renamed into place), and never
-rewritten: the raw log never changes, so neither does its copy. Every landed batch is exported,
+rewritten: the raw log never changes, so neither does its copy — except for an erasure
+(``reachloop erase`` deletes a person's rows from the log): when the erasure requests changed
+since the last export (``erasures.txt`` holds their count and newest moment), every batch
+folder is written again from the log and swapped in, and ``reachloop erase`` runs that export
+right after its rebuild. Every landed batch is exported,
 rejected ones included: staging leaves them out by the same rule as on DuckDB (the latest
 decision in ``meta.batch_events``), so a restore needs no export. The three ``meta`` tables
 are small and change with every landing and decision: they are rewritten whole, atomically,
@@ -37,6 +41,7 @@ from eventlog.sql import quote_ident, quote_str
 LAKE_ENV = "REACHLOOP_LAKE"
 META_EXPORTS = ("batches", "batch_events", "builds")
 PART = "part-0.parquet"
+ERASURES = "erasures.txt"
 
 
 def lake_dir(settings: Settings) -> Path:
@@ -91,6 +96,11 @@ def export_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> LakeExpor
     lake = lake_dir(settings)
     result = LakeExport()
     scratch = lake / f".tmp-{uuid.uuid4().hex[:8]}"
+    erasures = _erasure_state(con)
+    marker = lake / ERASURES
+    # Rows were erased from the log since the last export: its copy must lose them too.
+    # (A lake without the marker: nothing says what it missed.)
+    rewrite = (marker.read_text() != erasures) if marker.exists() else any(lake.glob("events/*/batch_id=*"))
     try:
         for event_type in EVENT_TYPES:
             batches = [
@@ -98,7 +108,7 @@ def export_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> LakeExpor
                     "select batch_id from meta.batches where event_type = ? order by log_position",
                     [event_type],
                 ).fetchall()
-                if not batch_folder(lake, event_type, b).exists()
+                if rewrite or not batch_folder(lake, event_type, b).exists()
             ]
             if not batches:
                 continue
@@ -124,7 +134,9 @@ def export_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> LakeExpor
                         f" to {quote_str(str(written / PART))} (format parquet)"
                     )
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.rename(written, target)  # whole or not at all; never over an existing batch
+                if target.exists():  # rewritten after an erasure: the old folder steps aside
+                    os.rename(target, scratch / f"old-{event_type}-{batch_id}")
+                os.rename(written, target)  # whole or not at all
                 result.batches += 1
             result.rows += con.execute(
                 f"select count(*) from {raw_table(event_type)}"
@@ -135,9 +147,16 @@ def export_lake(con: duckdb.DuckDBPyConnection, settings: Settings) -> LakeExpor
             query = f"select * from meta.{quote_ident(table)}"
             _replace_file(con, query, lake / "meta" / table / PART, scratch)
         _write_text(lake / "register.sql", registration_sql(con, str(lake)), scratch)
+        _write_text(marker, erasures, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
+
+
+def _erasure_state(con: duckdb.DuckDBPyConnection) -> str:
+    return str(con.execute(
+        "select count(*) || '/' || coalesce(max(requested_at)::varchar, '') from meta.erasure_requests"
+    ).fetchone()[0])
 
 
 def _replace_file(con: duckdb.DuckDBPyConnection, query: str, target: Path, scratch: Path) -> None:

@@ -80,6 +80,26 @@ def test_every_batch_lands_in_its_own_folder_once(
     assert {p: after[p] for p in before} == before and len(after) == len(before) + 1
 
 
+def test_an_erasure_rewrites_the_batches_without_the_erased_rows(landed: Settings) -> None:
+    lake = lake_dir(landed)
+    with warehouse(landed) as con:
+        export_lake(con, landed)
+        author = con.execute("select author_id from raw.share where author_type = 'employee' limit 1").fetchone()[0]
+        # what reachloop erase does to the log (ingestion/erasure.py), reduced to its effect here
+        con.execute("delete from raw.share where author_id = ?", [author])
+        con.execute("insert into meta.erasure_requests values ('r1', 1, 'email', null, now(), 1, null)")
+        left = con.execute("select count(*) from raw.share").fetchone()[0]
+        assert export_lake(con, landed).batches == 4  # every batch written again
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select count(*), count(*) filter (where author_id = ?) from read_parquet(?)",
+            [author, str(lake / "events" / "event_type=share" / "*" / "*.parquet")],
+        ).fetchone()
+    assert rows == (left, 0)
+    with warehouse(landed) as con:
+        assert export_lake(con, landed).batches == 0  # and then left alone again
+
+
 def test_registration_names_every_event_type_and_the_ledger(landed: Settings) -> None:
     with warehouse(landed) as con:
         export_lake(con, landed)

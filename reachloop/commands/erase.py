@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from builds.erasure import compact_warehouse, remove_old_publications, scrub_home_files
+from builds.erasure import compact_warehouse, purge_lake, remove_old_publications, scrub_home_files
 from builds.steps import STEPS, build
 from eventlog.errors import ReachloopError
 from eventlog.settings import PII_KEY_ENV, PREVIOUS_PII_KEY_ENV, Settings, pii_key, previous_pii_key
@@ -156,6 +156,7 @@ def _erase(
         report["published_version"] = outcome.version
     phase = time.perf_counter()
     report["removed_publications"] = remove_old_publications(settings)
+    report["lake_rewritten"] = purge_lake(settings)
     report["warehouse_bytes"] = compact_warehouse(settings)
     report["files_scrubbed"] = scrub_home_files(settings, [*result.pseudonyms, *clear])
     seconds["purge"] = time.perf_counter() - phase
