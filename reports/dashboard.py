@@ -44,6 +44,11 @@ NEEDS = {
     "revenue": ("mart_attribution_segments", "dim_contents"),
     "employees": ("mart_reach_by_employee",),
     "contents": ("mart_reach_by_content",),
+    # The tables under filters: their rows re-aggregated from cells of the shares.
+    "employee_cells": ("mart_reach_by_employee", "fct_shares", "dim_employees", "dim_contents",
+                       "mart_reach_by_department"),
+    "content_cells": ("mart_reach_by_content", "fct_shares", "dim_employees", "dim_contents",
+                      "mart_reach_by_department"),
 }
 EPOCH = date(1970, 1, 1)
 
@@ -134,7 +139,38 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
         data["employees"] = _table(fetch(q.EMPLOYEE_TABLE))
     if has["contents"]:
         data["contents"] = _table(fetch(q.CONTENT_TABLE))
+    if has["employee_cells"]:
+        data["employee_cells"] = _item_cells(
+            fetch(q.EMPLOYEE_CELLS), "employee_id",
+            ["shares", "contents", "potential_reach", "members_reached", "reach_ratios", "interactions",
+             "engagement_rates", "latest_share"], dims,
+        )
+    if has["content_cells"]:
+        data["content_cells"] = _item_cells(
+            fetch(q.CONTENT_CELLS), "content_id",
+            ["shares", "authors", "potential_reach", "members_reached", "impressions", "interactions"], dims,
+        )
     return data
+
+
+def _item_cells(
+    rows: list[dict[str, Any]], key: str, values: list[str], dims: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Cells of one item each (an employee, a content item): the item as an index into ``ids``,
+    content ids in lists as indexes into ``contents``, dates as ISO text."""
+    ids = sorted({r[key] for r in rows})
+    at = {v: i for i, v in enumerate(ids)}
+    out: dict[str, Any] = _cells(rows, [v for v in values if v != "contents"], dims)
+    out["item"] = [at[r[key]] for r in rows]
+    out["ids"] = ids
+    if "contents" in values:
+        contents = sorted({c for r in rows for c in r["contents"]})
+        index = {c: i for i, c in enumerate(contents)}
+        out["contents"] = [[index[c] for c in r["contents"]] for r in rows]
+    for v in values:
+        if v not in ("contents", "authors", "reach_ratios", "engagement_rates"):
+            out[v] = [_plain(x) for x in out[v]]
+    return out
 
 
 def _deals(fetch, cells: list[dict[str, Any]], dims: dict[str, list[str]]) -> dict[str, Any]:

@@ -616,6 +616,51 @@ group by a.deal_id, a.touch_number
 order by a.deal_id, a.touch_number
 """
 
+# The per-employee and per-content tables under any filters: their marts are per item over the
+# whole log, so the page re-aggregates these cells (month × author type × department × network ×
+# campaign × item) into the same columns, with the same definitions (sums stay null where every
+# share lacks the figure; medians from the ratios themselves; items shared as distinct keys).
+# Employees appear by pseudonymous id with the department mart_reach_by_employee shows.
+EMPLOYEE_CELLS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select
+    date_trunc('month', dims.day)::date                                     as day,
+    dims.author_type, dims.department, dims.network, dims.campaign,
+    s.author_id                                                             as employee_id,
+    count(*)                                                                as shares,
+    coalesce(list(distinct s.content_id) filter (where s.content_id is not null), []) as contents,
+    sum(s.network_size)                                                     as potential_reach,
+    sum(s.members_reached)                                                  as members_reached,
+    coalesce(list(s.reach_ratio order by s.reach_ratio)
+             filter (where s.reach_ratio is not null), [])                  as reach_ratios,
+    sum(s.interactions)                                                     as interactions,
+    coalesce(list(s.engagement_rate order by s.engagement_rate)
+             filter (where s.engagement_rate is not null), [])              as engagement_rates,
+    max(s.posted_at)::date                                                  as latest_share
+from dims join fct_shares as s using (share_id)
+where dims.author_type = 'employee'
+group by all
+order by all
+"""
+
+CONTENT_CELLS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select
+    date_trunc('month', dims.day)::date                                     as day,
+    dims.author_type, dims.department, dims.network, dims.campaign,
+    s.content_id,
+    count(*)                                                                as shares,
+    list(distinct dims.author_key) filter (where dims.author_type = 'employee') as authors,
+    sum(s.network_size) filter (where dims.author_type = 'employee')        as potential_reach,
+    sum(s.members_reached)                                                  as members_reached,
+    sum(s.impressions)                                                      as impressions,
+    sum(s.interactions)                                                     as interactions
+from dims join fct_shares as s using (share_id)
+where s.content_id is not null
+group by all
+order by all
+"""
+
 EMPLOYEE_TABLE = """
 select
     employee_id, department, shares, contents_shared, potential_reach, members_reached,

@@ -575,15 +575,78 @@ SCRIPT = r"""
 
   // ---- sortable tables --------------------------------------------------------------------------
   const tables = {};
+  function add(a, b) { return b == null ? a : a == null ? b : a + b; }   // null + null stays null, as SQL's sum
+  // The rows of a per-item table for the current filters, in the mart's columns and definitions
+  // (mart_reach_by_employee, mart_reach_by_content): the filtered posts only, so with a department
+  // picked the content table counts that department's posts (page posts belong to none).
+  function itemGroups(cells, p, fresh, fold) {
+    const groups = {};
+    pick(cells, p, true).forEach(function (i) {
+      const k = cells.item[i];
+      fold(groups[k] || (groups[k] = fresh()), i);
+    });
+    return groups;
+  }
+  function martRow(t, at, id, column) {   // the mart's row of an item, by its id column
+    const index = t.index || (t.index = {});
+    if (!index[column]) { index[column] = {}; t.rows.forEach(function (r) { index[column][r[at[column]]] = r; }); }
+    return index[column][id] || [];
+  }
+  const ITEM_ROWS = {
+    employees: function (t, at, c, p) {
+      const groups = itemGroups(c, p, function () {
+        return { shares: 0, contents: new Set(), potential_reach: null, members_reached: null, ratios: [],
+                 interactions: null, rates: [], latest: '' };
+      }, function (g, i) {
+        g.shares += c.shares[i];
+        c.contents[i].forEach(function (x) { g.contents.add(x); });
+        g.potential_reach = add(g.potential_reach, c.potential_reach[i]);
+        g.members_reached = add(g.members_reached, c.members_reached[i]);
+        g.interactions = add(g.interactions, c.interactions[i]);
+        g.ratios.push(c.reach_ratios[i]); g.rates.push(c.engagement_rates[i]);
+        if (c.latest_share[i] > g.latest) g.latest = c.latest_share[i];
+      });
+      return Object.keys(groups).map(function (k) {
+        const g = groups[k], id = c.ids[k], mart = martRow(t, at, id, 'employee_id');
+        const row = { employee_id: id, department: mart[at.department] == null ? null : mart[at.department],
+          shares: g.shares, contents_shared: g.contents.size, potential_reach: g.potential_reach,
+          members_reached: g.members_reached, median_reach_ratio: quantile(sorted(g.ratios), 0.5),
+          interactions: g.interactions, median_engagement_rate: quantile(sorted(g.rates), 0.5), latest_share: g.latest };
+        return t.columns.map(function (col) { return row[col]; });
+      });
+    },
+    contents: function (t, at, c, p) {
+      const page = D.dims.author_type.indexOf('page');
+      const groups = itemGroups(c, p, function () {
+        return { employee_shares: 0, page_shares: 0, authors: new Set(), potential_reach: null, members_reached: null,
+                 impressions: null, interactions: null };
+      }, function (g, i) {
+        if (c.author_type[i] === page) g.page_shares += c.shares[i]; else g.employee_shares += c.shares[i];
+        (c.authors[i] || []).forEach(function (a) { g.authors.add(a); });
+        ['potential_reach', 'members_reached', 'impressions', 'interactions'].forEach(function (k) { g[k] = add(g[k], c[k][i]); });
+      });
+      return Object.keys(groups).map(function (k) {
+        const g = groups[k], id = c.ids[k], mart = martRow(t, at, id, 'content_id');
+        const row = { content_id: id, title: mart[at.title], topic: mart[at.topic], campaign: mart[at.campaign],
+          employee_shares: g.employee_shares, page_shares: g.page_shares, sharers: g.authors.size,
+          potential_reach: g.potential_reach, members_reached: g.members_reached, impressions: g.impressions,
+          interactions: g.interactions, engagement_rate: g.impressions ? g.interactions / g.impressions : null };
+        return t.columns.map(function (col) { return row[col] === undefined ? null : row[col]; });
+      });
+    },
+  };
   function renderTables() {
     document.querySelectorAll('[data-table]').forEach(function (box) {
       const key = box.dataset.table, t = D && D[key];
       if (!t) return;
       const spec = tables[key] || (tables[key] = { sort: box.dataset.sort, desc: true });
       const cols = JSON.parse(box.dataset.columns);   // [[column, label, kind], ...]
-      const by = box.dataset.filterColumn, want = by ? filter[box.dataset.filter] : '';
-      const at = {}; t.columns.forEach(function (c, i) { at[c] = i; });
-      let rows = t.rows.filter(function (r) { return !want || r[at[by]] === want; });
+      const at = columnsOf(t), cells = D[box.dataset.cells], on = active();
+      // Filtered, the rows are re-aggregated from the cells; else they are the mart's own rows
+      // (or, from a publication without cells, its rows of the one filter the mart has a column for).
+      const by = box.dataset.filterColumn, want = !cells && by ? filter[box.dataset.filter] : '';
+      let rows = cells && on.length ? ITEM_ROWS[key](t, at, cells, period())
+        : t.rows.filter(function (r) { return !want || r[at[by]] === want; });
       const s = at[spec.sort];
       rows = rows.slice().sort(function (a, b) {
         const x = a[s], y = b[s];
@@ -611,7 +674,8 @@ SCRIPT = r"""
       box.querySelector('table').innerHTML = '<thead><tr>' + head + '</tr></thead><tbody>' + body + '</tbody>';
       box.querySelector('.count').textContent = (rows.length > shown.length
         ? 'Showing the first ' + shown.length + ' of ' + rows.length + ' rows (sorted by the column you click)'
-        : rows.length + ' rows') + (want ? ' with ' + box.dataset.filter + ' ' + want : '') + '.';
+        : rows.length + ' rows') + (want ? ' with ' + box.dataset.filter + ' ' + want : '') +
+        (cells && on.length ? ' for ' + describe() : '') + '.';
       box.querySelectorAll('th.sortable').forEach(function (th) {
         th.onclick = function () {
           if (spec.sort === th.dataset.col) spec.desc = !spec.desc; else { spec.sort = th.dataset.col; spec.desc = true; }
@@ -619,7 +683,8 @@ SCRIPT = r"""
         };
       });
       state.view.tables = state.view.tables || {};
-      state.view.tables[key] = { rows: rows.length, shown: shown.length, first: shown.length ? shown[0][at[spec.sort]] : null };
+      state.view.tables[key] = { rows: rows.length, shown: shown.length, first: shown.length ? shown[0][at[spec.sort]] : null,
+                                 top: shown.slice(0, 5).map(function (r) { return r; }), columns: t.columns };
     });
   }
 

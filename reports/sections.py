@@ -518,7 +518,7 @@ def leaderboards(m: Marts) -> tuple[list[Kpi], ch.Section]:
     section = ch.Section(
         "tables",
         "Content and employees",
-        "Every content item and every employee who shared, over the whole log: click a column to sort. "
+        "Every content item and every employee who shared, for the filters above: click a column to sort. "
         "Employees appear by pseudonymous id only; their department is shown only where at least "
         f"{m.min_group} employees of it shared (<code>min_group_size</code>, as in "
         "<code>mart_reach_by_employee</code>).",
@@ -531,8 +531,9 @@ def leaderboards(m: Marts) -> tuple[list[Kpi], ch.Section]:
             _table_card(
                 "contents",
                 "Content items",
-                "From <code>mart_reach_by_content</code>. Filtered by campaign; the other filters do not "
-                "apply (the mart is per item over the whole log).",
+                "From <code>mart_reach_by_content</code>; under filters, re-counted from the filtered posts "
+                "with the mart's definitions (with a department picked: that department's posts, so no "
+                "page posts).",
                 [
                     ("title", "content", "text"),
                     ("content_id", "id", "id"),
@@ -548,12 +549,14 @@ def leaderboards(m: Marts) -> tuple[list[Kpi], ch.Section]:
                 ],
                 sort="members_reached",
                 filter_by=("campaign", "campaign"),
+                cells="content_cells",
             ),
             _table_card(
                 "employees",
                 "Employees",
-                "From <code>mart_reach_by_employee</code>. Filtered by department (an employee whose "
-                "department is not shown appears only without that filter); the other filters do not apply.",
+                "From <code>mart_reach_by_employee</code>; under filters, re-counted from the employee's "
+                "filtered posts with the mart's definitions. An employee whose department is not shown "
+                f"counts under {html.escape(q.OTHER_DEPARTMENTS)}.",
                 [
                     ("employee_id", "employee (pseudonymous)", "id"),
                     ("department", "department", "text"),
@@ -568,6 +571,7 @@ def leaderboards(m: Marts) -> tuple[list[Kpi], ch.Section]:
                 ],
                 sort="members_reached",
                 filter_by=("department", "department"),
+                cells="employee_cells",
             ),
         ]
     )
@@ -582,11 +586,14 @@ def _table_card(
     *,
     sort: str,
     filter_by: tuple[str, str],
+    cells: str,
 ) -> str:
-    """An empty table the page's script fills and sorts: columns are (column, label, kind)."""
+    """An empty table the page's script fills and sorts: columns are (column, label, kind). Under
+    filters the script re-aggregates the rows from the page data's ``cells``; ``filter_by`` (the
+    filter and the mart's column for it) serves a publication without them."""
     return (
         f"<div class='card wide table-card' data-table='{key}' data-sort='{sort}' data-limit='{TABLE_ROWS}' "
-        f"data-filter='{filter_by[0]}' data-filter-column='{filter_by[1]}' "
+        f"data-filter='{filter_by[0]}' data-filter-column='{filter_by[1]}' data-cells='{cells}' "
         f"data-columns='{html.escape(json.dumps(columns), quote=True)}'>"
         f"<h3>{html.escape(title)}</h3><p class='lede'>{lede}</p><p class='count lede'></p>"
         "<div class='scroll'><table></table></div></div>"

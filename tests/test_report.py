@@ -339,3 +339,59 @@ def test_dashboard_data_never_names_a_small_department(report: Path, published: 
     assert (q.OTHER_DEPARTMENTS in data["department_options"]) == (pooled_sharers >= q.min_group_size())
     assert sum(data["shares"]["shares"]) == shares
     assert sum(len(r) for r in data["shares"]["reach_ratios"]) <= shares
+
+
+def test_period_and_network_reach_the_tables(report: Path, published: Settings, chromium: str) -> None:
+    """A period and a network set together: the per-employee and per-content tables are
+    re-counted from those posts only, row for row as SQL on the published tables computes them
+    with the marts' definitions; unfiltered, they are the marts' own rows."""
+    data = _data(report.read_text(encoding="utf-8"))
+    months = sorted({(date(1970, 1, 1) + timedelta(days=d)).isoformat()[:7] for d in data["shares"]["day"]})
+    first, last = months[1], months[2]
+    network = data["dims"]["network"][0]
+    where = "strftime(posted_at, '%Y-%m') between $first and $last and network = $network"
+    params = {"first": first, "last": last, "network": network}
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        con.execute("set timezone = 'UTC'")
+        employees = con.execute(
+            "select author_id, count(*), count(distinct content_id), sum(members_reached), median(reach_ratio), "
+            "median(engagement_rate) from fct_shares "
+            f"where author_type = 'employee' and {where} "
+            "group by all order by sum(members_reached) desc nulls last, author_id", params).fetchall()
+        contents = con.execute(
+            "select content_id, count(*) filter (where author_type = 'employee'), "
+            "count(*) filter (where author_type = 'page'), "
+            "count(distinct author_id) filter (where author_type = 'employee'), sum(members_reached), "
+            "sum(interactions)::double / nullif(sum(impressions), 0) from fct_shares "
+            f"where content_id is not null and {where} "
+            "group by all order by sum(members_reached) desc nulls last, content_id", params).fetchall()
+        all_employees = con.execute("select count(*) from mart_reach_by_employee").fetchone()[0]
+        all_contents = con.execute("select count(*) from mart_reach_by_content").fetchone()[0]
+    assert 0 < len(employees) < all_employees and 0 < len(contents) <= all_contents
+    result = render_check(report, chromium=chromium, actions=(f"location.hash = '{urlencode(params)}'",))
+    assert not result.console_errors, result.console_errors
+    everything, filtered = result.views
+    assert everything["tables"]["employees"]["rows"] == all_employees
+    assert everything["tables"]["contents"]["rows"] == all_contents
+    assert filtered["active"] == ["period", "network"]
+
+    table = filtered["tables"]["employees"]
+    assert table["rows"] == len(employees) and len(table["top"]) == min(5, len(employees))
+    at = {c: i for i, c in enumerate(table["columns"])}
+    for row, (employee, shares, items, reached, ratio, rate) in zip(table["top"], employees, strict=False):
+        assert row[at["employee_id"]] == employee
+        assert (row[at["shares"]], row[at["contents_shared"]], row[at["members_reached"]]) == (shares, items, reached)
+        assert row[at["median_reach_ratio"]] == pytest.approx(ratio, rel=1e-9)
+        assert row[at["median_engagement_rate"]] == pytest.approx(rate, rel=1e-9)
+
+    table = filtered["tables"]["contents"]
+    assert table["rows"] == len(contents) and len(table["top"]) == min(5, len(contents))
+    at = {c: i for i, c in enumerate(table["columns"])}
+    for row, (content, employee_posts, page_posts, sharers, reached, rate) in zip(
+        table["top"], contents, strict=False
+    ):
+        assert row[at["content_id"]] == content
+        assert (row[at["employee_shares"]], row[at["page_shares"]], row[at["sharers"]]) == (
+            employee_posts, page_posts, sharers)
+        assert row[at["members_reached"]] == reached
+        assert row[at["engagement_rate"]] == pytest.approx(rate, rel=1e-9)
