@@ -44,6 +44,7 @@ NEEDS = {
     "revenue": ("mart_attribution_segments", "dim_contents"),
     "employees": ("mart_reach_by_employee",),
     "contents": ("mart_reach_by_content",),
+    "adoption": ("mart_program_adoption",),
     # The tables under filters: their rows re-aggregated from cells of the shares.
     "employee_cells": ("mart_reach_by_employee", "fct_shares", "dim_employees", "dim_contents",
                        "mart_reach_by_department"),
@@ -139,6 +140,9 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
         data["employees"] = _table(fetch(q.EMPLOYEE_TABLE))
     if has["contents"]:
         data["contents"] = _table(fetch(q.CONTENT_TABLE))
+    if has["adoption"]:
+        rows = fetch(q.ADOPTION_CELLS)
+        data["adoption"] = _columns(rows, ["month", "department", "enrolled_employees", "active_sharers"])
     if has["employee_cells"]:
         data["employee_cells"] = _item_cells(
             fetch(q.EMPLOYEE_CELLS), "employee_id",

@@ -661,6 +661,18 @@ group by all
 order by all
 """
 
+# The roster and its sharers per month and department (mart_program_adoption; '' for the row of
+# all departments): the activation tile under filters. A suppressed group keeps its row with no
+# figures, as in the mart.
+ADOPTION_CELLS = """
+select
+    strftime(month_start, '%Y-%m')                                          as month,
+    case department when '(all departments)' then '' else department end    as department,
+    enrolled_employees, active_sharers
+from mart_program_adoption
+order by all
+"""
+
 EMPLOYEE_TABLE = """
 select
     employee_id, department, shares, contents_shared, potential_reach, members_reached,

@@ -202,8 +202,57 @@ SCRIPT = r"""
                hint: fmtNum(d.won) + ' won deals of ' + fmtNum(d.touched) + ' touched' +
                      (others.length ? '; also ' + others.join(', ') + ' (never added up)' : '') };
     },
+    // The last month of the period: employees who shared then (on the network, of the campaign)
+    // ÷ employees on the department's roster then (mart_program_adoption; a suppressed group
+    // shows no figure, the pooled departments have no roster row of their own).
+    activation: function (p) {
+      const a = D.adoption, dep = filter.department || '';
+      let month = '';
+      a.month.forEach(function (m) { if ((!p || m <= p[1]) && m > month) month = m; });
+      const none = { number: null, kind: 'share', value: '–' };
+      if (!month) return Object.assign(none, { hint: 'no roster in this period' });
+      if (dep === D.other_departments) {
+        return Object.assign(none, { hint: 'no roster for ' + dep + ' (mart_program_adoption counts each department, small ones suppressed)' });
+      }
+      let row = -1;
+      a.month.forEach(function (m, i) { if (m === month && a.department[i] === dep) row = i; });
+      const enrolled = row < 0 ? null : a.enrolled_employees[row];
+      if (enrolled == null) {
+        return Object.assign(none, { hint: row < 0 ? 'no one on the roster in ' + month + '-01'
+          : 'suppressed: fewer than ' + D.min_group + ' employees on the roster in ' + month + '-01' });
+      }
+      let active = a.active_sharers[row];
+      if (filter.network || filter.campaign) {
+        const authors = new Set();
+        pick(D.shares, [month, month], true).forEach(function (i) {
+          if (authorType(D.shares, i) === 'employee') D.shares.authors[i].forEach(function (k) { authors.add(k); });
+        });
+        active = authors.size;
+      }
+      const x = ratio(active, enrolled);
+      return { number: x, kind: 'share', value: fmtPct(x, 0),
+               hint: fmtNum(active) + ' of ' + fmtNum(enrolled) + ' employees shared in ' + month + '-01' };
+    },
+    // The network with the most employee posts among the filtered posts, and its engagement
+    // rate (all its posts, as mart_network_monthly); the change compares that same network.
+    main_network: function (p, network) {
+      const c = D.shares, by = {};
+      pick(c, p).forEach(function (i) {
+        const n = D.dims.network[c.network[i]];
+        const g = by[n] || (by[n] = { posts: 0, interactions: 0, impressions: 0 });
+        if (authorType(c, i) === 'employee') g.posts += c.shares[i];
+        g.interactions += c.interactions[i]; g.impressions += c.impressions[i];
+      });
+      let best = network || '';
+      if (!network) Object.keys(by).sort().forEach(function (n) { if (!best || by[n].posts > by[best].posts) best = n; });
+      const g = by[best];
+      if (!g) return { number: null, kind: 'count', value: network ? best : '–', hint: 'no posts' };
+      return { number: g.posts, kind: 'count', value: best, same: best,
+               hint: fmtNum(g.posts) + ' employee posts, engagement ' + fmtPct(ratio(g.interactions, g.impressions)) };
+    },
   };
   const KPI_FILTERS = {};   // tile id -> the filters it follows, when not all of them
+  const KPI_NEEDS = { won_revenue: 'deals', colleague_share: 'engagements', activation: 'adoption' };
   function change(now, before, kind) {
     if (now == null || before == null) return null;
     if (kind === 'share') { const pp = 100 * (now - before); return (pp >= 0 ? '+' : '−') + Math.abs(pp).toFixed(1) + ' pts'; }
@@ -489,13 +538,13 @@ SCRIPT = r"""
     const view = state.view = { filters: Object.assign({}, filter), active: on, kpis: {}, charts: {}, notes: {}, series: {} };
     document.querySelectorAll('[data-kpi]').forEach(function (tile) {
       const id = tile.dataset.kpi, fn = kpis[id];
-      const usable = D && D.shares && fn && !(id === 'won_revenue' && !D.deals) && !(id === 'colleague_share' && !D.engagements);
+      const usable = D && D.shares && fn && !(KPI_NEEDS[id] && !D[KPI_NEEDS[id]]);
       const applies = usable ? (KPI_FILTERS[id] || FILTERS) : [];
       const ignored = on.filter(function (f) { return !applies.includes(f); });
       tile.querySelector('.x').textContent = ignored.length ? 'not filtered by ' + ignored.join(', ') : '';
       const x = tile.querySelector('.x').textContent;
       if (!usable) { view.kpis[id || tile.querySelector('.l').textContent] = { value: tile.querySelector('.v').textContent, note: x }; return; }
-      const now = fn(p), before = prev ? fn(prev) : null;
+      const now = fn(p), before = prev ? fn(prev, now.same) : null;   // ``same``: compare that item
       const delta = before ? change(now.number, before.number, now.kind) : null;
       tile.querySelector('.v').textContent = now.value;
       tile.querySelector('.h').textContent = now.hint;

@@ -1,6 +1,8 @@
 """The report's program-health sections: adoption, networks, goals and competitors (the marts
 of docs/design.md, "Program health"). Each chart shows the whole publication: these marts are
-per month, network, goal or company, not per post, so the page's filters do not redraw them."""
+per month, network, goal or company, not per post, so the page's filters do not redraw them.
+The activation and main-network tiles do follow the filters (reports.script: the roster from
+mart_program_adoption, the posts from the share cells)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
             _pct(latest.get("activation_rate"), 0),
             f"{_num(latest.get('active_sharers'))} of {_num(latest.get('enrolled_employees'))} employees "
             f"shared in {latest.get('month_start', '–')}",
+            "activation",
         ),
     ]
     fig = go.Figure()
@@ -158,6 +161,7 @@ def networks(m: Marts) -> tuple[list[Kpi], ch.Section]:
             top.get("network") or "–",
             f"{_num(top.get('employee_shares'))} employee posts, "
             f"engagement {_pct(top.get('engagement_rate'))}",
+            "main_network",
         ),
     ]
     section.charts = [

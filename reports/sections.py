@@ -227,7 +227,10 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
             ch.overlap_by_content(m.fetch(q.OVERLAP_BY_CONTENT, {"limit": TOP_OVERLAP})),
             wide=True,
             filters=("campaign",),
-            unfiltered="mart_bubble_overlap is per content item over the whole log",
+            unfiltered="an item's overlap is the union of the whole audiences of every employee who shared "
+            "it (each as of their first share of it, mart_bubble_overlap); unions do not add up across "
+            "months, departments or networks, so the chart ranks the items of the chosen campaign over "
+            "the whole log, every period, department and network",
         ),
     ]
     return kpis, section

@@ -178,7 +178,7 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     # Unfiltered, the page's own arithmetic gives exactly what Python drew from the marts.
     tiles = re.findall(r'data-kpi="([a-z_]+)"><div class="v">([^<]*)</div><div class="l">[^<]*</div>'
                        r'<div class="h">([^<]*)</div>', page)
-    assert len(tiles) == 6
+    assert len(tiles) == 8
     for kpi, value, hint in tiles:
         assert everything["kpis"][kpi]["value"] == html.unescape(value), kpi
         assert everything["kpis"][kpi]["hint"] == html.unescape(hint), kpi
@@ -206,7 +206,7 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     for chart in EXPECTED_CHARTS & {"chart-reach-month", "chart-cadence", "chart-funnel", "chart-revenue-content",
                                     "chart-revenue-department", "chart-deal-paths"}:
         assert by_department["notes"][chart] == "", chart
-    for kpi, _, _ in tiles:   # the six tiles of the reach and closed-loop sections
+    for kpi, _, _ in tiles:   # the tiles of the reach, closed-loop and program-health sections
         assert by_department["kpis"][kpi]["note"] == "", kpi
     assert by_department["tables"]["employees"]["rows"] < everything["tables"]["employees"]["rows"]
     # Cadence buckets are suppressed within the filter too: by the department's own employees.
@@ -365,15 +365,36 @@ def test_period_and_network_reach_the_tables(report: Path, published: Settings, 
             "sum(interactions)::double / nullif(sum(impressions), 0) from fct_shares "
             f"where content_id is not null and {where} "
             "group by all order by sum(members_reached) desc nulls last, content_id", params).fetchall()
+        # The activation tile: who shared in the period's last month on the network ÷ the roster.
+        active = con.execute(
+            "select count(distinct author_id) from fct_shares where author_type = 'employee' "
+            "and strftime(posted_at, '%Y-%m') = $last and network = $network",
+            {"last": last, "network": network}).fetchone()[0]
+        enrolled = con.execute(
+            "select enrolled_employees from mart_program_adoption "
+            "where department = '(all departments)' and strftime(month_start, '%Y-%m') = $last",
+            {"last": last}).fetchone()[0]
+        posts = con.execute(
+            f"select count(*) from fct_shares where author_type = 'employee' and {where}", params).fetchone()[0]
         all_employees = con.execute("select count(*) from mart_reach_by_employee").fetchone()[0]
         all_contents = con.execute("select count(*) from mart_reach_by_content").fetchone()[0]
     assert 0 < len(employees) < all_employees and 0 < len(contents) <= all_contents
-    result = render_check(report, chromium=chromium, actions=(f"location.hash = '{urlencode(params)}'",))
+    result = render_check(report, chromium=chromium, actions=(
+        f"location.hash = '{urlencode({'from': first, 'to': last, 'network': network})}'",))
     assert not result.console_errors, result.console_errors
     everything, filtered = result.views
     assert everything["tables"]["employees"]["rows"] == all_employees
     assert everything["tables"]["contents"]["rows"] == all_contents
     assert filtered["active"] == ["period", "network"]
+
+    # The program-health tiles follow both filters.
+    tile = filtered["kpis"]["activation"]
+    assert tile["note"] == "" and tile["value"] == f"{active / enrolled:.0%}"
+    assert tile["hint"] == f"{active:,} of {enrolled:,} employees shared in {last}-01" != everything["kpis"]["activation"]["hint"]
+    tile = filtered["kpis"]["main_network"]
+    assert tile["note"] == "" and tile["value"] == network
+    assert tile["hint"].startswith(f"{posts:,} employee posts, engagement ")
+    assert tile["hint"] != everything["kpis"]["main_network"]["hint"]
 
     table = filtered["tables"]["employees"]
     assert table["rows"] == len(employees) and len(table["top"]) == min(5, len(employees))
