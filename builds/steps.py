@@ -231,6 +231,7 @@ class _Build:
     full_refresh: bool
     log_cutoff: str | None  # the newest batch this build may see (see start_build), ISO 8601
     engine: str = "duckdb"
+    log_cutoff_position: int | None = None  # its log position
 
 
 @contextmanager
@@ -244,7 +245,7 @@ def _step(
         with nullcontext(con) if con is not None else warehouse(settings) as c:
             row = c.execute(
                 "update meta.builds set step = ? where build_id = ?"
-                " returning as_of, full_refresh, log_cutoff, coalesce(engine, 'duckdb')",
+                " returning as_of, full_refresh, log_cutoff, coalesce(engine, 'duckdb'), log_cutoff_position",
                 [step, build_id],
             ).fetchone()
     except BaseException as exc:  # e.g. the warehouse stayed locked past the lock timeout
@@ -253,7 +254,7 @@ def _step(
     if not row:
         raise ReachloopError(f"no build {build_id!r} in meta.builds")
     try:
-        yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None, row[3])
+        yield _Build(row[0], row[1], row[2].isoformat() if row[2] is not None else None, row[3], row[4])
     except BaseException as exc:
         if con is not None:
             # The step's connection may be what failed (DuckDB invalidates a database after a
@@ -302,39 +303,56 @@ def run_gate_1(settings: Settings, build_id: str) -> str:
     from builds.gates import run_gate_1 as gate
 
     with _step_warehouse(settings, build_id, GATE_1) as con, _step(settings, build_id, GATE_1, con) as b:
-        # Gate exactly what dbt will build: batches up to the log position, and up to the as-of
-        # moment for a build that reproduces the past.
-        bounds = [b.log_cutoff, b.as_of and normalize_as_of(b.as_of)]
-        bound = min((datetime.fromisoformat(x) for x in bounds if x), default=None)
-        return gate(con, settings, build_id, bound and bound.isoformat()).summary()
+        # Gate exactly what dbt will build: batches up to the build's log position (as of a
+        # moment, the last position committed by then; see start_build).
+        return gate(con, settings, build_id, b.log_cutoff_position).summary()
 
 
 def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
-    from builds.dbt_build import run_dbt_build
+    from builds.dbt_build import DbtBuildResult, manifest_path, run_dbt_build
     from builds.gates.manifest import checked_by_gate_2_selector
+    from builds.node_selection import changed_event_types, selection
 
     # The writer lock (already held by a whole build; taken here by the build DAG's task) keeps
     # a land from taking the file between the wait below and dbt's own connection.
     with writer_lock(settings, "build"), _step(settings, build_id, DBT) as b:
+        # Only the nodes downstream of an event type that landed rows since the last good
+        # build, in an incremental build (builds/node_selection.py); None: every node.
+        select = None
+        # (The Spark engine builds every node: its tables live in the Spark warehouse.)
+        if not b.full_refresh and b.as_of is None and b.engine == "duckdb":
+            with warehouse(settings) as con:
+                select = selection(manifest_path(settings), changed_event_types(con, b.log_cutoff_position))
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
         # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
         # suite (tests/test_dbt_marts.py builds everything), not in every production build;
         # nor do the marts' tests that gate 2 checks again right after (one query per mart).
         # The log position is not passed: staging reads this running build's log_cutoff.
         # dbt-duckdb fails at once on a locked file: wait here for a land to finish first.
-        wait_for_warehouse(settings)
         exclude = f"resource_type:unit_test {checked_by_gate_2_selector()}"
-        if b.engine == "spark":
+        if select == "":  # nothing landed rows (duplicates only): every model stays as it is
+            result = DbtBuildResult(as_of=b.as_of, full_refresh=False)
+        elif b.engine == "spark":
             from builds.spark_engine import run_spark_dbt
 
+            wait_for_warehouse(settings)
             result = run_spark_dbt(settings, as_of=b.as_of, exclude=exclude)
         else:
-            result = run_dbt_build(settings, as_of=b.as_of, full_refresh=b.full_refresh, exclude=exclude)
+            wait_for_warehouse(settings)
+            result = run_dbt_build(
+                settings, as_of=b.as_of, full_refresh=b.full_refresh, select=select, exclude=exclude
+            )
+        # The marts this build made (null: all of them), for gate 2: the others are the
+        # tables the last good build checked and published.
+        built = None if select is None else sorted(
+            uid.split(".")[-1] for uid, status in result.nodes.items()
+            if uid.startswith("model.") and status == "success"
+        )
         with warehouse(settings) as con:
             _drop_orphan_relations(con, settings)
             con.execute(
-                "update meta.builds set models = ?, tests = ? where build_id = ?",
-                [result.models, result.tests, build_id],
+                "update meta.builds set models = ?, tests = ?, models_built = ? where build_id = ?",
+                [result.models, result.tests, built, build_id],
             )
     return result.models, result.tests
 
@@ -375,7 +393,11 @@ def run_gate_2(settings: Settings, build_id: str) -> str:
     from builds.gates import run_gate_2 as gate
 
     with _step_warehouse(settings, build_id, GATE_2) as con, _step(settings, build_id, GATE_2, con):
-        return gate(con, settings, build_id).summary()
+        # A build that ran a selection of nodes (builds/node_selection.py) checks the marts it
+        # made; the others are the tables the last good build checked and published.
+        built = con.execute("select models_built from meta.builds where build_id = ?", [build_id]).fetchone()
+        rebuilt = None if built is None or built[0] is None else set(built[0])
+        return gate(con, settings, build_id, rebuilt).summary()
 
 
 def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:

@@ -78,7 +78,8 @@ META_TABLES = {
         log_cutoff timestamptz,
         project_digest varchar,
         log_cutoff_position bigint,
-        engine varchar
+        engine varchar,
+        models_built varchar[]
     """,
     # Every expectation a quality gate evaluated, per build; failures name their batch.
     "gate_results": """
@@ -138,6 +139,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("alter table meta.builds add column if not exists project_digest varchar")
     con.execute("alter table meta.builds add column if not exists log_cutoff_position bigint")
     con.execute("alter table meta.builds add column if not exists engine varchar")
+    con.execute("alter table meta.builds add column if not exists models_built varchar[]")
     _ensure_log_positions(con)
     # Rows of the batch an erasure removed (from the log or quarantine), or that landing
     # dropped because they named an erased person: the ledger still reconciles.

@@ -343,3 +343,36 @@ def test_the_versions_were_really_corrected(cases: dict, small_workload: Path) -
     with_amount = generated[generated["amount"] != ""].iloc[0]
     staged = {d: a for d, a, _ in cases["corrected"]["deal"]}
     assert float(staged[with_amount["deal_event_id"]]) == pytest.approx(float(with_amount["amount"]) + 7)
+
+
+def _event_type(path: Path) -> str:
+    return path.parent.name if path.parent.name != "landing" else path.name.split("-")[0].split(".")[0]
+
+
+def test_a_build_runs_only_the_nodes_of_event_types_that_landed(
+    small_workload: Path, tmp_path_factory: pytest.TempPathFactory, pii: None
+) -> None:
+    from builds.steps import build
+
+    files = sorted(landing_files(small_workload / "landing"))
+    # The last month's metrics snapshots (of old shares too) and page followers: no audience,
+    # engagement, click or deal rows land.
+    late = [f for f in files if _month(f) == 12 and _event_type(f) in ("share_metrics", "page_followers")]
+    settings_ = Settings.from_env(tmp_path_factory.mktemp("node_selection"))
+    _land(settings_, [f for f in files if f not in late])
+    assert build(settings_).status == "succeeded"
+    _land(settings_, late)
+    outcome = build(settings_)
+    assert outcome.status == "succeeded" and not outcome.full_refresh
+    with warehouse(settings_) as con:
+        built = set(
+            con.execute("select models_built from meta.builds where build_id = ?", [outcome.build_id]).fetchone()[0]
+        )
+    assert {"stg_event_log__share_metrics", "int_share_metrics_latest", "fct_shares", "mart_engagement_rate"} <= built
+    # Nothing of theirs landed: they stay as the first build left them.
+    assert not built & {"stg_event_log__audiences", "int_employee_engager_spans", "fct_engagements",
+                        "stg_event_log__deal_events", "int_deals_folded", "int_colleague_members", "int_visitors_stitched"}
+    # Open deals convert at the newest landing (the batch ledger as data): it runs whenever
+    # anything landed.
+    assert "int_deal_amounts_converted" in built
+    _assert_equals_full_rebuild(settings_)

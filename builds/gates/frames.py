@@ -77,8 +77,11 @@ def _event_time(et: EventType) -> str | None:
     return et.time_field
 
 
-def ungated_batches(con: duckdb.DuckDBPyConnection, as_of: str | None = None) -> dict[str, list[str]]:
-    """Batches gate 1 has not passed yet, by event type; rejected batches are not checked."""
+def ungated_batches(
+    con: duckdb.DuckDBPyConnection, log_position: int | None = None
+) -> dict[str, list[str]]:
+    """Batches gate 1 has not passed yet, by event type, up to a log position (the build's:
+    a batch committed later waits for the next build); rejected batches are not checked."""
     rows = con.execute(
         f"""
         select b.event_type, b.batch_id
@@ -87,10 +90,10 @@ def ungated_batches(con: duckdb.DuckDBPyConnection, as_of: str | None = None) ->
         left join ({LATEST_DECISION_SQL}) d using (batch_id)
         where coalesce(g.outcome, 'pending') not in ('passed', 'warned')
           and coalesce(d.action, '') <> 'reject'
-          and ($1::timestamptz is null or b.ingested_at <= $1::timestamptz)
-        order by b.event_type, b.ingested_at, b.batch_id
+          and ($1::bigint is null or b.log_position <= $1::bigint)
+        order by b.event_type, b.log_position
         """,
-        [as_of],
+        [log_position],
     ).fetchall()
     out: dict[str, list[str]] = {}
     for et, batch_id in rows:
@@ -242,17 +245,22 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str | None = None) -> d
 
 
 def gate_2_frames(
-    con: duckdb.DuckDBPyConnection, previous_sizes: dict[str, int], marts: dict[str, MartRules]
+    con: duckdb.DuckDBPyConnection,
+    previous_sizes: dict[str, int],
+    marts: dict[str, MartRules],
+    rebuilt: set[str] | None = None,
 ) -> list[Frame]:
-    """For every mart table: its columns, its row rules as counts and its group sums, as its yml
-    declares them (``marts``, from dbt's manifest); and one volume frame, a row per mart."""
+    """For every mart table the build made (``rebuilt``; None: all of them): its columns, its
+    row rules as counts and its group sums, as its yml declares them (``marts``, from dbt's
+    manifest); and one volume frame, a row per mart, every mart. A mart the build left as it
+    was is the table the last successful build checked and published."""
     frames, counted, sizes = [], [], []
     every_type = _column_types(con)
     for name in mart_tables(con):
         qualified = f"{MARTS_SCHEMA}.{quote_ident(name)}"
         sizes.append((name, con.execute(f"select count(*) from {qualified}").fetchone()[0]))
         rules = marts.get(name)
-        if rules is None:
+        if rules is None or (rebuilt is not None and name not in rebuilt):
             continue
         types = every_type.get(name, {})
         columns, count_frame = _mart_frames(con, name, rules, types)

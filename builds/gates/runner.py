@@ -357,11 +357,12 @@ def _finish(con: duckdb.DuckDBPyConnection, report: GateReport, started: float) 
 
 
 def run_gate_1(
-    con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str, as_of: str | None = None
+    con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str, log_position: int | None = None
 ) -> GateReport:
-    """Check every landed batch that has not passed gate 1 yet (rejected batches excepted)."""
+    """Check every landed batch that has not passed gate 1 yet (rejected batches excepted), up
+    to the build's log position (None: every batch)."""
     started = time.perf_counter()
-    pending = fr.ungated_batches(con, as_of)
+    pending = fr.ungated_batches(con, log_position)
     report = GateReport("gate_1", build_id, [], docs=docs_dir(settings))
     if not pending:
         return _finish(con, report, started)
@@ -400,10 +401,12 @@ def previous_mart_sizes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return dict(rows)
 
 
-def run_gate_2(con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str) -> GateReport:
-    """Check the marts the build just made, before anyone can read them: against their yml's
-    contracts and data tests, as the manifest of that build states them (``manifest``), and
-    their size against the last publish."""
+def run_gate_2(
+    con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str, rebuilt: set[str] | None = None
+) -> GateReport:
+    """Check the marts the build just made (``rebuilt``, None: every mart), before anyone can
+    read them: against their yml's contracts and data tests, as the manifest of that build
+    states them (``manifest``), and every mart's size against the last publish."""
     started = time.perf_counter()
     marts = mart_rules(manifest_path(settings))
     unchecked = tests_checked_nowhere(manifest_path(settings), marts)
@@ -413,6 +416,6 @@ def run_gate_2(con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str
             f"{'; '.join(unchecked[:3])}; keep them out of checked_by_gate_2_selector()"
         )
     report = GateReport("gate_2", build_id, [], docs=docs_dir(settings))
-    frames = fr.gate_2_frames(con, previous_mart_sizes(con), marts)
+    frames = fr.gate_2_frames(con, previous_mart_sizes(con), marts, rebuilt)
     report.results += _verdicts(con, "gate_2", frames, report.docs)
     return _finish(con, report, started)

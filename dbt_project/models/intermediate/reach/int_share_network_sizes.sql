@@ -4,13 +4,43 @@
 -- used: it would credit the post with connections made later. A counted size wins over a
 -- reconstructed one (a lower bound worked out from a later export), however recent the latter:
 -- reconstructed sizes only fill the history before a member's first counted snapshot.
+-- Incremental on the log position: a run recomputes the shares landed past the watermark and
+-- the shares posted at or after a snapshot landed past it (of their author on their network,
+-- or of their page): only snapshots at or before posting count, so no other share can change.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='share_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
 with
 
 shares as (
 
     select share_id, author_type, author_id, network, posted_at
-    from {{ ref('stg_event_log__shares') }}
+    from {{ ref('stg_event_log__shares') }} as shares
+    {%- if is_incremental() %}
+    where shares.log_position > {{ reachloop.incremental_watermark() }}
+        or exists (
+            select 1 from {{ ref('stg_event_log__employees') }} as snapshots
+            where snapshots.log_position > {{ reachloop.incremental_watermark() }}
+                and shares.author_type = 'employee'
+                and snapshots.employee_id = shares.author_id
+                and snapshots.network = shares.network
+                and snapshots.observed_at <= shares.posted_at
+        )
+        or exists (
+            select 1 from {{ ref('stg_event_log__page_followers') }} as snapshots
+            where snapshots.log_position > {{ reachloop.incremental_watermark() }}
+                and shares.author_type = 'page'
+                and snapshots.page_id = shares.author_id
+                and snapshots.observed_at <= shares.posted_at
+        )
+    {%- endif %}
 
 ),
 
@@ -69,7 +99,9 @@ sized as (
         shares.share_id,
         ranked.network_size,
         ranked.observed_at as network_size_observed_at,
-        ranked.network_size_basis
+        ranked.network_size_basis,
+        {{ reachloop.log_ingested_through() }} as ingested_through,
+        {{ reachloop.log_position() }} as log_position_through
     from shares
     left join ranked
         on shares.share_id = ranked.share_id

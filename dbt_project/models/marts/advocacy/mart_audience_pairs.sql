@@ -1,9 +1,10 @@
 -- Grain: unordered pair of employees (employee_a < employee_b) who shared at least one content
 -- item in common. jaccard = |A ∩ B| ÷ |A ∪ B| of their audiences, each employee's audience
 -- taken as of their latest share.
--- Incremental on the log position: a run recomputes the pairs of employees whose shares or
--- audience changed past the watermark; a pair that no longer shares an item gets a marker row
--- (shared_contents = 0) that the post-hook deletes.
+-- Incremental on the log position: a run recomputes the pairs of employees whose shares
+-- changed, or whose audience as of their latest share may have changed, past the watermark
+-- (macros/touched.sql, audience_windows_touched); a pair that no longer shares an item gets a
+-- marker row (shared_contents = 0) that the post-hook deletes.
 -- depends_on: {{ ref('stg_event_log__shares') }}, {{ ref('stg_event_log__engagements') }}, {{ ref('stg_event_log__audiences') }} (read only by incremental runs)
 
 {{
@@ -19,9 +20,23 @@
 with
 
 {% if is_incremental() -%}
+audience_windows as (
+
+    {{ reachloop.audience_windows_touched() }}
+
+),
+
 touched_employees as (
 
-    {{ reachloop.employees_touched() }}
+    -- Employees whose latest share may have another audience now, or who shared another set
+    -- of items (every author of a changed share).
+    select author_id as employee_id
+    from {{ ref('fct_shares') }}
+    where author_type = 'employee'
+    group by author_id
+    having {{ reachloop.in_touched_window('audience_windows', 'author_id', 'max(posted_at)') }}
+    union
+    {{ reachloop.authors_of_changed_shares() }}
 
 ),
 

@@ -2,9 +2,10 @@
 -- employees who shared an item overlap: each sharer's audience is taken as of their first
 -- share of the item (int_share_audiences_resolved: the latest observation at or before it,
 -- else the engaged fallback); overlap_ratio = 1 − union ÷ sum (0: disjoint audiences).
--- Incremental on the log position: a run recomputes the items shared by employees whose shares
--- or audience changed past the watermark, and every item a changed share pointed to; an item
--- no employee shares any more gets a marker row (sharers = 0) that the post-hook deletes.
+-- Incremental on the log position: a run recomputes the items shared by an employee at a time
+-- their audience may have changed past the watermark (macros/touched.sql,
+-- audience_windows_touched), and every item a changed share pointed to; an item no employee
+-- shares any more gets a marker row (sharers = 0) that the post-hook deletes.
 -- depends_on: {{ ref('stg_event_log__shares') }}, {{ ref('stg_event_log__engagements') }}, {{ ref('stg_event_log__audiences') }} (read only by incremental runs)
 
 {{
@@ -20,12 +21,20 @@
 with
 
 {% if is_incremental() -%}
+audience_windows as (
+
+    {{ reachloop.audience_windows_touched() }}
+
+),
+
 touched_contents as (
 
+    -- Items an employee shared while their audience may have changed (the sharer's first
+    -- share of an item is one of them), and every item a changed share pointed to.
     select content_id from {{ ref('fct_shares') }}
     where author_type = 'employee'
         and content_id is not null
-        and author_id in ({{ reachloop.employees_touched() }})
+        and {{ reachloop.in_touched_window('audience_windows', 'author_id', 'posted_at') }}
     union
     {{ reachloop.contents_of_changed_shares() }}
 

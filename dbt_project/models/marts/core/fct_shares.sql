@@ -4,24 +4,77 @@
 -- counts them ('platform'); a member's own post analytics count none, and there the share's
 -- human clicks on its tracking token up to the snapshot stand in ('tracked', clicks_basis),
 -- so that the rates do not go null for want of a figure we observe ourselves.
+-- Incremental on the log position: a run recomputes the shares whose row in an input was
+-- recomputed past the watermark — network size (int_share_network_sizes: the share itself
+-- changed, or a snapshot before it landed), latest metrics (int_share_metrics_latest) — and
+-- those whose tracked clicks may have changed: the share of a recomputed click
+-- (int_clicks_classified), and the shares of every token a changed click or share had.
+-- depends_on: {{ ref('stg_event_log__clicks') }} (read only by incremental runs)
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='share_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
 with
 
+{% if is_incremental() -%}
+touched_shares as (
+
+    select share_id from {{ ref('int_share_network_sizes') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select share_id from {{ ref('int_share_metrics_latest') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select share_id from {{ ref('int_clicks_classified') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+        and share_id is not null
+    union
+    select shares.share_id
+    from {{ ref('stg_event_log__shares') }} as shares
+    inner join {{ source('event_log', 'click') }} as click_versions
+        on click_versions.tracking_token = shares.tracking_token
+    where click_versions.event_key in ({{ reachloop.changed_events('stg_event_log__clicks') }})
+    union
+    -- A changed share can take a token over from the share that owned it (the first posted).
+    select shares.share_id
+    from {{ ref('stg_event_log__shares') }} as shares
+    inner join {{ source('event_log', 'share') }} as share_versions
+        on share_versions.tracking_token = shares.tracking_token
+    where share_versions.event_key in ({{ reachloop.changed_events('stg_event_log__shares') }})
+
+),
+
+{% endif -%}
 shares as (
 
     select * from {{ ref('stg_event_log__shares') }}
+    {%- if is_incremental() %}
+    where share_id in (select share_id from touched_shares)
+    {%- endif %}
 
 ),
 
 metrics as (
 
     select * from {{ ref('int_share_metrics_latest') }}
+    {%- if is_incremental() %}
+    where share_id in (select share_id from touched_shares)
+    {%- endif %}
 
 ),
 
 network_sizes as (
 
     select * from {{ ref('int_share_network_sizes') }}
+    {%- if is_incremental() %}
+    where share_id in (select share_id from touched_shares)
+    {%- endif %}
 
 ),
 
@@ -70,7 +123,9 @@ joined as (
             when metrics.share_id is not null then 'tracked'
         end as clicks_basis,
         metrics.saves,
-        metrics.sends
+        metrics.sends,
+        {{ reachloop.log_ingested_through() }} as ingested_through,
+        {{ reachloop.log_position() }} as log_position_through
     from shares
     left join metrics on shares.share_id = metrics.share_id
     left join network_sizes on shares.share_id = network_sizes.share_id
