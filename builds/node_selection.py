@@ -33,20 +33,33 @@ EVENT_LOG_SOURCE = "event_log"
 
 def changed_event_types(con: duckdb.DuckDBPyConnection, log_cutoff_position: int | None) -> set[str] | None:
     """Event types with rows landed after the last successful current build's log position and
-    up to this build's; None when there is no such build (everything runs)."""
+    up to this build's; None when there is no such build, or when dbt ran since it (a run by
+    hand, perhaps under other vars, or a failed build's: the tables may not be that build's),
+    and everything runs."""
     row = con.execute(
-        "select log_cutoff_position from meta.builds"
+        "select log_cutoff_position, finished_at from meta.builds"
         " where status = 'succeeded' and as_of is null and log_cutoff_position is not null"
         " order by started_at desc limit 1"
     ).fetchone()
     if row is None or log_cutoff_position is None:
         return None
+    if _has_table(con, "meta", "dbt_last_run"):
+        (last_dbt_run,) = con.execute("select max(finished_at) from meta.dbt_last_run").fetchone()
+        if last_dbt_run is not None and (row[1] is None or last_dbt_run > row[1]):
+            return None
     rows = con.execute(
         "select distinct event_type from meta.batches"
         " where log_position > ? and log_position <= ? and rows_landed > 0",
         [row[0], log_cutoff_position],
     ).fetchall()
     return {event_type for (event_type,) in rows}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0] > 0
 
 
 def _macro_closure(manifest: dict, macro_ids: list[str]) -> set[str]:

@@ -87,3 +87,10 @@ def test_changed_event_types_are_those_with_rows_past_the_last_good_build(tmp_pa
         # duplicates only (click) landed nothing
         assert changed_event_types(con, 3) == {"audience"}
         assert changed_event_types(con, 4) == {"audience", "engagement"}
+        # The last good build's own dbt run finished before it did; a dbt run since (by hand,
+        # perhaps under other vars) leaves the tables in another state: every node runs.
+        con.execute("update meta.builds set finished_at = now() - interval 1 hour where build_id = 'good'")
+        con.execute("create table meta.dbt_last_run as select now() - interval 90 minute as finished_at")
+        assert changed_event_types(con, 3) == {"audience"}
+        con.execute("update meta.dbt_last_run set finished_at = now()")
+        assert changed_event_types(con, 3) is None
