@@ -39,6 +39,7 @@ def changed_event_types(con: duckdb.DuckDBPyConnection, log_cutoff_position: int
     row = con.execute(
         "select log_cutoff_position, finished_at from meta.builds"
         " where status = 'succeeded' and as_of is null and log_cutoff_position is not null"
+        " and coalesce(engine, 'duckdb') = 'duckdb'"
         " order by started_at desc limit 1"
     ).fetchone()
     if row is None or log_cutoff_position is None:
