@@ -48,7 +48,25 @@ def cmd_build(args: argparse.Namespace) -> dict:
         profiler.disable()
         profiler.dump_stats(args.profile)
         result["breakdown"] = breakdown(args.profile)
+    if args.engine == "spark":
+        _reap_spark_jvm()
     return result
+
+
+def _reap_spark_jvm() -> None:
+    """Stop the Spark session and wait for its JVM, a child of this process: only a child that
+    was waited for counts in the stage's CPU time and peak memory (wait4's rusage)."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    gateway = SparkContext._gateway
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+    process = getattr(gateway, "proc", None)
+    if process is not None:
+        process.stdin.close()  # the JVM exits when its stdin closes
+        process.wait(timeout=120)
 
 
 # Where a build's fixed cost goes: (label, file suffix, function), cumulative seconds of the
