@@ -45,6 +45,7 @@ NEEDS = {
     "employees": ("mart_reach_by_employee",),
     "contents": ("mart_reach_by_content",),
     "adoption": ("mart_program_adoption",),
+    "voice": ("mart_share_of_voice",),
     # The tables under filters: their rows re-aggregated from cells of the shares.
     "employee_cells": ("mart_reach_by_employee", "fct_shares", "dim_employees", "dim_contents",
                        "mart_reach_by_department"),
@@ -143,6 +144,11 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
     if has["adoption"]:
         rows = fetch(q.ADOPTION_CELLS)
         data["adoption"] = _columns(rows, ["month", "department", "enrolled_employees", "active_sharers"])
+    if has["voice"]:
+        rows = fetch(q.VOICE_CELLS)
+        data["voice"] = _columns(
+            rows, ["month", "share_of_voice_engagement", "share_of_voice_posts", "companies_audited"]
+        )
     if has["employee_cells"]:
         data["employee_cells"] = _item_cells(
             fetch(q.EMPLOYEE_CELLS), "employee_id",

@@ -673,6 +673,16 @@ from mart_program_adoption
 order by all
 """
 
+# The own company's monthly share of voice (mart_share_of_voice): the tile under a period.
+VOICE_CELLS = """
+select
+    strftime(month_start, '%Y-%m') as month,
+    share_of_voice_engagement, share_of_voice_posts, companies_audited
+from mart_share_of_voice
+where is_own_company
+order by month_start, company
+"""
+
 EMPLOYEE_TABLE = """
 select
     employee_id, department, shares, contents_shared, potential_reach, members_reached,

@@ -250,9 +250,21 @@ SCRIPT = r"""
       return { number: g.posts, kind: 'count', value: best, same: best,
                hint: fmtNum(g.posts) + ' employee posts, engagement ' + fmtPct(ratio(g.interactions, g.impressions)) };
     },
+    // The period's last audited month: audits count whole companies' posts, so the other
+    // filters do not apply (KPI_FILTERS).
+    share_of_voice: function (p) {
+      const v = D.voice;
+      let row = -1;
+      v.month.forEach(function (m, i) { if (!p || m <= p[1]) row = i; });
+      if (row < 0) return { number: null, kind: 'share', value: '–', hint: 'no audit in this period' };
+      const x = v.share_of_voice_engagement[row];
+      return { number: x, kind: 'share', value: fmtPct(x, 0),
+               hint: 'of engagement, ' + fmtPct(v.share_of_voice_posts[row], 0) + ' of posts, among ' +
+                     fmtNum(v.companies_audited[row]) + ' companies audited' };
+    },
   };
-  const KPI_FILTERS = {};   // tile id -> the filters it follows, when not all of them
-  const KPI_NEEDS = { won_revenue: 'deals', colleague_share: 'engagements', activation: 'adoption' };
+  const KPI_FILTERS = { share_of_voice: ['period'] };   // tile id -> the filters it follows, when not all of them
+  const KPI_NEEDS = { won_revenue: 'deals', colleague_share: 'engagements', activation: 'adoption', share_of_voice: 'voice' };
   function change(now, before, kind) {
     if (now == null || before == null) return null;
     if (kind === 'share') { const pp = 100 * (now - before); return (pp >= 0 ? '+' : '−') + Math.abs(pp).toFixed(1) + ' pts'; }

@@ -2,7 +2,8 @@
 of docs/design.md, "Program health"). Each chart shows the whole publication: these marts are
 per month, network, goal or company, not per post, so the page's filters do not redraw them.
 The activation and main-network tiles do follow the filters (reports.script: the roster from
-mart_program_adoption, the posts from the share cells)."""
+mart_program_adoption, the posts from the share cells); the share-of-voice tile follows the
+period (audits are of whole companies, not of departments, networks or campaigns)."""
 
 from __future__ import annotations
 
@@ -284,6 +285,7 @@ def competitors(m: Marts) -> tuple[list[Kpi], ch.Section]:
             _pct(latest.get("share_of_voice_engagement"), 0),
             f"of engagement, {_pct(latest.get('share_of_voice_posts'), 0)} of posts, among "
             f"{_num(latest.get('companies_audited'))} companies audited",
+            "share_of_voice",
         ),
     ]
     fig = go.Figure()

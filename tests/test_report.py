@@ -178,7 +178,7 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     # Unfiltered, the page's own arithmetic gives exactly what Python drew from the marts.
     tiles = re.findall(r'data-kpi="([a-z_]+)"><div class="v">([^<]*)</div><div class="l">[^<]*</div>'
                        r'<div class="h">([^<]*)</div>', page)
-    assert len(tiles) == 8
+    assert len(tiles) == 9
     for kpi, value, hint in tiles:
         assert everything["kpis"][kpi]["value"] == html.unescape(value), kpi
         assert everything["kpis"][kpi]["hint"] == html.unescape(hint), kpi
@@ -207,7 +207,7 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
                                     "chart-revenue-department", "chart-deal-paths"}:
         assert by_department["notes"][chart] == "", chart
     for kpi, _, _ in tiles:   # the tiles of the reach, closed-loop and program-health sections
-        assert by_department["kpis"][kpi]["note"] == "", kpi
+        assert by_department["kpis"][kpi]["note"] == ("not filtered by department" if kpi == "share_of_voice" else ""), kpi
     assert by_department["tables"]["employees"]["rows"] < everything["tables"]["employees"]["rows"]
     # Cadence buckets are suppressed within the filter too: by the department's own employees.
     with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
@@ -374,6 +374,9 @@ def test_period_and_network_reach_the_tables(report: Path, published: Settings, 
             "select enrolled_employees from mart_program_adoption "
             "where department = '(all departments)' and strftime(month_start, '%Y-%m') = $last",
             {"last": last}).fetchone()[0]
+        voice = con.execute(
+            "select share_of_voice_engagement from mart_share_of_voice where is_own_company "
+            "and strftime(month_start, '%Y-%m') <= $last order by month_start desc limit 1", {"last": last}).fetchone()
         posts = con.execute(
             f"select count(*) from fct_shares where author_type = 'employee' and {where}", params).fetchone()[0]
         all_employees = con.execute("select count(*) from mart_reach_by_employee").fetchone()[0]
@@ -395,6 +398,10 @@ def test_period_and_network_reach_the_tables(report: Path, published: Settings, 
     assert tile["note"] == "" and tile["value"] == network
     assert tile["hint"].startswith(f"{posts:,} employee posts, engagement ")
     assert tile["hint"] != everything["kpis"]["main_network"]["hint"]
+    # Share of voice follows the period only (audits are of whole companies) and says so.
+    tile = filtered["kpis"]["share_of_voice"]
+    assert tile["note"] == "not filtered by network"
+    assert tile["value"] == ("–" if voice is None else f"{voice[0]:.0%}")
 
     table = filtered["tables"]["employees"]
     assert table["rows"] == len(employees) and len(table["top"]) == min(5, len(employees))
