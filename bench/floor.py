@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from builds.dbt_build import PROJECT_DIR
 from eventlog.contract import EVENT_TYPES
 from eventlog.sql import quote_str
 from eventlog.warehouse import apply_resource_limits
@@ -131,23 +132,44 @@ def marts_floor(warehouse: Path, manifest_path: Path) -> dict:
 
 
 def _python_model(con: duckdb.DuckDBPyConnection, node: dict, manifest: dict, relation: str) -> None:
-    """The Python models (Markov removal effects, Shapley values): their input, then their function."""
-    (dep,) = node["depends_on"]["nodes"]
-    source = manifest["nodes"][dep]["relation_name"]
-    if node["name"] == "int_markov_removal_effects":
-        from attribution.markov import removal_effects
-
-        result = removal_effects(con.execute(f"select * from {source}").df())
-    elif node["name"] == "int_shapley_values":
-        from attribution.shapley import shapley_values
-
-        journeys = con.execute(f"select distinct journey_id, state, is_converting from {source}").df()
-        result = shapley_values(journeys)
-    else:
-        raise NotImplementedError(f"python model {node['name']} is not known to the floor")
+    """A dbt Python model (Markov, Shapley, the planner) run as dbt-duckdb runs it: its own
+    ``model(dbt, session)`` with ``dbt.ref`` answered from this connection and its config meta
+    (the vars it reads), so the floor follows the models without knowing them by name."""
+    namespace: dict = {}
+    source = PROJECT_DIR / node["original_file_path"]
+    exec(compile(source.read_text(), str(source), "exec"), namespace)  # noqa: S102 - our own model file
+    result = namespace["model"](_DbtContext(con, node, manifest), con)
     con.register("result", result)
     con.execute(f"create or replace table {relation} as select * from result")
     con.unregister("result")
+
+
+class _Config:
+    """``dbt.config(...)`` (ignored: the floor makes tables) and ``dbt.config.meta_get(key)``."""
+
+    def __init__(self, meta: dict) -> None:
+        self._meta = meta
+
+    def __call__(self, **_: object) -> None:
+        pass
+
+    def meta_get(self, key: str) -> object:
+        return self._meta[key]
+
+
+class _DbtContext:
+    """The part of dbt's Python model context our models use: ``ref`` and ``config``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, node: dict, manifest: dict) -> None:
+        self._con = con
+        self._relations = {
+            manifest["nodes"][uid]["name"]: manifest["nodes"][uid]["relation_name"]
+            for uid in node["depends_on"]["nodes"]
+        }
+        self.config = _Config(node["config"].get("meta", {}))
+
+    def ref(self, name: str) -> duckdb.DuckDBPyRelation:
+        return self._con.sql(f"select * from {self._relations[name]}")
 
 
 def main(argv: list[str] | None = None) -> int:
