@@ -627,3 +627,49 @@ def test_gate_2_takes_the_attribution_models_from_the_dbt_var_as_dbt_does(
     assert models_checked(manifest_path(settings)) == other
     compiled = [p.read_text() for p in (target_path(settings) / "compiled").rglob("accepted_values_mart_lead_to_d*.sql")]
     assert sum("'first_touch','u_shaped'" in sql for sql in compiled) == 1
+
+
+def test_warnings_are_told_without_gx_as_gx_tells_them(landed: Settings, small_workload: Path, tmp_path: Path):
+    """A gate whose checks only warn records its verdicts from the clean readings: in a fresh
+    process it never imports GX (nor renders Data Docs), and what it records is what GX says
+    of the same frames, field for field (counts, observed values, example rows, per batch)."""
+    import subprocess
+    import sys
+
+    from builds.gates import frames
+    from builds.gates.runner import _readings, _verdicts
+
+    warned = {land(landed, redelivery(small_workload, tmp_path, pattern, tag, edit, key))
+              for tag, pattern, edit, key in [
+                  ("currency", "deal/*.csv", _currency_spelled_out, "deal_event_id"),
+                  ("reach", "share_metrics-2025-04.csv", _reached_more_than_seen, None)]}
+    with warehouse(landed) as con:
+        gate_frames = frames.gate_1_frames(con, frames.ungated_batches(con))
+        assert _readings(gate_frames) is not None  # only warnings: no critical rule breaks
+
+        def told(**kw):
+            return sorted(json.dumps(r.__dict__, default=str, sort_keys=True)
+                          for r in _verdicts(con, "gate_1", gate_frames, tmp_path / "docs", **kw))
+
+        fast, by_gx = told(), told(use_gx=True)
+    assert fast == by_gx and sum('"success": false' in r for r in fast) == 2
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from builds.gates import run_gate_1\n"
+        "from eventlog.settings import Settings\n"
+        "from eventlog.warehouse import warehouse\n"
+        f"settings = Settings(Path({str(landed.home)!r}))\n"
+        "with warehouse(settings) as con:\n"
+        "    report = run_gate_1(con, settings, 'build-2')\n"
+        "print(report.outcome, sorted(b for b, o in report.batches.items() if o == 'warned'),\n"
+        "      'great_expectations' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    out = run.stdout
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert out.split("\n")[0] == f"warned {sorted(warned)} False", out
+    assert not (docs_dir(landed) / "index.html").exists()  # Data Docs are rendered for failures
+    with warehouse(landed) as con:
+        assert con.execute("select count(*) from meta.gate_results where build_id = 'build-2' "
+                           "and not success and severity = 'warning'").fetchone()[0] == 2

@@ -195,25 +195,67 @@ def _result(r) -> dict:
 def _verdicts(
     con: duckdb.DuckDBPyConnection, gate: str, frames: list[fr.Frame], site: Path, *, use_gx: bool = False
 ) -> list[CheckResult]:
-    """Every rule's verdict on every frame. When each rule provably holds (``clean``), they are
-    told without importing GX; otherwise (or with ``use_gx``) GX judges the whole gate."""
-    if not use_gx and all(clean.holds(rule, f.df) for f in frames for rule in f.rules):
-        return [r for f in frames for r in _held_results(con, gate, f)]
+    """Every rule's verdict on every frame. When every rule is read without GX (``clean``) and
+    none critical breaks, the verdicts (warnings included) are told from those readings;
+    otherwise (or with ``use_gx``) GX judges the whole gate and renders its Data Docs."""
+    readings = None if use_gx else _readings(frames)
+    if readings is not None:
+        return [r for f, rs in zip(frames, readings, strict=True) for r in _told_results(con, gate, f, rs)]
     return [r for f, evr in _validate(frames, site) for r in _frame_results(con, gate, f, evr)]
 
 
-def _held_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame) -> list[CheckResult]:
-    """The results GX reports for a frame whose every rule holds."""
+def _readings(frames: list[fr.Frame]) -> list[list[clean.Reading]] | None:
+    """Each frame's rules as ``clean`` reads them; None when one is not read there, or a
+    critical one breaks (GX then judges, and renders the Data Docs of the failure)."""
+    out = []
+    for frame in frames:
+        readings = [clean.read(rule, frame.df) for rule in frame.rules]
+        if any(r is None or (not r.success and rule.severity == CRITICAL)
+               for rule, r in zip(frame.rules, readings, strict=True)):
+            return None
+        out.append(readings)
+    return out
+
+
+def _told_results(
+    con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, readings: list[clean.Reading]
+) -> list[CheckResult]:
+    """The results GX reports for a frame, from the clean readings of its rules (the same
+    fields, split per batch the same way: see _check_results)."""
     if frame.parts:
-        return _count_results(con, gate, frame, {}, {})
-    return [
-        CheckResult(gate=gate, suite=frame.suite, target=frame.target, batch_id=None, expectation=rule.type,
-                    column=_column_label(rule.kwargs), severity=rule.severity, success=True,
-                    element_count=None if table else len(frame.df), unexpected_count=None if table else 0,
-                    observed=list(frame.df.columns) if table else [])
-        for rule in frame.rules
-        for table in [rule.expectation == "ExpectTableColumnsToMatchSet"]
-    ]
+        failing: dict[tuple[str, str], list[str]] = {}
+        for reading in readings:
+            for suite, key, check in reading.unexpected[list(fr.MERGED_ID_COLUMNS)].itertuples(index=False):
+                failing.setdefault((str(suite), str(check)), []).append(str(key))
+        return _count_results(con, gate, frame, failing, {})
+    out = []
+    for rule, reading in zip(frame.rules, readings, strict=True):
+        if rule.expectation == "ExpectTableColumnsToMatchSet":  # held (a broken one goes to GX)
+            out.append(CheckResult(gate=gate, suite=frame.suite, target=frame.target, batch_id=None,
+                                   expectation=rule.type, column=_column_label(rule.kwargs),
+                                   severity=rule.severity, success=True, element_count=None,
+                                   unexpected_count=None, observed=list(frame.df.columns)))
+            continue
+        column = rule.columns[0]
+        # GX's unexpected index list: the rule's column, then the frame's id columns.
+        listed = [_json_safe(row) for row in reading.unexpected[
+            list(dict.fromkeys([column, *frame.id_columns]))].to_dict(orient="records")]
+        values = [_json_safe(v) for v in reading.unexpected[column].tolist()]
+        base = dict(gate=gate, suite=frame.suite, target=frame.target, expectation=rule.type,
+                    column=_column_label(rule.kwargs), severity=rule.severity,
+                    element_count=reading.element_count, observed=values[:EXAMPLES])
+        if reading.success or gate != "gate_1" or "batch_id" not in frame.id_columns:
+            out.append(CheckResult(batch_id=None, success=reading.success, unexpected_count=len(listed),
+                                   examples=listed[:EXAMPLES], **base))
+            continue
+        by_batch: dict[str, list[dict]] = {}
+        for row in listed[:MAX_UNEXPECTED_LISTED]:
+            by_batch.setdefault(str(row["batch_id"]), []).append(row)
+        for batch_id, rows in by_batch.items():
+            counted = dict(base, element_count=None) if frame.suite == "gate_1.batches" else base
+            out.append(CheckResult(batch_id=batch_id, success=False, unexpected_count=len(rows),
+                                   examples=rows[:EXAMPLES], **counted))
+    return out
 
 
 def _frame_results(con: duckdb.DuckDBPyConnection, gate: str, frame: fr.Frame, evr) -> list[CheckResult]:
