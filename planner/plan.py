@@ -98,23 +98,31 @@ def plan_shares(
     posters = index.loc[own["employee_id"].astype(str)].to_numpy()
     for i, t in zip(posters, _seconds(own["posted_at"]), strict=True):
         calendars[int(i)].add(int(t))
-    shared = own.dropna(subset=["content_id"]).groupby("content_id")["employee_id"].agg(set).to_dict()
-    reached_by = reached.groupby("content_id")["member_key"].agg(lambda s: s.to_numpy()).to_dict()
+    shared_posts = own.dropna(subset=["content_id"])
+    shared_by = pd.Series(posters[own["content_id"].notna().to_numpy()]).groupby(
+        shared_posts["content_id"].to_numpy()
+    )
+    shared = {content_id: group.to_numpy() for content_id, group in shared_by}
+    reached_by = _dense_members_by_content(reached, member_codes)
 
     start_s = int(_seconds(pd.Series([start]))[0])
+    free_days = _FreeDays(start_s, hours, calendars, settings)
     rows = []
     items = contents.sort_values(["published_at", "content_id"], kind="stable")
     for content_id, published_s in zip(items["content_id"], _seconds(items["published_at"]), strict=True):
-        earlier = reached_by.get(content_id)
-        covered = np.isin(member_codes, earlier) if earlier is not None else np.zeros(len(member_codes), bool)
+        covered = np.zeros(len(member_codes), bool)
+        covered[reached_by.get(content_id, [])] = True
         already = int(covered.sum())
-        eligible = ~np.isin(ids, list(shared.get(content_id, ())))
-        slots = _ItemSlots(start_s, max(start_s, int(published_s)), hours, calendars, settings)
+        # Whoever shared the item is not asked again; nor is anyone whose calendar has no free
+        # day left in the horizon (they would be turned down whenever their turn came).
+        eligible = ~free_days.booked_out
+        eligible[shared.get(content_id, [])] = False
+        slots = _ItemSlots(start_s, max(start_s, int(published_s)), hours, free_days, settings)
         picks = greedy_max_coverage(offsets, members, covered, settings.sharers, eligible, slots.accept)
         total = 0
         for rank, pick in enumerate(picks, start=1):
             i, t = pick.candidate, slots.slot[pick.candidate]
-            calendars[i].add(t)
+            free_days.book(i, t)
             total += pick.gain
             rows.append(
                 {
@@ -134,6 +142,50 @@ def plan_shares(
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS) if rows else empty_plan()
 
 
+def _dense_members_by_content(reached: pd.DataFrame, member_codes: np.ndarray) -> dict[object, np.ndarray]:
+    """Per content item, the positions in ``member_codes`` (sorted) of the members earlier shares
+    reached: found once for all items (a search per item over every member cost seconds at SF10).
+    Members no candidate's audience holds cannot be covered and are left out."""
+    keys = reached["member_key"].to_numpy()
+    positions = np.searchsorted(member_codes, keys)
+    hit = positions < len(member_codes)
+    hit[hit] = member_codes[positions[hit]] == keys[hit]
+    found = pd.Series(positions[hit]).groupby(reached["content_id"].to_numpy()[hit])
+    return {content_id: group.to_numpy() for content_id, group in found}
+
+
+class _FreeDays:
+    """Which days of the plan are free for each person at their hour (Calendar.is_free), kept
+    between items: a person's calendar changes only when they are picked, and a post only takes
+    days away, so their days are worked out when first needed and again after each of their
+    picks — not for every turn the greedy offers them (tens of thousands at SF10). The day-th
+    slot of person i is the plan's first day + day days, at their hour."""
+
+    def __init__(
+        self, start: int, hours: np.ndarray, calendars: dict[int, Calendar], settings: PlanSettings
+    ) -> None:
+        self.day0 = start - start % DAY
+        self.hours, self.calendars, self.settings = hours, calendars, settings
+        self.booked_out = np.zeros(len(hours), dtype=bool)  # no free day left (once known)
+        self._free: dict[int, list[bool]] = {}
+
+    def slot(self, i: int, day: int) -> int:
+        return self.day0 + day * DAY + int(self.hours[i]) * HOUR
+
+    def of(self, i: int) -> list[bool]:
+        free = self._free.get(i)
+        if free is None:
+            calendar, cadence = self.calendars[i], self.settings.cadence
+            free = [calendar.is_free(self.slot(i, day), cadence) for day in range(self.settings.horizon_days)]
+            self._free[i] = free
+            self.booked_out[i] = not any(free)
+        return free
+
+    def book(self, i: int, t: int) -> None:
+        self.calendars[i].add(t)
+        self._free.pop(i, None)
+
+
 class _ItemSlots:
     """The slots of one item's suggested shares: the n-th pick's turn is the n-th day from the
     plan's first day (the first at or after its start, at the person's hour), one suggested
@@ -144,23 +196,23 @@ class _ItemSlots:
         start: int,
         earliest: int,
         hours: np.ndarray,
-        calendars: dict[int, Calendar],
+        free_days: _FreeDays,
         settings: PlanSettings,
     ) -> None:
-        self.day0 = start - start % DAY
-        self.earliest, self.hours, self.calendars, self.settings = earliest, hours, calendars, settings
+        self.earliest, self.hours, self.free_days, self.settings = earliest, hours, free_days, settings
         self.used_days: set[int] = set()
         self.slot: dict[int, int] = {}
         self.delay: dict[int, int] = {}
 
     def accept(self, i: int, gain: int) -> bool:
         turn = None  # the first day of the pick's turn that is not before the earliest moment
+        free = self.free_days.of(i)
         for day in range(len(self.slot), self.settings.horizon_days):
-            t = self.day0 + day * DAY + int(self.hours[i]) * HOUR
+            t = self.free_days.slot(i, day)
             if t < self.earliest:
                 continue
             turn = day if turn is None else turn
-            if day not in self.used_days and self.calendars[i].is_free(t, self.settings.cadence):
+            if day not in self.used_days and free[day]:
                 self.used_days.add(day)
                 self.slot[i] = t
                 self.delay[i] = day - turn

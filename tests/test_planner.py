@@ -146,6 +146,24 @@ def test_a_plan_by_hand() -> None:
     assert "; 1 day after its turn" in plan["reason"].iloc[1] and "; 2 days after" in plan["reason"].iloc[3]
 
 
+def test_someone_without_a_free_day_is_passed_over_for_every_item() -> None:
+    # e1 has the largest audience but posted at the plan's start: at most one post a week
+    # leaves no free day within a 3-day horizon, for c1 nor (already known then) for c2.
+    candidates = pd.DataFrame({"employee_id": ["e1", "e2"], "usual_hour": [9, 9], "audience_basis": "observed"})
+    audiences = pd.DataFrame(
+        [("e1", m) for m in (0, 1, 2)] + [("e2", 3)], columns=["employee_id", "member_key"]
+    )
+    contents = pd.DataFrame({"content_id": ["c1", "c2"], "published_at": [t("2026-01-01"), t("2026-01-02")]})
+    reached = pd.DataFrame({"content_id": pd.Series(dtype=str), "member_key": pd.Series(dtype="int64")})
+    posts = pd.DataFrame({"employee_id": ["e1"], "posted_at": [t("2026-01-05 08:00")], "content_id": [None]})
+    settings = PlanSettings(sharers=2, cadence=Cadence(min_hours_between_posts=0, max_posts_per_week=1), horizon_days=3)
+    plan = plan_shares(contents, candidates, audiences, reached, posts, t("2026-01-05 08:00"), settings)
+    # e2 once a week: c1 on day 0, c2 on the next day a week later — beyond the horizon
+    assert [tuple(r) for r in plan[["content_id", "employee_id", "suggested_at"]].itertuples(index=False)] == [
+        ("c1", "e2", t("2026-01-05 09:00")),
+    ]
+
+
 def test_on_generated_data_the_plan_beats_the_largest_networks() -> None:
     # bench.planner's backtest at SF0.2 (200 employees): for every past item shared by 2+
     # employees, the plan's K picks against the K opted-in employees with the largest networks
