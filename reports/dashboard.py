@@ -46,6 +46,9 @@ NEEDS = {
     "contents": ("mart_reach_by_content",),
     "adoption": ("mart_program_adoption",),
     "voice": ("mart_share_of_voice",),
+    "goals": ("mart_goal_progress",),
+    # Earned media value by the share cells' dimensions (the value chart and tile).
+    "value": ("mart_share_value", "fct_shares", "dim_employees", "dim_contents", "mart_reach_by_department"),
     # The tables under filters: their rows re-aggregated from cells of the shares.
     "employee_cells": ("mart_reach_by_employee", "fct_shares", "dim_employees", "dim_contents",
                        "mart_reach_by_department"),
@@ -104,7 +107,8 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
     deal_rows = fetch(q.DEAL_SEGMENT_CELLS) if has["deals"] else []
     has["revenue"] = has["revenue"] and bool(currency)
     revenue_rows = fetch(q.REVENUE_SEGMENT_CELLS, {"currency": currency}) if has["revenue"] else []
-    every = share_rows + engagement_rows + cadence_rows + funnel_rows + deal_rows + revenue_rows
+    value_rows = fetch(q.VALUE_CELLS) if has["value"] else []
+    every = share_rows + engagement_rows + cadence_rows + funnel_rows + deal_rows + revenue_rows + value_rows
     dims = {d: sorted({r[d] for r in every if r[d] is not None}) for d in DIMENSIONS}
     data["dims"] = dims
     if has["shares"]:
@@ -143,12 +147,22 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
         data["contents"] = _table(fetch(q.CONTENT_TABLE))
     if has["adoption"]:
         rows = fetch(q.ADOPTION_CELLS)
-        data["adoption"] = _columns(rows, ["month", "department", "enrolled_employees", "active_sharers"])
+        data["adoption"] = _columns(
+            rows,
+            ["month", "department", "enrolled_employees", "active_sharers", "new_sharers",
+             "returning_sharers", "activation_rate", "median_hours_to_first_share"],
+        )
     if has["voice"]:
         rows = fetch(q.VOICE_CELLS)
         data["voice"] = _columns(
             rows, ["month", "share_of_voice_engagement", "share_of_voice_posts", "companies_audited"]
         )
+        data["voice_companies"] = _table(fetch(q.VOICE_ROWS))
+    if has["goals"]:
+        data["goals"] = _table(fetch(q.GOAL_ROWS))
+    if has["value"]:
+        data["value"] = _cells(value_rows, ["shares", "valued", "emv"], dims)
+        data["value"]["emv"] = [_plain(v) for v in data["value"]["emv"]]
     if has["employee_cells"]:
         data["employee_cells"] = _item_cells(
             fetch(q.EMPLOYEE_CELLS), "employee_id",

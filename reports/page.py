@@ -135,6 +135,34 @@ def _chart(chart: Chart, wide: bool) -> str:
     )
 
 
+def table_card(
+    title: str,
+    lede: str,
+    header: list[str],
+    rows: list[list[object]],
+    *,
+    view: str = "",
+    filters: tuple[str, ...] = (),
+    unfiltered: str = "",
+) -> str:
+    """A table of a section, as Python fills it for the whole publication. With ``view`` the
+    page's script re-fills its body for the ``filters`` (reports.script ``tableViews``), writes
+    what it leaves out in the note, and names the filters it ignores (``unfiltered``: why)."""
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    attrs = (
+        f' data-table-view="{_esc(view)}" data-filters="{_esc(" ".join(filters))}"'
+        f' data-unfiltered="{_esc(unfiltered)}"'
+        if view
+        else ""
+    )
+    return (
+        f'<div class="card wide"{attrs}><h3>{_esc(title)}</h3><p class="lede">{_esc(lede)}</p>'
+        '<p class="note left-out"></p><p class="filters-note"></p>'
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></div>'
+    )
+
+
 def _section(section: Section) -> str:
     head = f'<section id="{section.id}"><h2>{_esc(section.title)}</h2><p class="intro">{section.intro}</p>'
     if section.missing:

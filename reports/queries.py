@@ -662,13 +662,14 @@ order by all
 """
 
 # The roster and its sharers per month and department (mart_program_adoption; '' for the row of
-# all departments): the activation tile under filters. A suppressed group keeps its row with no
-# figures, as in the mart.
+# all departments): the activation tile and the adoption chart and table under filters. A
+# suppressed group keeps its row with no figures, as in the mart.
 ADOPTION_CELLS = """
 select
     strftime(month_start, '%Y-%m')                                          as month,
     case department when '(all departments)' then '' else department end    as department,
-    enrolled_employees, active_sharers
+    enrolled_employees, active_sharers, new_sharers, returning_sharers, activation_rate,
+    median_hours_to_first_share
 from mart_program_adoption
 order by all
 """
@@ -681,6 +682,41 @@ select
 from mart_share_of_voice
 where is_own_company
 order by month_start, company
+"""
+
+# Every company's monthly share of voice: the chart under a period.
+VOICE_ROWS = """
+select strftime(month_start, '%Y-%m') as month, company, share_of_voice_engagement
+from mart_share_of_voice
+order by month_start, company
+"""
+
+# Every goal with its scope and period (mart_goal_progress): the goals chart, tile and table
+# under filters pick the goals whose period meets the chosen one and whose scope is the chosen
+# department or network.
+GOAL_ROWS = """
+select
+    goal_id, coalesce(title, goal_id) as title, metric, department, network,
+    strftime(period_start, '%Y-%m-%d') as period_start, strftime(period_end, '%Y-%m-%d') as period_end,
+    target, actual, forecast, pct_of_target, forecast_pct_of_target, status, is_suppressed
+from mart_goal_progress
+order by period_end desc, goal_id
+"""
+
+# Earned media value of employees' shares (mart_share_value) in the cells of SHARE_CELLS: the
+# value chart and the EMV tile under any filter. ``valued``: shares with an EMV (a share
+# without a media rate for its network has none, and adds nothing).
+VALUE_CELLS = f"""
+with dims as ({_SHARE_DIMENSIONS})
+select
+    dims.day, dims.author_type, dims.department, dims.network, dims.campaign,
+    count(*)                    as shares,
+    count(v.emv)                as valued,
+    coalesce(sum(v.emv), 0)     as emv
+from mart_share_value as v join dims using (share_id)
+where v.author_type = 'employee'
+group by all
+order by all
 """
 
 EMPLOYEE_TABLE = """

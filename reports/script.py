@@ -99,9 +99,11 @@ SCRIPT = r"""
   // The cells of one table (shares, engagements, attribution segments …) that pass the filters
   // for period ``p``. The department applies to employee posts; page posts stay in as the
   // baseline they are, except for ``own`` figures (attribution: what the department's posts did).
-  function pick(cells, p, own) {
-    const dims = D.dims, out = [];
-    const dep = filter.department ? dims.department.indexOf(filter.department) : -1;
+  // ``department``: another department than the filter's ('' for all).
+  function pick(cells, p, own, department) {
+    const dims = D.dims, out = [], name = department === undefined ? filter.department : department;
+    const dep = name ? dims.department.indexOf(name) : -1;
+    if (name && dep < 0) return out;   // a department the cells pool (too few sharers to name)
     const net = filter.network ? dims.network.indexOf(filter.network) : -1;
     const camp = filter.campaign ? dims.campaign.indexOf(filter.campaign) : -1;
     const page = dims.author_type.indexOf('page');
@@ -262,9 +264,175 @@ SCRIPT = r"""
                hint: 'of engagement, ' + fmtPct(v.share_of_voice_posts[row], 0) + ' of posts, among ' +
                      fmtNum(v.companies_audited[row]) + ' companies audited' };
     },
+    // Running goals (on track or behind) among the goals of the filters (goalsIn), and how many
+    // of them are on track.
+    goals: function (p) {
+      const t = D.goals, at = columnsOf(t), running = goalsIn(p).filter(function (r) {
+        return r[at.status] === 'on_track' || r[at.status] === 'behind';
+      });
+      const on = running.filter(function (r) { return r[at.status] === 'on_track'; }).length;
+      return { number: on, kind: 'count', value: on + ' of ' + running.length,
+               hint: 'running goals whose forecast reaches the target' };
+    },
+    // Earned media value of the filters' employee shares (the months of mart_program_value when
+    // only a period is set; the value cells of mart_share_value otherwise).
+    emv: function (p) {
+      const v = valueByMonth(p), cur = D.value_months.currency;
+      const x = total(v.emv);
+      return { number: x, kind: 'count', value: fmtMoney(x, cur), hint: 'what the reach would have cost as paid media' };
+    },
+    // ROI needs the program's cost, which only the months split: it follows the period (KPI_FILTERS).
+    roi: function (p) {
+      const rows = valueMonths(p), cur = D.value_months.currency;
+      const emv = total(rows.map(function (r) { return r.emv; })), won = total(rows.map(function (r) { return r.won_revenue; }));
+      const cost = total(rows.map(function (r) { return r.cost; }));
+      const known = emv != null && won != null && cost;
+      const x = known ? (won + emv - cost) / cost : null;
+      const rev = won != null && cost ? (won - cost) / cost : null;
+      return { number: x, kind: 'share', value: fmtSigned(x),
+               hint: 'revenue only: ' + fmtSigned(rev) + '; cost ' + fmtMoney(cost, cur) };
+    },
   };
-  const KPI_FILTERS = { share_of_voice: ['period'] };   // tile id -> the filters it follows, when not all of them
-  const KPI_NEEDS = { won_revenue: 'deals', colleague_share: 'engagements', activation: 'adoption', share_of_voice: 'voice' };
+  // tile id -> the filters it follows, when not all of them
+  const KPI_FILTERS = { share_of_voice: ['period'], roi: ['period'], goals: ['period', 'department', 'network'] };
+  const KPI_NEEDS = { won_revenue: 'deals', colleague_share: 'engagements', activation: 'adoption', share_of_voice: 'voice',
+                      goals: 'goals', emv: 'value_months', roi: 'value_months' };
+  function total(values) {   // Σ, unknown (null) as soon as one term is: a total is never short
+    let s = 0;
+    for (const v of values) { if (v == null) return null; s += v; }
+    return s;
+  }
+  function fmtSigned(x) { return x == null ? '–' : (x < 0 ? '-' : '+') + Math.abs(100 * x).toFixed(0) + '%'; }
+  function segmented() { return !!(filter.department || filter.network || filter.campaign); }
+
+  // ---- program health and value under the filters ---------------------------------------------
+  // The goals the filters reach: those whose period meets the chosen one, scoped to the chosen
+  // department (the pool: a department not named) and network; in the mart's order.
+  function goalsIn(p, anyScope) {
+    const t = D.goals, at = columnsOf(t), named = D.department_options || [];
+    const from = p ? p[0] + '-01' : '', to = p ? addMonths(p[1], 1) + '-01' : '';
+    return t.rows.filter(function (r) {
+      if (p && !(r[at.period_start] < to && r[at.period_end] > from)) return false;
+      if (anyScope) return true;
+      const dep = r[at.department];
+      if (filter.department === D.other_departments) { if (dep == null || named.includes(dep)) return false; }
+      else if (filter.department && dep !== filter.department) return false;
+      return !filter.network || r[at.network] === filter.network;
+    });
+  }
+  // Each employee's first month with a share, on any network, of any campaign (new sharers).
+  let firstMonths = null;
+  function firstShareMonths() {
+    if (firstMonths) return firstMonths;
+    const c = D.shares, out = {};
+    for (let i = 0; i < c.day.length; i++) {
+      if (authorType(c, i) !== 'employee') continue;
+      const m = monthOf(c.day[i]);
+      c.authors[i].forEach(function (k) { if (!out[k] || m < out[k]) out[k] = m; });
+    }
+    return (firstMonths = out);
+  }
+  function goalScopeNote(p) {   // the goals of the period a department or network leaves out
+    const n = goalsIn(p, true).length - goalsIn(p).length;
+    if (!n || !(filter.department || filter.network)) return '';
+    return n + ' goal(s) of ' + (p ? 'this period' : 'the publication') + ' are set for the whole company or another scope, not for ' +
+      [filter.department && 'department ' + filter.department, filter.network && 'network ' + filter.network].filter(Boolean).join(' and ') +
+      ', and are not shown.';
+  }
+  // The adoption rows of the period for the department (mart_program_adoption). With a network
+  // or campaign, who shared comes from the share cells (the roster is the department's whole,
+  // and "new" means a first share ever); a suppressed group stays without figures.
+  function adoptionRows(p, dep) {   // dep: a department, '' for the row of all of them
+    const a = D.adoption, out = [];
+    const fromCells = !!(filter.network || filter.campaign), firsts = fromCells ? firstShareMonths() : null;
+    a.month.forEach(function (m, i) {
+      if (a.department[i] !== dep || (p && (m < p[0] || m > p[1]))) return;
+      const row = { month: m, enrolled: a.enrolled_employees[i], active: a.active_sharers[i], fresh: a.new_sharers[i],
+                    returning: a.returning_sharers[i], rate: a.activation_rate[i], hours: a.median_hours_to_first_share[i] };
+      if (fromCells && row.enrolled != null && dep && !D.dims.department.includes(dep)) {
+        // Named on the roster but pooled in the cells (too few sharers): not countable here.
+        Object.assign(row, { active: null, fresh: null, returning: null, rate: null });
+      } else if (fromCells && row.enrolled != null) {
+        const authors = new Set();
+        pick(D.shares, [m, m], true, dep).forEach(function (j) {
+          if (authorType(D.shares, j) === 'employee') D.shares.authors[j].forEach(function (k) { authors.add(k); });
+        });
+        let fresh = 0;
+        authors.forEach(function (k) { if (firsts[k] === m) fresh++; });
+        Object.assign(row, { active: authors.size, fresh: fresh, returning: authors.size - fresh, rate: ratio(authors.size, row.enrolled) });
+      }
+      out.push(row);
+    });
+    return out;
+  }
+  function adoptionNote(rows) {
+    const parts = [], dep = filter.department;
+    if (dep === D.other_departments) {
+      parts.push(dep + ' pools the departments too small to name: mart_program_adoption has no roster for them.');
+    }
+    const hidden = rows.filter(function (r) { return r.enrolled == null; }).length;
+    if (hidden) parts.push(hidden + ' month(s) with fewer than ' + D.min_group + ' employees on the roster are suppressed (min_group_size).');
+    if (filter.network || filter.campaign) {
+      parts.push('The roster is the whole ' + (dep ? 'department' : 'company') + ' (no one is enrolled per network or campaign); ' +
+                 'sharers are those who shared ' + [filter.network && 'on ' + filter.network, filter.campaign && 'in ' + filter.campaign]
+                   .filter(Boolean).join(' ') + ', new ones shared for the first time ever that month.');
+    }
+    return parts.join(' ');
+  }
+  // The value section's months (mart_program_value) in the period.
+  function valueMonths(p) {
+    return D.value_months.rows.filter(function (r) { return !p || (r.month >= p[0] && r.month <= p[1]); });
+  }
+  // EMV, won revenue and cost by month for the filters. A period alone slices the mart's months;
+  // a department, network or campaign takes EMV from the value cells, won revenue from the
+  // segment cells (credited to those posts under the section's model, by the month of the post)
+  // and keeps the program's cost, which nothing splits.
+  function valueByMonth(p) {
+    const rows = valueMonths(p);
+    function col(k) { return rows.map(function (r) { return r[k]; }); }
+    if (!segmented() || !D.value) {
+      return { months: col('month'), emv: col('emv'), won: col('won_revenue'), cost: col('cost'), shares: col('shares'), rows: rows };
+    }
+    const by = {}, cost = {};
+    function at(m) { return by[m] || (by[m] = { emv: 0, valued: 0, shares: 0, won: null }); }
+    const v = D.value;
+    pick(v, p, true).forEach(function (i) {
+      const g = at(monthOf(v.day[i]));
+      g.emv += v.emv[i]; g.valued += v.valued[i]; g.shares += v.shares[i];
+    });
+    let hidden = 0;
+    if (D.revenue) {
+      const r = D.revenue, c = r.cells, model = r.models.indexOf(D.value_months.model), page = D.dims.author_type.indexOf('page');
+      pick(c, p, true).forEach(function (i) {
+        if (c.model[i] !== model || c.author_type[i] === page) return;
+        if (c.suppressed[i]) { hidden++; return; }
+        if (c.won_revenue[i] == null) return;
+        const g = at(monthOf(c.day[i]));
+        g.won = (g.won || 0) + c.won_revenue[i];
+      });
+    }
+    rows.forEach(function (r) { cost[r.month] = r.cost; });
+    const months = Array.from(new Set(Object.keys(by).concat(Object.keys(cost)))).sort();
+    return {
+      months: months, hidden: hidden,
+      emv: months.map(function (m) { const g = by[m]; return !g ? 0 : g.valued ? g.emv : g.shares ? null : 0; }),
+      won: months.map(function (m) { return by[m] && by[m].won != null ? by[m].won : 0; }),
+      cost: months.map(function (m) { return m in cost ? cost[m] : 0; }),
+      shares: months.map(function (m) { return by[m] ? by[m].shares : 0; }),
+      unvalued: months.reduce(function (n, m) { return n + (by[m] ? by[m].shares - by[m].valued : 0); }, 0),
+      rows: rows,
+    };
+  }
+  function valueNote(v) {
+    if (!segmented() || !D.value) return null;
+    const label = D.value_months.label, parts = [
+      'EMV: the employee posts of ' + describe() + '. Won revenue: credited to those posts under ' + label +
+      ', by the month of the post (mart_attribution_segments cuts revenue by the post, not by the win). ' +
+      'Cost: the whole program\'s, which no department, network or campaign splits.'];
+    if (v.unvalued) parts.push(v.unvalued.toLocaleString('en-US') + ' of these shares have no EMV: no media rate for their network at posting.');
+    if (v.hidden) parts.push('Credit of departments under ' + D.min_group + ' credited employees is suppressed (min_group_size) and not shown.');
+    return parts.join(' ');
+  }
   function change(now, before, kind) {
     if (now == null || before == null) return null;
     if (kind === 'share') { const pp = 100 * (now - before); return (pp >= 0 ? '+' : '−') + Math.abs(pp).toFixed(1) + ' pts'; }
@@ -379,13 +547,27 @@ SCRIPT = r"""
         ' employees are suppressed (min_group_size).' : '';
       return out;
     },
-    'chart-overlap-content': function () {
+    'chart-overlap-content': function (p) {
       const t = D.overlap, at = columnsOf(t), want = filter.campaign;
-      const rows = t.rows.filter(function (r) { return !want || r[at.campaign] === want; })
+      // A period, department or network picks the items their employees shared (the per-item
+      // cells); the figures stay the item's own: a union of audiences does not split.
+      const narrow = !!(p || filter.department || filter.network), c = D.content_cells;
+      let items = null;
+      if (narrow && c) {
+        items = new Set();
+        pick(c, p, true).forEach(function (i) { if (authorType(c, i) === 'employee') items.add(c.ids[c.item[i]]); });
+      }
+      const rows = t.rows.filter(function (r) { return (!want || r[at.campaign] === want) && (!items || items.has(r[at.content_id])); })
         .slice(0, D.top_overlap).reverse();   // ranked in SQL; largest at the top of the bars
       const y = rows.map(function (r) { return clip(r[at.content]); });
       const custom = rows.map(function (r) { return [r[at.sharers], r[at.overlap_ratio], r[at.audience_sum]]; });
+      const who = [filter.department && 'by employees of ' + filter.department, filter.network && 'on ' + filter.network,
+                   p && 'in ' + periodText(p)].filter(Boolean).join(' ');
       return {
+        note: !narrow ? '' : !c ? 'Not narrowed to ' + who + ': this publication has no per-item cells (mart_reach_by_content).'
+          : 'Items shared ' + who + ' (and by two or more employees in all). Each item\'s bars count all its sharers over the whole log, every ' +
+            'department and network: mart_bubble_overlap holds one union of audiences per item, and unions do not split ' +
+            'by month, department or network.',
         union: { y: y, x: rows.map(function (r) { return r[at.audience_union]; }), customdata: custom },
         duplicated: { y: y, x: rows.map(function (r) { return r[at.duplicated_reach]; }), customdata: custom,
                       text: rows.map(function (r) { return r[at.overlap_ratio] == null ? '' : fmtPct(r[at.overlap_ratio], 0); }) },
@@ -468,6 +650,51 @@ SCRIPT = r"""
                   'marker.color': closed.map(function (i) { return colors[d.status[i]] || '#94a3b8'; }) },
       };
     },
+    'chart-adoption-month': function (p) {
+      const rows = adoptionRows(p, filter.department || ''), x = rows.map(function (r) { return r.month + '-01'; });
+      function col(k) { return rows.map(function (r) { return r.enrolled == null ? null : r[k]; }); }
+      return { returning: { x: x, y: col('returning') }, new: { x: x, y: col('fresh') }, rate: { x: x, y: col('rate') },
+               note: adoptionNote(rows) };
+    },
+    'chart-network-month': function (p) {   // employee posts per month and network (mart_network_monthly)
+      const c = D.shares, by = {}, out = {};
+      pick(c, p).forEach(function (i) {   // every post: a month with page posts only has a 0, as in the mart
+        const n = D.dims.network[c.network[i]], m = monthOf(c.day[i]), g = by[n] || (by[n] = {});
+        g[m] = (g[m] || 0) + (authorType(c, i) === 'employee' ? c.shares[i] : 0);
+      });
+      D.dims.network.forEach(function (n) {
+        const ms = Object.keys(by[n] || {}).sort();
+        out[n] = { x: ms.map(function (m) { return m + '-01'; }), y: ms.map(function (m) { return by[n][m]; }) };
+      });
+      return out;
+    },
+    'chart-goals': function (p) {
+      const t = D.goals, at = columnsOf(t), picked = goalsIn(p);
+      const shown = picked.filter(function (r) { return !r[at.is_suppressed]; }).slice(0, 20);
+      const y = shown.map(function (r) { return r[at.title]; }), hidden = picked.length - picked.filter(function (r) { return !r[at.is_suppressed]; }).length;
+      return { actual: { y: y, x: shown.map(function (r) { return r[at.pct_of_target]; }) },
+               forecast: { y: y, x: shown.map(function (r) { return r[at.forecast_pct_of_target]; }) },
+               note: [hidden ? hidden + ' goal(s) scoped to a department under ' + D.min_group + ' employees show no figures (min_group_size).' : '',
+                      goalScopeNote(p)].filter(Boolean).join(' ') };
+    },
+    'chart-share-of-voice': function (p) {
+      const t = D.voice_companies, at = columnsOf(t), out = {};
+      t.rows.forEach(function (r) {
+        const m = r[at.month];
+        if (p && (m < p[0] || m > p[1])) return;
+        const g = out[r[at.company]] || (out[r[at.company]] = { x: [], y: [] });
+        g.x.push(m + '-01'); g.y.push(r[at.share_of_voice_engagement]);
+      });
+      Array.from(new Set(t.rows.map(function (r) { return r[at.company]; }))).forEach(function (k) { out[k] = out[k] || { x: [], y: [] }; });
+      return out;
+    },
+    'chart-value-monthly': function (p) {
+      const v = valueByMonth(p), out = { emv: { x: v.months, y: v.emv }, won_revenue: { x: v.months, y: v.won },
+                                         cost: { x: v.months, y: v.cost } };
+      const note = valueNote(v);
+      if (note != null) out.note = note;   // else the note Python wrote stays
+      return out;
+    },
     'chart-funnel': function (p) {
       const f = D.funnel, d = dealsIn(p);
       let clicks = 0, leads = 0;
@@ -501,7 +728,9 @@ SCRIPT = r"""
     }
     return parts.join(' ');
   }
-  const VIEW_NEEDS = { 'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'], 'chart-cadence': ['cadence'],
+  const VIEW_NEEDS = { 'chart-adoption-month': ['adoption'], 'chart-network-month': [], 'chart-goals': ['goals'],
+                       'chart-share-of-voice': ['voice_companies'], 'chart-value-monthly': ['value_months'],
+                       'chart-funnel': ['funnel', 'deals'], 'chart-bubble-week': ['engagements'], 'chart-cadence': ['cadence'],
                        'chart-overlap-content': ['overlap'], 'chart-revenue-content': ['revenue', 'models'],
                        'chart-revenue-department': ['revenue', 'models'], 'chart-deal-paths': ['deals', 'top_deals'] };
 
@@ -584,6 +813,7 @@ SCRIPT = r"""
       }));
     });
     renderTables();
+    renderSectionTables(p);
     renderDeals(p);
     const bar = document.getElementById('filter-status');
     if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() + '.' : 'Showing everything in this publication.';
@@ -746,6 +976,100 @@ SCRIPT = r"""
       state.view.tables = state.view.tables || {};
       state.view.tables[key] = { rows: rows.length, shown: shown.length, first: shown.length ? shown[0][at[spec.sort]] : null,
                                  top: shown.slice(0, 5).map(function (r) { return r; }), columns: t.columns };
+    });
+  }
+
+  // ---- the sections' own tables: rows re-filled for the filters ------------------------------------
+  const STATUS = { achieved: 'achieved', on_track: 'on track', behind: 'behind', missed: 'missed', not_started: 'not started' };
+  function hours(x) { return x == null ? '–' : x.toFixed(0) + ' h'; }
+  const tableViews = {   // id -> function(period) -> {rows: [[text]], note}
+    'adoption-departments': function (p) {
+      const a = D.adoption, want = filter.department, out = [];
+      const deps = Array.from(new Set(a.department)).filter(function (d) { return d && (!want || d === want); }).sort();
+      deps.forEach(function (dep) {
+        const rows = adoptionRows(p, dep).filter(function (r) { return r.enrolled != null; });
+        if (!rows.length) return;
+        const hs = sorted([rows.filter(function (r) { return r.hours != null; }).map(function (r) { return r.hours; })]);
+        out.push([dep, fmtNum(sum(rows.map(function (r) { return r.enrolled; }))), fmtNum(total(rows.map(function (r) { return r.active; }))),
+                  hours(quantile(hs, 0.5))]);
+      });
+      const notes = [];
+      if (want === D.other_departments) notes.push(want + ' pools the departments too small to name: mart_program_adoption has no roster for them.');
+      if (filter.network || filter.campaign) {
+        notes.push('Sharing counts who shared on the network / in the campaign each month; the roster and the hours to a first share ' +
+                   'are the department\'s whole (mart_program_adoption measures them per department and month, not per network or campaign); ' +
+                   '– for a department with too few sharers to be named in the filters\' data.');
+      }
+      return { rows: out, note: notes.join(' ') };
+    },
+    networks: function (p) {
+      const c = D.shares, by = {};
+      pick(c, p).forEach(function (i) {
+        const n = D.dims.network[c.network[i]];
+        const g = by[n] || (by[n] = { posts: 0, reached: 0, interactions: 0, impressions: 0, engagements: 0, colleague: 0 });
+        if (authorType(c, i) === 'employee') { g.posts += c.shares[i]; g.reached += c.members_reached[i]; }
+        g.interactions += c.interactions[i]; g.impressions += c.impressions[i];
+      });
+      if (D.engagements) {
+        const e = D.engagements;
+        pick(e, p).forEach(function (i) {
+          const g = by[D.dims.network[e.network[i]]];
+          if (g) { g.engagements += e.engagements[i]; g.colleague += e.colleague_engagements[i]; }
+        });
+      }
+      const rows = Object.keys(by).sort(function (a, b) { return by[b].posts - by[a].posts || (a < b ? -1 : 1); }).map(function (n) {
+        const g = by[n];
+        return [n, fmtNum(g.posts), fmtNum(g.reached), fmtPct(ratio(g.interactions, g.impressions)),
+                D.engagements ? fmtPct(ratio(g.colleague, g.engagements)) : '–'];
+      });
+      return { rows: rows, note: p ? 'Colleague share: engagements in ' + periodText(p) + ' with the posts of these filters.' : '' };
+    },
+    goals: function (p) {
+      const t = D.goals, at = columnsOf(t);
+      function fmt(metric, x) { return x == null ? '–' : metric === 'engagement_rate' ? fmtPct(x, 2) : fmtNum(x); }
+      return { rows: goalsIn(p).map(function (r) {
+        const metric = r[at.metric];
+        return [r[at.title], metric, r[at.department] || r[at.network] || 'company', r[at.period_start] + ' – ' + r[at.period_end],
+                fmt(metric, r[at.target]), fmt(metric, r[at.actual]), fmt(metric, r[at.forecast]),
+                r[at.status] == null ? 'suppressed' : STATUS[r[at.status]] || ''];
+      }), note: goalScopeNote(p) };
+    },
+    'value-months': function (p) {
+      const v = valueByMonth(p), cur = D.value_months.currency, seg = segmented() && D.value, rows = {};
+      v.rows.forEach(function (r) { rows[r.month] = r; });
+      return { rows: v.months.map(function (m, i) {
+        const r = rows[m] || {};
+        return [m, fmtNum(v.shares[i]), fmtMoney(v.emv[i], cur), fmtMoney(v.won[i], cur), fmtMoney(v.cost[i], cur),
+                seg ? '–' : fmtSigned(r.roi), seg ? '–' : fmtSigned(r.revenue_roi)];
+      }), note: seg ? 'As the chart above: EMV and won revenue of these posts, the whole program\'s cost; ROI is left blank, ' +
+                      'since no department, network or campaign splits the cost.' : '' };
+    },
+  };
+  const TABLE_NEEDS = { 'adoption-departments': ['adoption'], networks: [], goals: ['goals'], 'value-months': ['value_months'] };
+  function renderSectionTables(p) {
+    const on = active();
+    state.view.sectionTables = {};
+    document.querySelectorAll('[data-table-view]').forEach(function (box) {
+      const id = box.dataset.tableView, body = box.querySelector('tbody');
+      const usable = D && D.shares && tableViews[id] && (TABLE_NEEDS[id] || []).every(function (k) { return D[k]; });
+      const applies = usable ? (box.dataset.filters || '').split(' ').filter(Boolean) : [];
+      const ignored = on.filter(function (f) { return !applies.includes(f); });
+      const note = box.querySelector('.filters-note'), left = box.querySelector('.left-out');
+      if (body.dataset.base === undefined) {
+        body.dataset.base = body.innerHTML;
+        body.dataset.classes = JSON.stringify(Array.from((body.rows[0] || { cells: [] }).cells).map(function (td) { return td.className; }));
+      }
+      note.textContent = ignored.length ? 'Not filtered by ' + ignored.join(', ') + ': ' +
+        (box.dataset.unfiltered || 'this table shows the whole publication') + '.' : '';
+      const record = state.view.sectionTables[id] = { note: note.textContent, left: '', rows: null };
+      if (!on.some(function (f) { return applies.includes(f); })) { body.innerHTML = body.dataset.base; left.textContent = ''; return; }
+      const out = tableViews[id](p), classes = JSON.parse(body.dataset.classes);
+      function esc(x) { const span = document.createElement('span'); span.textContent = x == null ? '' : String(x); return span.innerHTML; }
+      body.innerHTML = out.rows.map(function (r) {
+        return '<tr>' + r.map(function (v, k) { return '<td' + (classes[k] ? ' class="' + classes[k] + '"' : '') + '>' + esc(v) + '</td>'; }).join('') + '</tr>';
+      }).join('') || '<tr><td colspan="9" class="muted">Nothing matches these filters.</td></tr>';
+      left.textContent = out.note || '';
+      record.rows = out.rows; record.left = left.textContent;
     });
   }
 

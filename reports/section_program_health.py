@@ -1,18 +1,18 @@
 """The report's program-health sections: adoption, networks, goals and competitors (the marts
-of docs/design.md, "Program health"). Each chart shows the whole publication: these marts are
-per month, network, goal or company, not per post, so the page's filters do not redraw them.
-The activation and main-network tiles do follow the filters (reports.script: the roster from
-mart_program_adoption, the posts from the share cells); the share-of-voice tile follows the
-period (audits are of whole companies, not of departments, networks or campaigns)."""
+of docs/design.md, "Program health"). Python draws them for the whole publication; the page's
+script redraws them for the filters as far as each mart's grain allows (reports.script):
+adoption follows every filter (the roster from mart_program_adoption, per month and
+department; who shared from the share cells), networks every filter (the share and engagement
+cells), goals the period, department and network (a goal's scope; no goal is set for a
+campaign), share of voice the period (audits count whole companies' posts)."""
 
 from __future__ import annotations
-
-import html
 
 import plotly.graph_objects as go
 
 from reports import charts as ch
-from reports.sections import Kpi, Marts, _num, _pct
+from reports.page import table_card
+from reports.sections import ALL_FILTERS, Kpi, Marts, _num, _pct
 
 ALL_DEPARTMENTS = "(all departments)"
 NETWORK_COLORS = {
@@ -23,6 +23,17 @@ NETWORK_COLORS = {
     "instagram": "#c13584",
     "other": ch.MUTED,
 }
+# Goals are set for the whole company, a department or a network (mart_goal_progress).
+GOAL_FILTERS = ("period", "department", "network")
+NO_CAMPAIGN_GOALS = (
+    "a goal is set for the whole company, a department or a network, never for a campaign "
+    "(mart_goal_progress has no campaign scope)"
+)
+NO_VOICE_SEGMENTS = (
+    "audits count every post of whole companies, the competitors' as well as ours "
+    "(mart_share_of_voice is per month and company): departments, networks and campaigns are not "
+    "dimensions of competitor data"
+)
 STATUS_LABELS = {
     "achieved": "achieved",
     "on_track": "on track",
@@ -66,8 +77,15 @@ def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
             y=[r["returning_sharers"] for r in rows],
             name="returning sharers",
             marker_color=ch.EMPLOYEE,
+            meta="returning",
         )
-        fig.add_bar(x=months, y=[r["new_sharers"] for r in rows], name="new sharers", marker_color="#5eead4")
+        fig.add_bar(
+            x=months,
+            y=[r["new_sharers"] for r in rows],
+            name="new sharers",
+            marker_color="#5eead4",
+            meta="new",
+        )
         fig.add_scatter(
             x=months,
             y=[r["activation_rate"] for r in rows],
@@ -75,6 +93,7 @@ def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
             yaxis="y2",
             mode="lines+markers",
             line={"color": ch.ACCENT},
+            meta="rate",
         )
         fig.update_layout(
             barmode="stack",
@@ -102,7 +121,7 @@ def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "active sharers ÷ employees on the roster.",
             ch._layout(fig),
             wide=True,
-            unfiltered="mart_program_adoption is per month and department",
+            filters=ALL_FILTERS,
         ),
     ]
     section.html = _table(
@@ -119,6 +138,8 @@ def adoption(m: Marts) -> tuple[list[Kpi], ch.Section]:
             ]
             for r in by_department
         ],
+        view="adoption-departments",
+        filters=ALL_FILTERS,
     )
     return kpis, section
 
@@ -151,6 +172,7 @@ def networks(m: Marts) -> tuple[list[Kpi], ch.Section]:
             y=[p["employee_shares"] for p in points],
             name=network,
             marker_color=NETWORK_COLORS.get(network, ch.MUTED),
+            meta=network,
         )
     if not rows:
         ch._empty(fig)
@@ -172,12 +194,13 @@ def networks(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Stacked by network.",
             ch._layout(fig),
             wide=True,
-            unfiltered="mart_network_monthly is per month and network",
+            filters=ALL_FILTERS,
         ),
     ]
     section.html = _table(
-        "Networks over the whole log",
-        "Members reached are unique impressions where the network reports them.",
+        "Networks",
+        "Over the whole log, or the filters' posts (page posts stay in the engagement rate and colleague "
+        "share as the baseline). Members reached are unique impressions where the network reports them.",
         ["Network", "Employee posts", "Members reached", "Engagement rate", "Colleague share"],
         [
             [
@@ -189,6 +212,8 @@ def networks(m: Marts) -> tuple[list[Kpi], ch.Section]:
             ]
             for r in rows
         ],
+        view="networks",
+        filters=ALL_FILTERS,
     )
     return kpis, section
 
@@ -210,6 +235,7 @@ def goals(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Goals on track",
             f"{sum(r['status'] == 'on_track' for r in running)} of {len(running)}",
             "running goals whose forecast reaches the target",
+            "goals",
         ),
     ]
     shown = [r for r in rows if not r["is_suppressed"]]
@@ -222,6 +248,7 @@ def goals(m: Marts) -> tuple[list[Kpi], ch.Section]:
             orientation="h",
             name="actual",
             marker_color=ch.EMPLOYEE,
+            meta="actual",
         )
         fig.add_scatter(
             y=labels,
@@ -229,6 +256,7 @@ def goals(m: Marts) -> tuple[list[Kpi], ch.Section]:
             mode="markers",
             name="forecast",
             marker={"color": ch.ACCENT, "symbol": "diamond", "size": 10},
+            meta="forecast",
         )
         fig.add_vline(x=1, line={"color": ch.PAGE, "dash": "dot"})
         fig.update_layout(xaxis={"tickformat": ".0%"}, yaxis={"autorange": "reversed"})
@@ -242,7 +270,8 @@ def goals(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "for the period's end ÷ target; the dotted line is the target (latest 20 goals).",
             ch._layout(fig, height=max(320, 28 * min(len(shown), 20) + 120), hovermode="y unified"),
             wide=True,
-            unfiltered="mart_goal_progress is per goal",
+            filters=GOAL_FILTERS,
+            unfiltered=NO_CAMPAIGN_GOALS,
         ),
     ]
     section.html = _table(
@@ -262,6 +291,9 @@ def goals(m: Marts) -> tuple[list[Kpi], ch.Section]:
             ]
             for r in rows
         ],
+        view="goals",
+        filters=GOAL_FILTERS,
+        unfiltered=NO_CAMPAIGN_GOALS,
     )
     return kpis, section
 
@@ -298,6 +330,7 @@ def competitors(m: Marts) -> tuple[list[Kpi], ch.Section]:
             name=company,
             mode="lines+markers",
             line={"color": ch.EMPLOYEE if is_own else ch.MUTED, "width": 3 if is_own else 1.5},
+            meta=company,
         )
     if not rows:
         ch._empty(fig, "No audits in this publication")
@@ -310,7 +343,8 @@ def competitors(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "every company audited that month; the company itself in bold.",
             ch._layout(fig),
             wide=True,
-            unfiltered="mart_share_of_voice is per month and company",
+            filters=("period",),
+            unfiltered=NO_VOICE_SEGMENTS,
         ),
     ]
     return kpis, section
@@ -322,10 +356,16 @@ def _fmt(metric: str, value: float | None) -> str:
     return _pct(value, 2) if metric == "engagement_rate" else _num(value)
 
 
-def _table(title: str, lede: str, header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return (
-        f"<div class='card wide'><h3>{html.escape(title)}</h3><p class='lede'>{html.escape(lede)}</p>"
-        f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></div>"
-    )
+def _table(
+    title: str,
+    lede: str,
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    view: str = "",
+    filters: tuple[str, ...] = (),
+    unfiltered: str = "",
+) -> str:
+    """A table card; with ``view``, the page's script re-fills its rows for the ``filters``
+    (reports.script ``tableViews``) and says which filters it ignores, giving ``unfiltered``."""
+    return table_card(title, lede, header, rows, view=view, filters=filters, unfiltered=unfiltered)

@@ -1,6 +1,11 @@
 """The report's value and ROI section: earned media value (an estimate), attributed won revenue
 and the program's cost, month by month, in the reporting currency (mart_program_value), with
-the exchange-rate gaps that leave a figure unknown said out loud (mart_currency_conversions)."""
+the exchange-rate gaps that leave a figure unknown said out loud (mart_currency_conversions).
+
+Under the page's filters (reports.script) the earned media value follows every filter (the
+value cells: mart_share_value by day, department, network and campaign), won revenue too (the
+segment cells of mart_attribution_segments, by the month of the credited post), and the cost
+the period only: costs are the program's, no department, network or campaign splits them."""
 
 from __future__ import annotations
 
@@ -10,12 +15,13 @@ import plotly.graph_objects as go
 
 from reports import charts as ch
 from reports.project import attribution_models
-from reports.sections import Kpi, Marts
+from reports.sections import ALL_FILTERS, Kpi, Marts
 
 REQUIRED = ("mart_program_value", "mart_share_value")
 # The model whose credited revenue the section shows: linear spreads each deal over its touches
 # and is the easiest to explain; the table in the marts has every model side by side.
 PREFERRED_MODEL = "linear"
+MONEY_COLUMNS = ("emv", "won_revenue", "cost", "roi", "revenue_roi")
 
 MONTHLY = """
 select
@@ -98,11 +104,13 @@ def value(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "Earned media value (estimate)",
             _money(emv, currency),
             "what the reach would have cost as paid media",
+            "emv",
         ),
         (
             f"Program ROI ({label})",
             _ratio(roi),
             f"revenue only: {_ratio(revenue_roi)}; cost {_money(cost, currency)}",
+            "roi",
         ),
     ]
     section.charts = [
@@ -115,10 +123,22 @@ def value(m: Marts) -> tuple[list[Kpi], ch.Section]:
             _monthly_figure(rows, currency, label),
             note=_notes(m, rows, currency),
             wide=True,
-            unfiltered="mart_program_value holds the whole program's monthly totals",
+            filters=ALL_FILTERS,
         )
     ]
     section.html = _table(rows, currency)
+    # The months as the mart has them: the page slices them for a period, and takes the cost
+    # from them under any filter.
+    m.page_data["value_months"] = {
+        "model": model,
+        "label": label,
+        "currency": currency,
+        "rows": [
+            {k: None if r[k] is None else float(r[k]) for k in MONEY_COLUMNS}
+            | {"month": r["month"][:7], "shares": r["shares"]}
+            for r in rows
+        ],
+    }
     return kpis, section
 
 
@@ -134,6 +154,7 @@ def _monthly_figure(rows: list[dict], currency: str, label: str) -> go.Figure:
                 x=months,
                 y=[r[key] for r in rows],
                 name=name,
+                meta=key,
                 marker_color=color,
                 hovertemplate=f"{name}: %{{y:,.0f}} {currency}<extra></extra>",
             )
@@ -143,6 +164,7 @@ def _monthly_figure(rows: list[dict], currency: str, label: str) -> go.Figure:
             x=months,
             y=[r["cost"] for r in rows],
             name="cost",
+            meta="cost",
             mode="lines+markers",
             line={"color": "#de2d26"},
             hovertemplate=f"cost: %{{y:,.0f}} {currency}<extra></extra>",
@@ -192,8 +214,11 @@ def _table(rows: list[dict], currency: str) -> str:
         "</tr>"
         for r in rows
     )
+    # The page's script re-fills the rows for the filters (reports.script ``tableViews``).
     return (
+        f'<div data-table-view="value-months" data-filters="{html.escape(" ".join(ALL_FILTERS))}">'
+        '<p class="note left-out"></p><p class="filters-note"></p>'
         "<table class='deals'><thead><tr><th>month</th><th>shares</th><th>EMV (estimate)</th>"
         "<th>won revenue</th><th>cost</th><th>ROI</th><th>revenue ROI</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+        f"<tbody>{body}</tbody></table></div>"
     )

@@ -226,11 +226,9 @@ def bubble(m: Marts) -> tuple[list[Kpi], ch.Section]:
             "overlap ratio.",
             ch.overlap_by_content(m.fetch(q.OVERLAP_BY_CONTENT, {"limit": TOP_OVERLAP})),
             wide=True,
-            filters=("campaign",),
-            unfiltered="an item's overlap is the union of the whole audiences of every employee who shared "
-            "it (each as of their first share of it, mart_bubble_overlap); unions do not add up across "
-            "months, departments or networks, so the chart ranks the items of the chosen campaign over "
-            "the whole log, every period, department and network",
+            # Every filter picks the items; a period, department or network cannot re-count an
+            # item's figures (reports.script says so on the chart): see OVERLAP_WHOLE.
+            filters=ALL_FILTERS,
         ),
     ]
     return kpis, section

@@ -178,7 +178,7 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     # Unfiltered, the page's own arithmetic gives exactly what Python drew from the marts.
     tiles = re.findall(r'data-kpi="([a-z_]+)"><div class="v">([^<]*)</div><div class="l">[^<]*</div>'
                        r'<div class="h">([^<]*)</div>', page)
-    assert len(tiles) == 9
+    assert len(tiles) == 12
     for kpi, value, hint in tiles:
         assert everything["kpis"][kpi]["value"] == html.unescape(value), kpi
         assert everything["kpis"][kpi]["hint"] == html.unescape(hint), kpi
@@ -201,13 +201,16 @@ def test_filters_redraw_kpis_and_charts(report: Path, published: Settings, chrom
     assert in_department < int(everything["kpis"]["employee_posts"]["value"].replace(",", ""))
     for chart in ("chart-reach-volume", "chart-engagement-week", "chart-bubble-week"):
         assert by_department["charts"][chart] != everything["charts"][chart], chart
-    # What a filter cannot apply to says so; every other chart and tile follows it.
-    assert by_department["notes"]["chart-overlap-content"].startswith("Not filtered by department")
+    # What a filter cannot apply to says so; every other chart and tile follows it. The overlap
+    # chart picks the department's items and says its figures are every sharer's.
+    assert by_department["notes"]["chart-overlap-content"] == ""
+    assert by_department["series"]["chart-overlap-content"]["note"].startswith(f"Items shared by employees of {department}")
     for chart in EXPECTED_CHARTS & {"chart-reach-month", "chart-cadence", "chart-funnel", "chart-revenue-content",
                                     "chart-revenue-department", "chart-deal-paths"}:
         assert by_department["notes"][chart] == "", chart
     for kpi, _, _ in tiles:   # the tiles of the reach, closed-loop and program-health sections
-        assert by_department["kpis"][kpi]["note"] == ("not filtered by department" if kpi == "share_of_voice" else ""), kpi
+        expected = "not filtered by department" if kpi in ("share_of_voice", "roi") else ""
+        assert by_department["kpis"][kpi]["note"] == expected, kpi
     assert by_department["tables"]["employees"]["rows"] < everything["tables"]["employees"]["rows"]
     # Cadence buckets are suppressed within the filter too: by the department's own employees.
     with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
@@ -423,3 +426,114 @@ def test_period_and_network_reach_the_tables(report: Path, published: Settings, 
             employee_posts, page_posts, sharers)
         assert row[at["members_reached"]] == reached
         assert row[at["engagement_rate"]] == pytest.approx(rate, rel=1e-9)
+
+
+PROGRAM_HEALTH = ("chart-adoption-month", "chart-network-month", "chart-goals", "chart-share-of-voice")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_each_filter_reaches_program_health_and_value(report: Path, published: Settings, chromium: str) -> None:
+    """Period, department, network and campaign, one at a time: each redraws the program-health
+    charts it can reach and the EMV tile, to the figures SQL gives on the published marts; what
+    a chart cannot split (goals by campaign, share of voice by anything but the period) says so."""
+    data = _data(report.read_text(encoding="utf-8"))
+    months = sorted(set(data["adoption"]["month"]))
+    first, last = months[len(months) // 2 - 1], months[len(months) // 2]
+    department = data["department_options"][0]
+    network = data["dims"]["network"][0]
+    campaign = next(c for c in data["dims"]["campaign"] if c != q.NO_CAMPAIGN)
+    currency = data["value_months"]["currency"]
+    # filter -> (URL hash, the same cut in SQL: {t} is the table of posts, e its author, c its content)
+    cuts = {
+        "period": ({"from": first, "to": last},
+                   f"strftime({{t}}.posted_at, '%Y-%m') between {_literal(first)} and {_literal(last)}"),
+        "department": ({"department": department}, f"e.department = {_literal(department)}"),
+        "network": ({"network": network}, f"{{t}}.network = {_literal(network)}"),
+        "campaign": ({"campaign": campaign}, f"c.campaign = {_literal(campaign)}"),
+    }
+    result = render_check(report, chromium=chromium, actions=tuple(
+        f"location.hash = '{urlencode(h)}'" for h, _ in cuts.values()))
+    assert not result.console_errors, result.console_errors
+    everything, *views = result.views
+    joins = ("left join dim_employees e on e.employee_id = {t}.author_id "
+             "left join dim_contents c on c.content_id = {t}.content_id")
+    with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
+        con.execute("set timezone = 'UTC'")
+        for (name, (_, cut)), view in zip(cuts.items(), views, strict=True):
+            assert view["active"] == [name]
+            # The EMV tile: the filters' employee shares, as mart_share_value values them.
+            emv = con.execute(f"select coalesce(sum(v.emv), 0) from mart_share_value v {joins} "
+                              f"where v.author_type = 'employee' and {cut}".format(t="v")).fetchone()[0]
+            assert view["kpis"]["emv"]["value"] == f"{emv:,.0f} {currency}", name
+            assert view["kpis"]["emv"]["note"] == "", name
+            # Employee posts by network and month, and the tile: the filters' posts, each once.
+            posts = con.execute(f"select count(*) from fct_shares s {joins} "
+                                f"where s.author_type = 'employee' and {cut}".format(t="s")).fetchone()[0]
+            assert view["kpis"]["employee_posts"]["value"] == f"{posts:,}", name
+            assert view["charts"]["chart-network-month"]["sum"] == posts, name
+            # Adoption by month: the mart's rows of the period or department; with a network or
+            # campaign, who shared there (new: a first share ever that month) ÷ the whole roster.
+            series = view["series"]["chart-adoption-month"]
+            scope = _literal(department if name == "department" else "(all departments)")
+            period = f"strftime(a.month_start, '%Y-%m') between {_literal(first)} and {_literal(last)}"
+            adoption = con.execute((
+                "with firsts as (select author_id, min(strftime(posted_at, '%Y-%m')) as first from fct_shares "
+                "where author_type = 'employee' group by all), "
+                "shared as (select strftime(s.posted_at, '%Y-%m') as month, count(distinct s.author_id) as active, "
+                "count(distinct s.author_id) filter (where f.first = strftime(s.posted_at, '%Y-%m')) as fresh "
+                f"from fct_shares s join firsts f using (author_id) {joins} "
+                f"where s.author_type = 'employee' and {cut} group by all) "
+                "select strftime(a.month_start, '%Y-%m') as month, a.enrolled_employees, a.new_sharers, "
+                "a.activation_rate, coalesce(shared.active, 0), coalesce(shared.fresh, 0) "
+                "from mart_program_adoption a left join shared on shared.month = strftime(a.month_start, '%Y-%m') "
+                f"where a.department = {scope} and {period if name == 'period' else 'true'} order by 1"
+            ).format(t="s")).fetchall()
+            assert series["new"]["x"] == [f"{m}-01" for m, *_ in adoption], name
+            for (month, enrolled, fresh, rate, active, fresh_here), y_new, y_rate in zip(
+                adoption, series["new"]["y"], series["rate"]["y"], strict=True
+            ):
+                if enrolled is None:   # suppressed in the mart: no figures under any filter
+                    assert y_new is None and y_rate is None, (name, month)
+                elif name in ("network", "campaign"):
+                    assert (y_new, y_rate) == (fresh_here, pytest.approx(active / enrolled)), (name, month)
+                else:
+                    assert (y_new, y_rate) == (fresh, pytest.approx(rate)), (name, month)
+            # Goals: those whose period meets the chosen one, or scoped to the department or
+            # network; a campaign does not reach them.
+            meets = {
+                "period": f"period_start < date '{last}-01' + interval 1 month and period_end > date '{first}-01'",
+                "department": f"department = {_literal(department)}",
+                "network": f"network = {_literal(network)}",
+                "campaign": "true",
+            }[name]
+            goals = [r[0] for r in con.execute(
+                f"select coalesce(title, goal_id) from mart_goal_progress where not is_suppressed and {meets} "
+                "order by period_end desc, goal_id limit 20").fetchall()]
+            assert view["series"]["chart-goals"]["actual"]["y"] == goals, name
+            on_track, running = con.execute(
+                "select count(*) filter (where status = 'on_track'), count(*) filter (where status in ('on_track', 'behind')) "
+                f"from mart_goal_progress where {meets}").fetchone()
+            assert view["kpis"]["goals"]["value"] == f"{on_track} of {running}", name
+            # Each filter moves at least one of these tiles and one program-health chart (the
+            # test publication's employees post on one network only: there the goals move).
+            assert any(view["kpis"][k]["value"] != everything["kpis"][k]["value"] for k in ("emv", "employee_posts", "goals"))
+            assert any(view["charts"][c] != everything["charts"][c] for c in PROGRAM_HEALTH), name
+            # What a chart cannot split says so, and why; the others follow silently.
+            notes = {c: view["notes"][c] for c in PROGRAM_HEALTH + ("chart-value-monthly", "chart-overlap-content")}
+            assert notes.pop("chart-goals").startswith("Not filtered by campaign") == (name == "campaign"), name
+            voice = notes.pop("chart-share-of-voice")
+            assert voice == "" if name == "period" else voice.startswith(f"Not filtered by {name}: audits count"), name
+            assert set(notes.values()) == {""}, (name, notes)
+        # Share of voice follows the period: the audits of those months only.
+        audits = con.execute(
+            "select count(*), sum(share_of_voice_engagement) from mart_share_of_voice "
+            f"where strftime(month_start, '%Y-%m') between {_literal(first)} and {_literal(last)}").fetchone()
+    by_period, by_department = views[0], views[1]
+    assert by_period["charts"]["chart-share-of-voice"]["values"] == audits[0]
+    assert by_period["charts"]["chart-share-of-voice"]["sum"] == pytest.approx(audits[1] or 0)
+    # Costs are the program's: under a department the value chart keeps them and says so.
+    assert "Cost: the whole program's" in by_department["series"]["chart-value-monthly"]["note"]
+    assert {row[5] for row in by_department["sectionTables"]["value-months"]["rows"]} == {"–"}   # no ROI
