@@ -345,6 +345,14 @@ SCRIPT = r"""
   function adoptionRows(p, dep) {   // dep: a department, '' for the row of all of them
     const a = D.adoption, out = [];
     const fromCells = !!(filter.network || filter.campaign), firsts = fromCells ? firstShareMonths() : null;
+    const sharers = {};   // month -> the employees who shared then, in one pass over the cells
+    if (fromCells) {
+      pick(D.shares, p, true, dep).forEach(function (j) {
+        if (authorType(D.shares, j) !== 'employee') return;
+        const set = sharers[monthOf(D.shares.day[j])] || (sharers[monthOf(D.shares.day[j])] = new Set());
+        D.shares.authors[j].forEach(function (k) { set.add(k); });
+      });
+    }
     a.month.forEach(function (m, i) {
       if (a.department[i] !== dep || (p && (m < p[0] || m > p[1]))) return;
       const row = { month: m, enrolled: a.enrolled_employees[i], active: a.active_sharers[i], fresh: a.new_sharers[i],
@@ -353,10 +361,7 @@ SCRIPT = r"""
         // Named on the roster but pooled in the cells (too few sharers): not countable here.
         Object.assign(row, { active: null, fresh: null, returning: null, rate: null });
       } else if (fromCells && row.enrolled != null) {
-        const authors = new Set();
-        pick(D.shares, [m, m], true, dep).forEach(function (j) {
-          if (authorType(D.shares, j) === 'employee') D.shares.authors[j].forEach(function (k) { authors.add(k); });
-        });
+        const authors = sharers[m] || new Set();
         let fresh = 0;
         authors.forEach(function (k) { if (firsts[k] === m) fresh++; });
         Object.assign(row, { active: authors.size, fresh: fresh, returning: authors.size - fresh, rate: ratio(authors.size, row.enrolled) });
@@ -814,6 +819,11 @@ SCRIPT = r"""
     });
     renderTables();
     renderSectionTables(p);
+    document.querySelectorAll('[data-static-note]').forEach(function (box) {   // never filtered: says why
+      const note = box.querySelector('.filters-note');
+      note.textContent = on.length ? 'Not filtered by ' + on.join(', ') + ': ' + box.dataset.staticNote + '.' : '';
+      view.notes[box.id] = note.textContent;
+    });
     renderDeals(p);
     const bar = document.getElementById('filter-status');
     if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() + '.' : 'Showing everything in this publication.';

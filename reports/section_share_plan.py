@@ -9,6 +9,12 @@ from reports import charts as ch
 from reports.sections import Kpi, Marts
 
 ITEMS = 5  # the most recently published planned items
+UNFILTERED = (
+    "the plan looks ahead from its plan moment (who to ask next for the newest items), so a past "
+    "period does not apply; each colleague's gain depends on everyone asked before, across "
+    "departments and networks, so the sequence cannot be cut by department or network; and it "
+    "covers only the newest items short of sharers, whatever their campaign"
+)
 
 PLAN = """
 with items as (
@@ -42,9 +48,14 @@ def build(m: Marts) -> tuple[list[Kpi], ch.Section]:
     if section.missing:
         return [], section
     rows = m.fetch(PLAN, {"items": ITEMS})
-    section.html = _tables(rows) if rows else (
+    plan = _tables(rows) if rows else (
         "<div class='card wide'><p class='lede'>No plan: no recent item is short of sharers, or no "
         "opted-in colleague would reach anyone new.</p></div>"
+    )
+    # The page's script writes which filters are set into the note (reports.script).
+    section.html = (
+        f'<div id="share-plan-tables" data-static-note="{html.escape(UNFILTERED)}">'
+        f'<p class="filters-note"></p>{plan}</div>'
     )
     return [], section
 

@@ -492,6 +492,19 @@ def test_each_filter_reaches_program_health_and_value(report: Path, published: S
                 f"where a.department = {scope} and {period if name == 'period' else 'true'} order by 1"
             ).format(t="s")).fetchall()
             assert series["new"]["x"] == [f"{m}-01" for m, *_ in adoption], name
+            if name in ("network", "campaign"):   # the table: employee-months sharing there, per department
+                by_department = con.execute((
+                    "with months as (select department, strftime(month_start, '%Y-%m') as month, enrolled_employees "
+                    "from mart_program_adoption where department <> '(all departments)' and not is_suppressed), "
+                    "shared as (select e.department, strftime(s.posted_at, '%Y-%m') as month, count(distinct s.author_id) as n "
+                    f"from fct_shares s {joins} where s.author_type = 'employee' and {cut} group by all) "
+                    "select months.department, sum(enrolled_employees), sum(coalesce(n, 0)) "
+                    "from months left join shared using (department, month) group by all order by 1").format(t="s")).fetchall()
+                table = view["sectionTables"]["adoption-departments"]["rows"]
+                assert [r[0] for r in table] == [d for d, _, _ in by_department], name
+                for row, (dep, enrolled, sharing) in zip(table, by_department, strict=True):
+                    named = dep in data["dims"]["department"]   # else pooled in the cells: not countable
+                    assert row[1:3] == [f"{enrolled:,}", f"{sharing:,}" if named else "–"], (name, dep)
             for (month, enrolled, fresh, rate, active, fresh_here), y_new, y_rate in zip(
                 adoption, series["new"]["y"], series["rate"]["y"], strict=True
             ):
@@ -527,6 +540,7 @@ def test_each_filter_reaches_program_health_and_value(report: Path, published: S
             voice = notes.pop("chart-share-of-voice")
             assert voice == "" if name == "period" else voice.startswith(f"Not filtered by {name}: audits count"), name
             assert set(notes.values()) == {""}, (name, notes)
+            assert view["notes"]["share-plan-tables"].startswith(f"Not filtered by {name}: the plan looks ahead"), name
         # Share of voice follows the period: the audits of those months only.
         audits = con.execute(
             "select count(*), sum(share_of_voice_engagement) from mart_share_of_voice "
