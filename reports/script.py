@@ -271,8 +271,9 @@ SCRIPT = r"""
         return r[at.status] === 'on_track' || r[at.status] === 'behind';
       });
       const on = running.filter(function (r) { return r[at.status] === 'on_track'; }).length;
+      // ``alone``: an earlier period's goals are over, never running: nothing to compare with.
       return { number: on, kind: 'count', value: on + ' of ' + running.length,
-               hint: 'running goals whose forecast reaches the target' };
+               hint: 'running goals whose forecast reaches the target', alone: 'goals are measured against their targets' };
     },
     // Earned media value of the filters' employee shares (the months of mart_program_value when
     // only a period is set; the value cells of mart_share_value otherwise).
@@ -790,13 +791,13 @@ SCRIPT = r"""
       tile.querySelector('.x').textContent = ignored.length ? 'not filtered by ' + ignored.join(', ') : '';
       const x = tile.querySelector('.x').textContent;
       if (!usable) { view.kpis[id || tile.querySelector('.l').textContent] = { value: tile.querySelector('.v').textContent, note: x }; return; }
-      const now = fn(p), before = prev ? fn(prev, now.same) : null;   // ``same``: compare that item
+      const now = fn(p), before = prev && !now.alone ? fn(prev, now.same) : null;   // ``same``: compare that item
       const delta = before ? change(now.number, before.number, now.kind) : null;
       tile.querySelector('.v').textContent = now.value;
       tile.querySelector('.h').textContent = now.hint;
       const d = tile.querySelector('.d');
-      d.textContent = delta ? delta + ' vs ' + periodText(prev)
-        : !p ? '' : prev ? 'no figure for ' + periodText(prev) : 'no earlier period of the same length to compare with';
+      d.textContent = delta ? delta + ' vs ' + periodText(prev) : !p ? '' : now.alone ? now.alone
+        : prev ? 'no figure for ' + periodText(prev) : 'no earlier period of the same length to compare with';
       d.className = 'd' + (delta && delta[0] === '▼' ? ' down' : delta && delta[0] === '▲' ? ' up' : '');
       view.kpis[id] = { value: now.value, hint: now.hint, change: d.textContent, note: x };
     });
