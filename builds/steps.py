@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from builds.dbt_build import normalize_as_of
+from builds.dbt_build import MARTS_SCHEMA, normalize_as_of
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings, build_engine
 from eventlog.sql import quote_ident
@@ -310,7 +310,7 @@ def run_gate_1(settings: Settings, build_id: str) -> str:
 
 def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
     from builds.dbt_build import DbtBuildResult, manifest_path, run_dbt_build
-    from builds.gates.manifest import checked_by_gate_2_selector
+    from builds.gates.manifest import FOLDED_SCHEMAS, checked_by_gate_2_selector
     from builds.node_selection import changed_event_types, selection
 
     # The writer lock (already held by a whole build; taken here by the build DAG's task) keeps
@@ -329,7 +329,9 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         # nor do the marts' tests that gate 2 checks again right after (one query per mart).
         # The log position is not passed: staging reads this running build's log_cutoff.
         # dbt-duckdb fails at once on a locked file: wait here for a land to finish first.
-        exclude = f"resource_type:unit_test {checked_by_gate_2_selector()}"
+        # On Spark the staging and intermediate tables stay in Spark: dbt tests them there.
+        folded = (MARTS_SCHEMA,) if b.engine == "spark" else FOLDED_SCHEMAS
+        exclude = f"resource_type:unit_test {checked_by_gate_2_selector(folded)}"
         if select == "":  # nothing landed rows (duplicates only): every model stays as it is
             result = DbtBuildResult(as_of=b.as_of, full_refresh=False)
         elif b.engine == "spark":
@@ -391,13 +393,17 @@ def _drop_orphan_relations(con: duckdb.DuckDBPyConnection, settings: Settings) -
 
 def run_gate_2(settings: Settings, build_id: str) -> str:
     from builds.gates import run_gate_2 as gate
+    from builds.gates.manifest import FOLDED_SCHEMAS
 
-    with _step_warehouse(settings, build_id, GATE_2) as con, _step(settings, build_id, GATE_2, con):
+    with _step_warehouse(settings, build_id, GATE_2) as con, _step(settings, build_id, GATE_2, con) as b:
         # A build that ran a selection of nodes (builds/node_selection.py) checks the marts it
         # made; the others are the tables the last good build checked and published.
         built = con.execute("select models_built from meta.builds where build_id = ?", [build_id]).fetchone()
         rebuilt = None if built is None or built[0] is None else set(built[0])
-        return gate(con, settings, build_id, rebuilt).summary()
+        # The staging and intermediate models' tests too (dbt left them to gate 2), except on
+        # Spark, whose dbt step tests them where they live (run_dbt).
+        schemas = (MARTS_SCHEMA,) if b.engine == "spark" else FOLDED_SCHEMAS
+        return gate(con, settings, build_id, rebuilt, schemas).summary()
 
 
 def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:

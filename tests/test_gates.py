@@ -510,23 +510,72 @@ def test_gate_1_clean_reading_agrees_with_gx_rule_by_rule(landed: Settings):
     assert checked > 5 and any(held) and not all(held)  # the workload plants a few warnings
 
 
-def test_a_build_leaves_to_gate_2_exactly_the_mart_tests_gate_2_checks(gate_2_settings: Settings,
-                                                                       parsed_manifest: Path):
+def test_a_build_leaves_to_gate_2_exactly_the_tests_gate_2_checks(gate_2_settings: Settings,
+                                                                  parsed_manifest: Path):
     """The selector a production build excludes from dbt (builds.steps.run_dbt) selects, as dbt
-    reads it, every mart test gate 2 reproduces and nothing else: no check is lost (each kind's
-    rule fails on planted rows in test_gate_2_fails_on_bad_marts and the counts tests)."""
+    reads it, every test of a mart, staging or intermediate model that gate 2 reproduces and
+    nothing else: no check is lost (each kind's rule fails on planted rows in
+    test_gate_2_fails_on_bad_marts, the counts tests and the staging/intermediate test below).
+    On Spark only the marts' tests are left to gate 2."""
     from builds.dbt_build import invoke_dbt, project_args
-    from builds.gates.manifest import checked_by_gate_2_selector, mart_rules
+    from builds.gates.manifest import FOLDED_SCHEMAS, checked_by_gate_2_selector, mart_rules
 
-    listed = invoke_dbt(gate_2_settings, ["ls", *project_args(gate_2_settings), "--resource-type", "test",
-                                          "--select", checked_by_gate_2_selector(), "--output", "name"])
-    excluded = set(listed.result)
     nodes = json.loads(parsed_manifest.read_text())["nodes"]
-    marts = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["schema"] == "marts"}
-    mart_tests = {n["name"] for n in nodes.values() if n["resource_type"] == "test" and n.get("attached_node") in marts}
-    left_to_dbt = {name for rules in mart_rules(parsed_manifest).values() for name, _ in rules.left_to_dbt}
-    assert excluded == mart_tests - left_to_dbt and len(excluded) > 100
-    assert left_to_dbt and not left_to_dbt & excluded  # relationships tests stay in dbt
+    for schemas in [FOLDED_SCHEMAS, ("marts",)]:
+        listed = invoke_dbt(gate_2_settings, ["ls", *project_args(gate_2_settings), "--resource-type", "test",
+                                              "--select", checked_by_gate_2_selector(schemas), "--output", "name"])
+        excluded = set(listed.result)
+        models = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["schema"] in schemas}
+        tests = {n["name"] for n in nodes.values() if n["resource_type"] == "test" and n.get("attached_node") in models}
+        rules = mart_rules(parsed_manifest, schemas)
+        left_to_dbt = {name for r in rules.values() for name, _ in r.left_to_dbt}
+        assert excluded == tests - left_to_dbt and len(excluded) > (150 if len(schemas) > 1 else 100)
+        assert left_to_dbt and not left_to_dbt & excluded  # relationships tests stay in dbt
+    folded = {r.schema for r in mart_rules(parsed_manifest, FOLDED_SCHEMAS).values() if r.rows}
+    assert folded == {"staging", "intermediate", "marts"}
+
+
+def test_gate_2_checks_the_staging_and_intermediate_models_the_build_made(gate_2_settings: Settings,
+                                                                          parsed_manifest: Path):
+    """The staging and intermediate models' data tests, folded into gate 2: a violation planted
+    in one of each stops the build before publish, naming the model, the column and the count;
+    a dbt test's where config is honoured; a model the build did not make is not checked."""
+    settings = gate_2_settings
+    with warehouse(settings) as con:
+        _marts(con, parsed_manifest)
+        con.execute("create schema staging; create schema intermediate")
+        con.execute("create table staging.stg_event_log__clicks as "
+                    "select 'c' || (i % 9) as click_id, 'tok' as tracking_token from range(10) t(i)")
+        con.execute("create table intermediate.int_colleague_members as select * from (values "
+                    "('m1', 'e1', 1), (null, 'e2', 1), ('m3', 'e3', 2)) t(member_id, employee_id, employees)")
+        # Two rows without a touch number repeat (deal_id, touch_number): the where leaves them out.
+        con.execute("create table intermediate.int_deal_clicks_joined as select * from (values "
+                    "('d1', 'k1', null), ('d1', 'k2', null), ('d1', 'k3', 1)) t(deal_id, click_id, touch_number)")
+        rebuilt = {"stg_event_log__clicks", "int_colleague_members", "int_deal_clicks_joined"}
+        with pytest.raises(GateFailure) as failure:
+            run_gate_2(con, settings, "build-1", rebuilt)
+        report = failure.value.report
+        assert {(r.target, r.expectation, r.column, r.severity, r.unexpected_count, r.element_count)
+                for r in report.results if not r.success} == {
+            ("stg_event_log__clicks", "expect_column_values_to_be_unique", "click_id", "critical", 2, 10),
+            ("int_colleague_members", "expect_column_values_to_not_be_null", "member_id", "critical", 1, 3),
+            ("int_colleague_members", "expect_column_values_to_be_between", "employees", "warning", 1, 3),
+        }
+        first = report.failures[0].describe()
+        assert str(failure.value).startswith(f"gate 2 failed: {first}") and "1 more critical failure" in str(failure.value)
+        assert first.startswith(("expect_column_values_to_be_unique(click_id) [critical] on stg_event_log__clicks: "
+                                 "2 of 10 rows unexpected", "expect_column_values_to_not_be_null(member_id) "
+                                 "[critical] on int_colleague_members: 1 of 3 rows unexpected"))
+        assert {r.target for r in report.results} >= rebuilt
+        stored = con.execute("select count(*) from meta.gate_results where build_id = 'build-1' and "
+                             "target = 'int_colleague_members' and not success").fetchone()[0]
+        assert stored == 2
+        # The where is honoured both ways: two numbered touches of one deal break it.
+        con.execute("insert into intermediate.int_deal_clicks_joined values ('d1', 'k4', 1)")
+        with pytest.raises(GateFailure, match=r"compound_columns_to_be_unique\(deal_id,touch_number\).*2 of 4"):
+            run_gate_2(con, settings, "build-2", {"int_deal_clicks_joined"})
+        # Made by no build step here: not checked (the last good build checked them).
+        assert run_gate_2(con, settings, "build-3", {"mart_engagement_rate"}).outcome == "passed"
 
 
 def test_gate_2_fails_on_a_mart_test_checked_nowhere(gate_2_settings: Settings, parsed_manifest: Path):
@@ -541,7 +590,7 @@ def test_gate_2_fails_on_a_mart_test_checked_nowhere(gate_2_settings: Settings, 
                                        "results": ran}))
     with warehouse(settings) as con:
         _marts(con, parsed_manifest)
-        with pytest.raises(ReachloopError, match=r"gate 2 cannot check 2 mart test\(s\).*relationships_fct_engagements_share_id"):
+        with pytest.raises(ReachloopError, match=r"gate 2 cannot check 2 test\(s\).*relationships_fct_engagements_share_id"):
             run_gate_2(con, settings, "build-1")
         # The same build having run them in dbt: nothing is unchecked.
         relationships = [n["unique_id"] for n in json.loads(parsed_manifest.read_text())["nodes"].values()
@@ -565,7 +614,7 @@ def test_gate_2_checks_a_rule_added_to_a_marts_yml_without_python_edits(
 ):
     """Tests added to mart_engagement_rate's yml, in a copy of the project: an error-severity
     expression fails gate 2 critically, a warn-severity range warns, and a test dbt runs on a
-    `where` subset only is left to dbt (gate 2 would otherwise check something different)."""
+    `where` subset only is checked on that subset (the row it selects breaks it, others would not)."""
     import yaml
 
     from builds.dbt_build import PROJECT_DIR
@@ -587,19 +636,19 @@ def test_gate_2_checks_a_rule_added_to_a_marts_yml_without_python_edits(
     settings = gate_2_settings
     _parse(settings, project)
     rules = mart_rules(_manifest(settings))["mart_engagement_rate"]
-    assert [why for test, why in rules.left_to_dbt if "reactions" in test] == [
-        "runs on a subset (where: share_id = 'sh_0')"]
+    assert not [why for test, why in rules.left_to_dbt if "reactions" in test]
     with warehouse(settings) as con:
         _marts(con, parsed_manifest)
         with pytest.raises(GateFailure) as failure:
             run_gate_2(con, settings, "build-1")
     report = failure.value.report
-    assert [r.describe() for r in report.failures] == [
+    assert sorted(r.describe() for r in report.failures) == [
+        "expect_column_values_to_be_between(reactions) [critical] on mart_engagement_rate: "
+        '1 of 20 rows unexpected, e.g. {"share_id": "sh_0", "reactions": 2}',
         "unexpected_rows_expectation(impressions <= 50) [critical] on mart_engagement_rate: "
         '20 of 20 rows unexpected, e.g. {"share_id": "sh_0", "impressions": 100}']
     assert [(r.expectation, r.column, r.unexpected_count) for r in report.warnings] == [
         ("expect_column_values_to_be_between", "clicks", 20)]
-    assert not any(r.column == "reactions" and not r.success for r in report.results)
 
 
 def test_gate_2_takes_the_attribution_models_from_the_dbt_var_as_dbt_does(

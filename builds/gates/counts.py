@@ -110,14 +110,14 @@ def violating_rows(
 _UNIQUE = ("ExpectCompoundColumnsToBeUnique", "ExpectColumnValuesToBeUnique")
 # The row-level expectations violation_sql translates, and the arguments it understands.
 _ROW_RULE_ARGS = {
-    "ExpectColumnValuesToNotBeNull": {"column"},
-    "ExpectColumnValuesToBeInSet": {"column", "value_set"},
-    "ExpectColumnValuesToBeBetween": {"column", "min_value", "max_value"},
-    "ExpectColumnValuesToMatchRegex": {"column", "regex"},
-    "ExpectColumnPairValuesAToBeGreaterThanB": {"column_A", "column_B", "or_equal", "ignore_row_if"},
-    "ExpectColumnValuesToBeUnique": {"column"},
-    "ExpectCompoundColumnsToBeUnique": {"column_list", "ignore_row_if"},
-    "UnexpectedRowsExpectation": {"unexpected_rows_query", "description"},
+    "ExpectColumnValuesToNotBeNull": {"column", "where"},
+    "ExpectColumnValuesToBeInSet": {"column", "value_set", "where"},
+    "ExpectColumnValuesToBeBetween": {"column", "min_value", "max_value", "where"},
+    "ExpectColumnValuesToMatchRegex": {"column", "regex", "where"},
+    "ExpectColumnPairValuesAToBeGreaterThanB": {"column_A", "column_B", "or_equal", "ignore_row_if", "where"},
+    "ExpectColumnValuesToBeUnique": {"column", "where"},
+    "ExpectCompoundColumnsToBeUnique": {"column_list", "ignore_row_if", "where"},
+    "UnexpectedRowsExpectation": {"unexpected_rows_query", "description", "where"},
 }
 # The only pair-rule mode reproduced: a row with a missing side is skipped.
 _EITHER_MISSING = "either_value_is_missing"
@@ -137,6 +137,13 @@ def violation_sql(rule: suites.Rule, floats: frozenset[str] = frozenset()) -> st
     unknown = set(kw) - _ROW_RULE_ARGS.get(rule.expectation, set())
     if rule.expectation not in _ROW_RULE_ARGS or unknown:
         raise ValueError(f"no SQL for {rule.expectation} with {sorted(unknown or kw)}")
+    if kw.get("where"):  # a dbt test's where config: only the rows it selects are tested
+        plain = suites.Rule(rule.expectation, {k: v for k, v in kw.items() if k != "where"}, rule.severity)
+        if _is_unique(rule):  # the copies of a key are counted among the selected rows only
+            return violation_sql(plain, floats).replace(
+                "partition by ", f"partition by coalesce(({kw['where']}), false), ", 1).replace(
+                "(true", f"(coalesce(({kw['where']}), false)", 1)
+        return f"(coalesce(({kw['where']}), false) and {violation_sql(plain, floats)})"
     col = quote_ident(kw.get("column", ""))
     present = f"not {_missing(kw.get('column', ''), floats)}"
     match rule.expectation:
@@ -172,13 +179,15 @@ def _is_unique(rule: suites.Rule) -> bool:
 
 
 def _skipped_rows(rule: suites.Rule, floats: frozenset[str]) -> str:
-    """The condition a uniqueness rule adds to leave out the rows GX skips (empty: none)."""
+    """The condition a uniqueness rule adds to leave out the rows GX skips, and those a dbt
+    test's where config leaves out (empty: none)."""
+    where = f" and coalesce(({rule.kwargs['where']}), false)" if rule.kwargs.get("where") else ""
     ignore = rule.kwargs.get("ignore_row_if", _ALL_MISSING)
     if ignore == _NEVER:
-        return ""
+        return where
     if ignore != _ALL_MISSING:
         raise ValueError(f"no SQL for {rule.expectation} with ignore_row_if {ignore!r}")
-    return f" and not {_all_missing(rule.columns, floats)}"
+    return f"{where} and not {_all_missing(rule.columns, floats)}"
 
 
 def expression_columns(rule: suites.Rule, columns) -> tuple[str, ...]:

@@ -1,4 +1,8 @@
-"""Gate 2's rules per mart, read from dbt's manifest of the build that just ran.
+"""Gate 2's rules per model, read from dbt's manifest of the build that just ran.
+
+The marts' data tests, and those of the staging and intermediate models (``FOLDED``), are
+checked by gate 2 rather than by dbt: one set-based query per model instead of a dbt node per
+test (see ``checked_by_gate_2_selector``).
 
 Each mart's interface is stated once, in its yml: dbt enforces the contract and runs the data
 tests during the build; gate 2 checks the built marts again right before publish, against
@@ -22,7 +26,8 @@ Severity comes from the test's config: ``warn`` is a gate warning, ``error`` cri
 gate 2 cannot reproduce faithfully is left to dbt rather than checked differently, and listed
 in ``MartRules.left_to_dbt`` with the reason: tests of another table (relationships),
 singular tests, tests of a package, tests with a ``where`` or a non-default ``fail_calc``,
-``warn_if`` or ``error_if``, and arguments holding Jinja other than ``var()``. Arguments that
+``warn_if`` or ``error_if``, and arguments holding Jinja other than ``var()``. A ``where``
+config (plain SQL) is kept: the rule counts only the rows it selects, as dbt's test does. Arguments that
 use ``var()`` are rendered as dbt renders them (natively: a var holding a list is a list), from
 the project's vars and those the build was invoked with.
 """
@@ -73,14 +78,24 @@ class MartRules:
     rows: tuple[suites.Rule, ...]  # row-level rules, counted in SQL
     group_sums: tuple[GroupSum, ...] = ()
     left_to_dbt: tuple[tuple[str, str], ...] = ()  # (test, why gate 2 does not check it)
+    schema: str = MARTS_SCHEMA
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """The columns the model must have: its contract's, else those its rules name (a
+        model without a contract must still have them: dbt's test would fail on a missing one)."""
+        named = (c for r in (*self.rows, *(s.rule for s in self.group_sums)) for c in r.columns)
+        sums = (c for s in self.group_sums for c in (s.column, *s.group_by))
+        return self.columns or tuple(dict.fromkeys(
+            c for c in (*named, *sums) if not any(c == s.sum_column for s in self.group_sums)))
 
 
 class _NotReproducible(Exception):
     """A test gate 2 leaves to dbt; the message says why."""
 
 
-def mart_rules(manifest_path: Path) -> dict[str, MartRules]:
-    """Every model of schema marts in the manifest, with the rules its yml declares."""
+def mart_rules(manifest_path: Path, schemas: tuple[str, ...] = (MARTS_SCHEMA,)) -> dict[str, MartRules]:
+    """Every model of the schemas (default: marts) in the manifest, with the rules its yml declares."""
     if not manifest_path.exists():
         raise ReachloopError(
             f"gate 2 found no dbt manifest at {manifest_path}: run the dbt build first (reachloop "
@@ -90,7 +105,7 @@ def mart_rules(manifest_path: Path) -> dict[str, MartRules]:
     variables = _dbt_vars(manifest, manifest_path.parent)
     marts = {
         uid: node for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["schema"] == MARTS_SCHEMA
+        if node["resource_type"] == "model" and node["schema"] in schemas
     }
     tests: dict[str, list[dict]] = {uid: [] for uid in marts}
     for node in manifest["nodes"].values():
@@ -121,7 +136,7 @@ def _mart(node: dict, tests: list[dict], variables: dict[str, Any]) -> MartRules
         if rule.expectation in ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"):
             keys.append(rule.columns)
     key = min(keys, key=len) if keys else tuple(node["columns"])[:1]
-    return MartRules(node["name"], columns, key, tuple(rows), tuple(sums), tuple(skipped))
+    return MartRules(node["name"], columns, key, tuple(rows), tuple(sums), tuple(skipped), node["schema"])
 
 
 def _rule(test: dict, variables: dict[str, Any]) -> suites.Rule | GroupSum:
@@ -132,8 +147,9 @@ def _rule(test: dict, variables: dict[str, Any]) -> suites.Rule | GroupSum:
     if meta.get("namespace"):
         raise _NotReproducible(f"a test of package {meta['namespace']}")
     config = test["config"]
-    if config.get("where"):
-        raise _NotReproducible(f"runs on a subset (where: {config['where']})")
+    where = config.get("where")
+    if where and (not isinstance(where, str) or _JINJA.search(where)):
+        raise _NotReproducible(f"runs on a subset that is not plain SQL (where: {where})")
     for option, default in _DEFAULT_VERDICT.items():
         if str(config.get(option, default)).strip() != default:
             raise _NotReproducible(f"{option} {config[option]!r}: gate 2 fails on any failing row")
@@ -147,9 +163,12 @@ def _rule(test: dict, variables: dict[str, Any]) -> suites.Rule | GroupSum:
     column = kwargs.pop("column_name", None) or test.get("column_name")
     kwargs = _render(kwargs, variables)
     try:
-        return _MAPPINGS[name](column, kwargs, severity)
+        rule = _MAPPINGS[name](column, kwargs, severity)
     except (KeyError, TypeError, ValueError) as error:
         raise _NotReproducible(f"{name} with arguments {sorted(kwargs)}: {error!r}") from None
+    if where and isinstance(rule, GroupSum):
+        raise _NotReproducible(f"{name} on a subset (where: {where})")
+    return suites.Rule(rule.expectation, {**rule.kwargs, "where": where}, rule.severity) if where else rule
 
 
 def _only(kwargs: dict, *allowed: str) -> dict:
@@ -239,22 +258,27 @@ _MAPPINGS = {
 
 # Where the marts' yml (hence their data tests) live, relative to the dbt project.
 MARTS_PATH = "models/marts"
+# The folders whose models' data tests gate 2 checks instead of dbt, and their schemas.
+FOLDED = {"models/staging": "staging", "models/intermediate": "intermediate", MARTS_PATH: MARTS_SCHEMA}
+FOLDED_SCHEMAS = tuple(FOLDED.values())
 
 
-def checked_by_gate_2_selector() -> str:
-    """The marts' data tests of the kinds gate 2 reproduces, as a dbt selection: a production
+def checked_by_gate_2_selector(schemas: tuple[str, ...] = FOLDED_SCHEMAS) -> str:
+    """The data tests of the kinds gate 2 reproduces, of the models of the schemas (default:
+    every folded one: staging, intermediate, marts), as a dbt selection: a production
     build excludes them from ``dbt build`` (``builds.steps.run_dbt``), because gate 2 checks
     all of them again, right after, in one set-based query per mart, before publish. dbt's node
     for each costs about 20 ms of overhead beside its query. A test of such a kind that gate 2
     cannot reproduce after all (a ``where``, a ``warn_if`` …) is caught by
     ``tests_checked_nowhere`` and fails gate 2: it is never silently skipped."""
-    return " ".join(f"path:{MARTS_PATH},test_name:{name}" for name in sorted(_MAPPINGS))
+    return " ".join(f"path:{path},test_name:{name}"
+                    for path, schema in FOLDED.items() if schema in schemas for name in sorted(_MAPPINGS))
 
 
 def tests_checked_nowhere(manifest_path: Path, marts: dict[str, MartRules]) -> list[str]:
-    """The marts' data tests that gate 2 leaves to dbt but that the dbt build which wrote the
-    manifest did not run (it excluded them). Empty when the build's run_results are not of
-    that invocation (a ``dbt parse``): then nothing says what dbt ran."""
+    """The data tests of the models gate 2 checks (``marts``) that gate 2 leaves to dbt but
+    that the dbt build which wrote the manifest did not run (it excluded them). Empty when the
+    build's run_results are not of that invocation (a ``dbt parse``): then nothing says what dbt ran."""
     run_results = manifest_path.parent / "run_results.json"
     if not run_results.exists():
         return []

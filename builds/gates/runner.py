@@ -21,7 +21,7 @@ from builds.dbt_build import manifest_path
 from builds.gates import clean
 from builds.gates import counts as cn
 from builds.gates import frames as fr
-from builds.gates.manifest import mart_rules, tests_checked_nowhere
+from builds.gates.manifest import FOLDED_SCHEMAS, mart_rules, tests_checked_nowhere
 from builds.gates.suites import CRITICAL, WARNING
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
@@ -444,17 +444,20 @@ def previous_mart_sizes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def run_gate_2(
-    con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str, rebuilt: set[str] | None = None
+    con: duckdb.DuckDBPyConnection, settings: Settings, build_id: str, rebuilt: set[str] | None = None,
+    schemas: tuple[str, ...] = FOLDED_SCHEMAS,
 ) -> GateReport:
-    """Check the marts the build just made (``rebuilt``, None: every mart), before anyone can
-    read them: against their yml's contracts and data tests, as the manifest of that build
-    states them (``manifest``), and every mart's size against the last publish."""
+    """Check the models the build just made (``rebuilt``, None: every model) in ``schemas``
+    (the marts, and the staging and intermediate models whose data tests dbt left to this
+    gate), before anyone can read them: against their yml's contracts and data tests, as the
+    manifest of that build states them (``manifest``), and every mart's size against the last
+    publish."""
     started = time.perf_counter()
-    marts = mart_rules(manifest_path(settings))
+    marts = mart_rules(manifest_path(settings), schemas)
     unchecked = tests_checked_nowhere(manifest_path(settings), marts)
     if unchecked:
         raise ReachloopError(
-            f"gate 2 cannot check {len(unchecked)} mart test(s) that the dbt build left to it: "
+            f"gate 2 cannot check {len(unchecked)} test(s) that the dbt build left to it: "
             f"{'; '.join(unchecked[:3])}; keep them out of checked_by_gate_2_selector()"
         )
     report = GateReport("gate_2", build_id, [], docs=docs_dir(settings))
