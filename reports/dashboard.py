@@ -54,6 +54,9 @@ NEEDS = {
                        "mart_reach_by_department"),
     "content_cells": ("mart_reach_by_content", "fct_shares", "dim_employees", "dim_contents",
                       "mart_reach_by_department"),
+    # The share plan's newest items per campaign and month, their rows and who the colleagues are.
+    "share_plan": ("mart_share_plan", "dim_contents", "dim_employees", "fct_shares",
+                   "mart_reach_by_department"),
 }
 EPOCH = date(1970, 1, 1)
 
@@ -174,7 +177,43 @@ def dashboard_data(fetch, tables: set[str], min_group: int, currency: str | None
             fetch(q.CONTENT_CELLS), "content_id",
             ["shares", "authors", "potential_reach", "members_reached", "impressions", "interactions"], dims,
         )
+    if has["share_plan"]:
+        data["share_plan"] = _share_plan(fetch(q.SHARE_PLAN_CELLS, {"items": q.SHARE_PLAN_ITEMS}))
     return data
+
+
+def _share_plan(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan's rows as columns with their item and colleague as indexes into ``items`` and
+    ``employees`` (each once), newest item first: the page picks the newest ``limit`` items of
+    the campaign and period and the rows of the department and network."""
+    items = list(dict.fromkeys(r["content_id"] for r in rows))
+    people = sorted({r["employee_id"] for r in rows})
+    first = {r["content_id"]: r for r in reversed(rows)}
+    person = {r["employee_id"]: r for r in rows}
+    item_at = {c: i for i, c in enumerate(items)}
+    person_at = {e: i for i, e in enumerate(people)}
+    out: dict[str, Any] = {
+        "limit": q.SHARE_PLAN_ITEMS,
+        "plan_at": rows[0]["plan_at"] if rows else None,
+        "recent_days": q.plan_recent_days(),
+        "items": _columns(
+            [first[c] for c in items],
+            ["content_id", "title", "campaign", "published_at", "prior_sharers", "already_reached"],
+        ),
+        "employees": {
+            "ids": people,
+            "department": [person[e]["department"] for e in people],
+            "networks": [person[e]["networks"] for e in people],
+        },
+        "rows": _columns(
+            rows,
+            ["sharer_rank", "suggested_at", "expected_new_members", "cumulative_new_members",
+             "audience_basis"],
+        ),
+    }
+    out["rows"]["item"] = [item_at[r["content_id"]] for r in rows]
+    out["rows"]["employee"] = [person_at[r["employee_id"]] for r in rows]
+    return out
 
 
 def _item_cells(

@@ -735,3 +735,58 @@ select
 from mart_reach_by_content
 order by members_reached desc nulls last, content_id
 """.replace("{none}", NO_CAMPAIGN)
+
+SHARE_PLAN_ITEMS = 5  # the report shows the plans of the most recently published planned items
+
+
+def plan_recent_days(project_file: Path = DBT_PROJECT) -> int:
+    """The dbt var ``plan_recent_days``: how far back from its plan moment the plan looks."""
+    try:
+        return int(project_var("plan_recent_days", 90, project_file))
+    except (TypeError, ValueError):
+        return 90
+
+
+# The share plan under the filters (reports.section_share_plan): the rows of the newest
+# ``$items`` planned items of every campaign and month of publication, so that the page can pick
+# the newest items of any campaign and period exactly; each suggested colleague's department as
+# the share cells name it (small ones pooled) and the networks they posted on by the plan moment.
+SHARE_PLAN_CELLS = f"""
+with items as (
+    select content_id, any_value(published_at) as published_at, any_value(plan_at) as plan_at
+    from mart_share_plan
+    group by content_id
+),
+picked as (
+    select items.content_id
+    from items left join dim_contents as c using (content_id)
+    qualify row_number() over (
+        partition by coalesce(c.campaign, '{NO_CAMPAIGN}'), strftime(items.published_at, '%Y-%m')
+        order by items.published_at desc, items.content_id
+    ) <= $items
+),
+networks as (
+    select s.author_id as employee_id, list(distinct s.network order by s.network) as networks
+    from fct_shares as s
+    where s.author_type = 'employee'
+        and s.author_id in (select employee_id from mart_share_plan)
+        and s.posted_at <= (select max(plan_at) from items)
+    group by all
+)
+select
+    p.content_id, coalesce(c.title, p.content_id) as title, coalesce(c.campaign, '{NO_CAMPAIGN}') as campaign,
+    strftime(p.published_at, '%Y-%m-%d %H:%M:%S') as published_at, p.prior_sharers, p.already_reached,
+    strftime(p.plan_at, '%Y-%m-%d %H:%M') as plan_at,
+    p.sharer_rank, p.employee_id, strftime(p.suggested_at, '%Y-%m-%d %H:%M') as suggested_at,
+    p.expected_new_members, p.cumulative_new_members, p.audience_basis,
+    case when d.is_suppressed = false and e.department is not null then e.department
+         else '{OTHER_DEPARTMENTS}' end as department,
+    coalesce(n.networks, []) as networks
+from mart_share_plan as p
+join picked using (content_id)
+left join dim_contents as c using (content_id)
+left join dim_employees as e using (employee_id)
+left join mart_reach_by_department as d on d.department is not distinct from e.department
+left join networks as n using (employee_id)
+order by p.published_at desc, p.content_id, p.sharer_rank
+"""

@@ -820,11 +820,7 @@ SCRIPT = r"""
     });
     renderTables();
     renderSectionTables(p);
-    document.querySelectorAll('[data-static-note]').forEach(function (box) {   // never filtered: says why
-      const note = box.querySelector('.filters-note');
-      note.textContent = on.length ? 'Not filtered by ' + on.join(', ') + ': ' + box.dataset.staticNote + '.' : '';
-      view.notes[box.id] = note.textContent;
-    });
+    renderSharePlan(p);
     renderDeals(p);
     const bar = document.getElementById('filter-status');
     if (bar) bar.textContent = on.length ? 'Filtered: ' + describe() + '.' : 'Showing everything in this publication.';
@@ -1082,6 +1078,64 @@ SCRIPT = r"""
       left.textContent = out.note || '';
       record.rows = out.rows; record.left = left.textContent;
     });
+  }
+
+  // ---- the share plan: the campaign and period pick its items, department and network the rows ----
+  // The plan is one greedy sequence per item (each colleague's gain depends on everyone asked
+  // before), so rows of other colleagues are hidden, never re-ranked: rank and cumulative stay.
+  function escHtml(x) { const span = document.createElement('span'); span.textContent = x == null ? '' : String(x); return span.innerHTML; }
+  function planItems(S, p, notes) {
+    const it = S.items, out = [];
+    for (let i = 0; i < it.content_id.length; i++) if (!filter.campaign || it.campaign[i] === filter.campaign) out.push(i);
+    if (filter.campaign && !out.length) {
+      notes.push('No item of the campaign ' + filter.campaign + ' is in the plan: none published in the ' + S.recent_days +
+                 ' days up to its plan moment is short of sharers.');
+    }
+    if (p && out.length) {
+      const inPeriod = out.filter(function (i) { const m = it.published_at[i].slice(0, 7); return m >= p[0] && m <= p[1]; });
+      if (inPeriod.length) return inPeriod.slice(0, S.limit);
+      const since = isoDay(Math.floor(Date.parse(S.plan_at.replace(' ', 'T') + ':00Z') / DAY) - S.recent_days);
+      notes.push('No planned item' + (filter.campaign ? ' of this campaign' : '') + ' was published in ' + periodText(p) +
+                 ': the plan covers items published since ' + since + ' (the ' + S.recent_days + ' days up to its plan moment, ' +
+                 S.plan_at + ' UTC: the newest post unless the build set plan_at); these are its newest items.');
+    }
+    return out.slice(0, S.limit);   // the cells come newest first (published_at desc, content_id)
+  }
+  function renderSharePlan(p) {
+    const box = document.getElementById('share-plan-tables'), S = D && D.share_plan;
+    if (!box || !S) return;
+    const body = box.querySelector('.plan-body'), note = box.querySelector('.filters-note');
+    if (body.dataset.base === undefined) body.dataset.base = body.innerHTML;
+    const it = S.items, r = S.rows, emp = S.employees, notes = [];
+    const dep = filter.department, net = filter.network;
+    const who = [dep ? 'in ' + dep : '', net ? 'who posted on ' + net + ' by the plan moment' : ''].filter(Boolean).join(' and ');
+    const items = planItems(S, p, notes);
+    if (who) {
+      notes.push('Showing only the suggested colleagues ' + who + '; # and cumulative stay the whole plan\'s: each colleague\'s ' +
+                 'gain depends on everyone asked before them, across departments and networks, so the greedy sequence cannot be re-cut.');
+    }
+    const record = state.view.sharePlan = { items: items.map(function (i) { return it.content_id[i]; }), rows: [], note: notes.join(' ') };
+    note.textContent = state.view.notes[box.id] = record.note;
+    const cards = items.map(function (i) {
+      let trs = '';
+      for (let k = 0; k < r.item.length; k++) {
+        const e = r.employee[k];
+        if (r.item[k] !== i || (dep && emp.department[e] !== dep) || (net && !emp.networks[e].includes(net))) continue;
+        record.rows.push([it.content_id[i], r.sharer_rank[k], emp.ids[e], r.expected_new_members[k], r.cumulative_new_members[k]]);
+        trs += '<tr><td class="num">' + r.sharer_rank[k] + '</td><td><code>' + escHtml(emp.ids[e]) + '</code></td><td>' +
+          escHtml(r.suggested_at[k]) + '</td><td class="num">' + fmtNum(r.expected_new_members[k]) + '</td><td class="num">' +
+          fmtNum(r.cumulative_new_members[k]) + '</td><td>' + escHtml(r.audience_basis[k]) + '</td></tr>';
+      }
+      return '<div class="card"><h3>' + escHtml(it.title[i]) + '</h3><p class="lede"><code>' + escHtml(it.content_id[i]) +
+        '</code>, published ' + it.published_at[i].slice(0, 10) + '; ' + it.prior_sharers[i] + ' colleague(s) shared it already, reaching ' +
+        fmtNum(it.already_reached[i]) + ' people the colleagues below could also reach.</p>' +
+        '<table><thead><tr><th class="num">#</th><th>employee</th><th>suggested (UTC)</th><th class="num">new members</th>' +
+        '<th class="num">cumulative</th><th>audience</th></tr></thead><tbody>' +
+        (trs || '<tr><td colspan="6" class="muted">No suggested colleague ' + escHtml(who) + '.</td></tr>') + '</tbody></table></div>';
+    });
+    if (!active().length) { body.innerHTML = body.dataset.base; return; }   // as Python drew it
+    body.innerHTML = cards.length ? '<div class="grid">' + cards.join('') + '</div>'
+      : '<div class="card wide"><p class="lede">No planned item matches these filters.</p></div>';
   }
 
   // ---- the filter bar -------------------------------------------------------------------------

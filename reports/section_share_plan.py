@@ -1,20 +1,19 @@
 """Report section "Who should share next": the share plan (mart_share_plan) of the most recent
-content items, a small table each. The plan is made by the build (planner/); this only shows it."""
+content items, a small table each. The plan is made by the build (planner/); this only shows it.
+Under the page's filters the script re-draws it from the plan's cells (reports.dashboard
+``share_plan``, reports.script ``renderSharePlan``): the campaign and period pick the items, the
+department and network the colleagues shown, each keeping the rank and cumulative figures of the
+whole sequence."""
 
 from __future__ import annotations
 
 import html
 
 from reports import charts as ch
+from reports import queries as q
 from reports.sections import Kpi, Marts
 
-ITEMS = 5  # the most recently published planned items
-UNFILTERED = (
-    "the plan looks ahead from its plan moment (who to ask next for the newest items), so a past "
-    "period does not apply; each colleague's gain depends on everyone asked before, across "
-    "departments and networks, so the sequence cannot be cut by department or network; and it "
-    "covers only the newest items short of sharers, whatever their campaign"
-)
+ITEMS = q.SHARE_PLAN_ITEMS  # the most recently published planned items
 
 PLAN = """
 with items as (
@@ -42,7 +41,8 @@ def build(m: Marts) -> tuple[list[Kpi], ch.Section]:
         "the most people outside the company whom no earlier share reached, at their usual posting hour "
         "and no more than the cadence rules allow (<code>mart_share_plan</code>, "
         "<code>reachloop plan CONTENT_ID</code>). Expected new members come from observed audiences: "
-        "an estimate, not a promise of reach. Not filtered: the plan is as of its plan moment.",
+        "an estimate, not a promise of reach. The campaign and period filters pick the items, the "
+        "department and network filters the colleagues shown; the plan itself stays as of its plan moment.",
         missing=[t for t in ("mart_share_plan", "dim_contents") if t not in m.tables],
     )
     if section.missing:
@@ -52,10 +52,10 @@ def build(m: Marts) -> tuple[list[Kpi], ch.Section]:
         "<div class='card wide'><p class='lede'>No plan: no recent item is short of sharers, or no "
         "opted-in colleague would reach anyone new.</p></div>"
     )
-    # The page's script writes which filters are set into the note (reports.script).
+    # Under filters the page's script re-draws the body and writes what they did into the note.
     section.html = (
-        f'<div id="share-plan-tables" data-static-note="{html.escape(UNFILTERED)}">'
-        f'<p class="filters-note"></p>{plan}</div>'
+        f'<div id="share-plan-tables" data-share-plan><p class="filters-note"></p>'
+        f'<div class="plan-body">{plan}</div></div>'
     )
     return [], section
 

@@ -338,6 +338,7 @@ def test_dashboard_data_never_names_a_small_department(report: Path, published: 
             "left join mart_reach_by_department d on d.department = e.department and not d.is_suppressed"
         ).fetchone()
     assert set(data["dims"]["department"]) <= shown | {q.OTHER_DEPARTMENTS}
+    assert set(data["share_plan"]["employees"]["department"]) <= shown | {q.OTHER_DEPARTMENTS}
     assert set(data["department_options"]) - {q.OTHER_DEPARTMENTS} <= shown
     assert (q.OTHER_DEPARTMENTS in data["department_options"]) == (pooled_sharers >= q.min_group_size())
     assert sum(data["shares"]["shares"]) == shares
@@ -435,9 +436,47 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _plan_in_sql(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    period: tuple[str, str] | None = None,
+    department: str | None = None,
+    network: str | None = None,
+    campaign: str | None = None,
+) -> dict:
+    """What the share plan shows under these filters, from mart_share_plan: the newest planned
+    items of the campaign published in the period (the newest of the campaign when none was),
+    and their rows whose colleague is in the department (named as the marts name it) and posted
+    on the network by the plan moment, each with the whole plan's rank and cumulative."""
+    items_sql = (
+        "with items as (select content_id, any_value(published_at) as published_at from mart_share_plan group by all) "
+        "select content_id from items left join dim_contents c using (content_id) "
+        f"where coalesce(c.campaign, {_literal(q.NO_CAMPAIGN)}) = coalesce(?, coalesce(c.campaign, {_literal(q.NO_CAMPAIGN)})) "
+        "and {period} order by items.published_at desc, content_id limit 5"
+    )
+    within = (f"strftime(items.published_at, '%Y-%m') between {_literal(period[0])} and {_literal(period[1])}"
+              if period else "true")
+    items = [r[0] for r in con.execute(items_sql.format(period=within), [campaign]).fetchall()]
+    if not items and period:
+        items = [r[0] for r in con.execute(items_sql.format(period="true"), [campaign]).fetchall()]
+    rows = con.execute(
+        "select p.content_id, p.sharer_rank, p.employee_id, p.expected_new_members, p.cumulative_new_members "
+        "from mart_share_plan p left join dim_employees e using (employee_id) "
+        "left join mart_reach_by_department d on d.department = e.department "
+        "where list_contains(?, p.content_id) "
+        "and (? is null or ? = case when not d.is_suppressed then e.department "
+        f"else {_literal(q.OTHER_DEPARTMENTS)} end) "
+        "and (? is null or exists (select 1 from fct_shares s where s.author_type = 'employee' and s.author_id = p.employee_id "
+        "and s.network = ? and s.posted_at <= p.plan_at)) "
+        "order by p.published_at desc, p.content_id, p.sharer_rank",
+        [items, department, department, network, network],
+    ).fetchall()
+    return {"items": items, "rows": [list(r) for r in rows]}
+
+
 def test_each_filter_reaches_program_health_and_value(report: Path, published: Settings, chromium: str) -> None:
     """Period, department, network and campaign, one at a time: each redraws the program-health
-    charts it can reach and the EMV tile, to the figures SQL gives on the published marts; what
+    charts it can reach, the EMV tile and the share plan, to the figures SQL gives on the published marts; what
     a chart cannot split (goals by campaign, share of voice by anything but the period) says so."""
     data = _data(report.read_text(encoding="utf-8"))
     months = sorted(set(data["adoption"]["month"]))
@@ -454,10 +493,18 @@ def test_each_filter_reaches_program_health_and_value(report: Path, published: S
         "network": ({"network": network}, f"{{t}}.network = {_literal(network)}"),
         "campaign": ({"campaign": campaign}, f"c.campaign = {_literal(campaign)}"),
     }
+    # The share plan under a department with colleagues in it, alone and with a planned campaign.
+    plan = data["share_plan"]
+    people = plan["employees"]["department"]
+    plan_department = max(
+        (d for d in data["department_options"] if d in people), key=lambda d: (people.count(d), d))
+    plan_campaign = next(c for c in plan["items"]["campaign"] if c != q.NO_CAMPAIGN)
+    extra = ({"department": plan_department}, {"department": plan_department, "campaign": plan_campaign})
     result = render_check(report, chromium=chromium, actions=tuple(
-        f"location.hash = '{urlencode(h)}'" for h, _ in cuts.values()))
+        f"location.hash = '{urlencode(h)}'" for h in [h for h, _ in cuts.values()] + list(extra)))
     assert not result.console_errors, result.console_errors
     everything, *views = result.views
+    views, plan_views = views[: len(cuts)], views[len(cuts):]
     joins = ("left join dim_employees e on e.employee_id = {t}.author_id "
              "left join dim_contents c on c.content_id = {t}.content_id")
     with duckdb.connect(str(published.published_duckdb), read_only=True) as con:
@@ -540,7 +587,19 @@ def test_each_filter_reaches_program_health_and_value(report: Path, published: S
             voice = notes.pop("chart-share-of-voice")
             assert voice == "" if name == "period" else voice.startswith(f"Not filtered by {name}: audits count"), name
             assert set(notes.values()) == {""}, (name, notes)
-            assert view["notes"]["share-plan-tables"].startswith(f"Not filtered by {name}: the plan looks ahead"), name
+            # The share plan: the campaign's and period's newest items, the department's and network's colleagues.
+            filters = {"period": {"period": (first, last)}, "department": {"department": department},
+                       "network": {"network": network}, "campaign": {"campaign": campaign}}[name]
+            assert view["sharePlan"] == _plan_in_sql(con, **filters) | {"note": view["sharePlan"]["note"]}, name
+            assert ("cannot be re-cut" in view["sharePlan"]["note"]) == (name in ("department", "network")), name
+        assert everything["sharePlan"] == _plan_in_sql(con) | {"note": ""}
+        for hash_, view in zip(extra, plan_views, strict=True):
+            assert view["sharePlan"] == _plan_in_sql(con, **hash_) | {"note": view["sharePlan"]["note"]}, hash_
+            assert view["sharePlan"]["rows"] and view["sharePlan"]["rows"] != everything["sharePlan"]["rows"], hash_
+        by_department, by_both = (v["sharePlan"] for v in plan_views)
+        assert by_department["items"] == everything["sharePlan"]["items"]   # a department hides rows, keeps items
+        assert by_both["items"] != everything["sharePlan"]["items"]          # a campaign picks its own items
+        assert f"in {plan_department}" in by_department["note"] and "cannot be re-cut" in by_department["note"]
         # Share of voice follows the period: the audits of those months only.
         audits = con.execute(
             "select count(*), sum(share_of_voice_engagement) from mart_share_of_voice "
