@@ -82,6 +82,7 @@ code { background: #f1f5f9; padding: 0 4px; border-radius: 4px; font-size: 12.5p
 .kpi .d { font-size: 12px; color: var(--soft); margin-top: 2px; min-height: 0; }
 .kpi .d.up { color: #15803d; } .kpi .d.down { color: #b91c1c; }
 .kpi .x, p.filters-note { color: #92400e; font-size: 12px; margin: 2px 0 0; }
+#share-plan-tables > p.filters-note { margin: 0 0 10px; max-width: 900px; }
 p.filters-note:empty, p.note:empty, .kpi .x:empty, .kpi .d:empty { display: none; }
 form.filters { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: end; background: white;
   border: 1px solid var(--line); border-radius: 12px; padding: 12px 16px; margin: 0 0 18px; font-size: 13px; }
