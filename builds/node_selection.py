@@ -36,14 +36,10 @@ def changed_event_types(con: duckdb.DuckDBPyConnection, log_cutoff_position: int
     up to this build's; None when there is no such build, or when dbt ran since it (a run by
     hand, perhaps under other vars, or a failed build's: the tables may not be that build's),
     and everything runs."""
-    row = con.execute(
-        "select log_cutoff_position, finished_at from meta.builds"
-        " where status = 'succeeded' and as_of is null and log_cutoff_position is not null"
-        " and coalesce(engine, 'duckdb') = 'duckdb'"
-        " order by started_at desc limit 1"
-    ).fetchone()
-    if row is None or log_cutoff_position is None:
+    last = baseline(con)
+    if last is None or log_cutoff_position is None:
         return None
+    row = last[1:]
     if _has_table(con, "meta", "dbt_last_run"):
         (last_dbt_run,) = con.execute("select max(finished_at) from meta.dbt_last_run").fetchone()
         if last_dbt_run is not None and (row[1] is None or last_dbt_run > row[1]):
@@ -54,6 +50,18 @@ def changed_event_types(con: duckdb.DuckDBPyConnection, log_cutoff_position: int
         [row[0], log_cutoff_position],
     ).fetchall()
     return {event_type for (event_type,) in rows}
+
+
+def baseline(con: duckdb.DuckDBPyConnection) -> tuple[str, int, object] | None:
+    """The last successful current DuckDB build — (build_id, log_cutoff_position, finished_at)
+    —, whose tables a selected build leaves as they are: what gate 2 and publish take as
+    already checked and published."""
+    return con.execute(
+        "select build_id, log_cutoff_position, finished_at from meta.builds"
+        " where status = 'succeeded' and as_of is null and log_cutoff_position is not null"
+        " and coalesce(engine, 'duckdb') = 'duckdb'"
+        " order by started_at desc limit 1"
+    ).fetchone()
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -14,9 +14,15 @@ reader holding the old file open keeps reading its old inode. Until that rename 
 reader can see has changed, and a failure removes the half-written version: the last good
 publication stays byte-for-byte as it was. Old versions are pruned, keeping the last few.
 
-A build that changed a few marts rewrites only their Parquet: a mart whose content (rows and
-the sum of their hashes, in publication.json) equals the current version's is carried over
-as hard links to its files. The DuckDB file is written whole every time.
+A build that changed a few marts rewrites only those. The build says which marts it rebuilt
+(``meta.builds.models_built``); the others are the tables of the last good build, which the
+current version published: their Parquet is carried over as hard links and their tables are
+not read at all. A rebuilt mart is fingerprinted (its rows and the sum of their hashes, in
+publication.json, one scan) and carried over too when that equals the current version's.
+The new DuckDB file then starts as a copy of the current one (a reflink where the filesystem
+has them) in which only the changed marts' tables are replaced; a build that rebuilt every
+mart (a full refresh, an as-of build, the rebuild after an erasure, whose old file still holds
+the erased rows in freed blocks) writes the file whole.
 
 The DuckDB file is for every reader, not only ours: it is written in DuckDB 1.0's storage
 format (the DuckDB 1.x clients BI drivers bundle cannot open a newer one), read-only on disk,
@@ -27,6 +33,7 @@ and a ``regclass`` type alias that SQLAlchemy's PostgreSQL-style reflection need
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -67,6 +74,8 @@ _REFLECTION_SHIMS = "create type pub.main.regclass as varchar"
 # changes, so that a publish rewrites Parquet it would otherwise carry over.
 PARQUET_FORMAT = 2
 PANDAS_MONEY_DTYPE = "double[pyarrow]"
+# ioctl(FICLONE): share the previous DuckDB file's blocks (btrfs, XFS) instead of copying them.
+_FICLONE = 0x40049409
 
 
 def _new_version() -> str:
@@ -159,10 +168,58 @@ def _carry_over(previous: Path, target: Path) -> None:
             shutil.copy2(source, dest)
 
 
+def _clone_file(source: Path, target: Path) -> None:
+    """target as a copy of source: a reflink where the filesystem has them (no data written),
+    else a plain copy (the kernel's, no re-encoding)."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+            return
+        except OSError:
+            pass
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _reusable_tables(
+    con: duckdb.DuckDBPyConnection, marts: list[tuple[str, list[tuple[str, str]]]],
+    rebuilt: set[str] | None, previous: tuple[Path, dict] | None,
+) -> set[str]:
+    """The marts whose table and Parquet the previous version holds as this publication can
+    take them over: same columns (its file's catalog, no data read), Parquet in the current
+    format, a fingerprint in its manifest. Empty for a build that rebuilt every mart
+    (``rebuilt`` None): its publication is written whole."""
+    if rebuilt is None or previous is None or not (previous[0] / DUCKDB_NAME).is_file():
+        return set()
+    entries = previous[1].get("marts", {})
+    candidates = {
+        name for name, _ in marts
+        if name in entries and "fingerprint" in entries[name]
+        and entries[name].get("parquet_format") == PARQUET_FORMAT
+        and (previous[0] / PARQUET_NAME / name).is_dir()
+    }
+    if not candidates:
+        return set()
+    con.execute(f"attach {quote_str(str(previous[0] / DUCKDB_NAME))} as prev (read_only)")
+    try:
+        held = dict(con.execute(
+            "select table_name, list([column_name, data_type] order by column_index) from duckdb_columns()"
+            " where database_name = 'prev' and schema_name = 'main' group by table_name"
+        ).fetchall())
+    finally:
+        con.execute("detach prev")
+    return {
+        name for name, columns in marts
+        if name in candidates and held.get(name) == [list(c) for c in columns]
+    }
+
+
 def _write_version(
     settings: Settings, staging: Path, *, build_id: str | None, as_of: str | None, partition_min_rows: int,
-    previous: tuple[Path, dict] | None = None,
+    previous: tuple[Path, dict] | None = None, rebuilt: set[str] | None = None,
 ) -> dict:
+    """The new version in staging. A mart the build did not rebuild is taken from the previous
+    version unread; a rebuilt one is fingerprinted (a scan) and, when equal to the previous
+    version's, taken over too; only the others are sorted and written."""
     staging.mkdir(parents=True)
     parquet = staging / PARQUET_NAME
     parquet.mkdir()
@@ -170,32 +227,60 @@ def _write_version(
     # file within a process, so this works even while an in-process dbt still holds it.
     con = open_warehouse(settings.warehouse)
     try:
+        marts = _mart_tables(con)
+        if not marts:
+            raise ReachloopError(f"nothing to publish: the warehouse has no tables in schema {MARTS_SCHEMA}")
+        reusable = _reusable_tables(con, marts, rebuilt, previous)
+        # An incremental build starts the new file as a copy of the previous one (its tables
+        # already there, in the same storage format) and replaces only the marts that changed;
+        # otherwise the file is written whole.
+        if reusable:
+            _clone_file(previous[0] / DUCKDB_NAME, staging / DUCKDB_NAME)
         con.execute(
             f"attach {quote_str(str(staging / DUCKDB_NAME))} as pub "
             f"(storage_version {quote_str(STORAGE_VERSION)})"
         )
-        marts = _mart_tables(con)
-        if not marts:
-            raise ReachloopError(f"nothing to publish: the warehouse has no tables in schema {MARTS_SCHEMA}")
+        held = {name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'pub' and schema_name = 'main'"
+        ).fetchall()}
+        names = {name for name, _ in marts}
+        for gone in sorted(held - names - {"_publication"}):  # marts the project no longer has
+            con.execute(f"drop table pub.main.{quote_ident(gone)}")
+            con.execute(f"drop view if exists pub.{MARTS_SCHEMA}.{quote_ident(gone)}")
+        con.execute("drop table if exists pub.main._publication")
+        con.execute(f"create schema if not exists pub.{MARTS_SCHEMA}")
         manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
         for name, columns in marts:
             table = f"pub.main.{quote_ident(name)}"
-            # Sorted on every column: dbt's parallel builds store rows in whatever order threads
-            # finish, and the same log must publish the same bytes (Parquet and DuckDB alike).
-            con.execute(
-                f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)} order by all"
-            )
-            fingerprint = _fingerprint(con, table)
+            before = (previous[1].get("marts", {}).get(name) or {}) if previous else {}
+            if name in reusable and name not in rebuilt:
+                # Not rebuilt: the table the previous version published, as it is.
+                manifest["marts"][name] = dict(before, parquet="carried over", duckdb="carried over")
+                _carry_over(previous[0] / PARQUET_NAME / name, parquet / name)
+                continue
+            # A scan of the warehouse's table, no sort: most rebuilt marts of a small build
+            # come out as they were.
+            fingerprint = _fingerprint(con, f"{MARTS_SCHEMA}.{quote_ident(name)}")
             rows = int(fingerprint.split(":")[0])
             target = parquet / name
             month_of = _partition_column(columns) if rows >= partition_min_rows else None
-            before = (previous[1].get("marts", {}).get(name) or {}) if previous else {}
             unchanged = (
                 before.get("fingerprint") == fingerprint
                 and before.get("partitioned_by_month_of") == month_of
                 and before.get("parquet_format") == PARQUET_FORMAT
                 and (previous[0] / PARQUET_NAME / name).is_dir()
             )
+            table_kept = unchanged and name in reusable
+            if not table_kept:
+                con.execute(f"drop table if exists {table}")
+                # Sorted on every column: dbt's parallel builds store rows in whatever order
+                # threads finish, and the same log must publish the same bytes.
+                con.execute(
+                    f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)} order by all"
+                )
+                con.execute(
+                    f"create or replace view pub.{MARTS_SCHEMA}.{quote_ident(name)} as select * from {table}"
+                )
             if unchanged:
                 _carry_over(previous[0] / PARQUET_NAME / name, target)
             elif month_of:
@@ -216,6 +301,7 @@ def _write_version(
                 "rows": rows, "partitioned_by_month_of": month_of, "fingerprint": fingerprint,
                 "parquet_format": PARQUET_FORMAT,
                 "parquet": "carried over" if unchanged else "written",
+                "duckdb": "carried over" if table_kept else "written",
             }
         manifest["published_at"] = datetime.now(UTC).isoformat()
         # Typed whatever the values: as_of is NULL for the current publication, and an untyped
@@ -226,11 +312,8 @@ def _write_version(
             [staging.name.removeprefix(".tmp-"), build_id, as_of and normalize_as_of(as_of),
              manifest["published_at"]],
         )
-        con.execute(f"create schema pub.{MARTS_SCHEMA}")
-        for name, _ in marts:
-            mart = quote_ident(name)
-            con.execute(f"create view pub.{MARTS_SCHEMA}.{mart} as select * from pub.main.{mart}")
-        con.execute(_REFLECTION_SHIMS)
+        if not reusable:  # a copied file has it already
+            con.execute(_REFLECTION_SHIMS)
         con.execute("detach pub")
     finally:
         con.close()
@@ -261,8 +344,15 @@ def publish(
     as_of: str | None = None,
     keep: int = KEEP_VERSIONS,
     partition_min_rows: int = PARTITION_MIN_ROWS,
+    rebuilt: set[str] | None = None,
+    based_on: str | None = None,
 ) -> Path:
     """Publish the warehouse's marts to destination; returns the destination.
+
+    ``rebuilt`` names the marts the build made (None: every mart may have changed); the
+    others are the tables of build ``based_on`` and are taken from its publication without
+    being read, provided the current version is that build's. A rebuilt mart whose content
+    equals the current version's is carried over too (see _write_version).
 
     A full disk at any point (the DuckDB file, the Parquet, the manifest, the swap) removes the
     new version and raises DiskFull: the current version is left as it was, byte for byte."""
@@ -277,10 +367,15 @@ def publish(
         version = _new_version()
         staging = versions / f".tmp-{version}"
         final = versions / version
+        previous = _previous_manifest(destination)
+        # Not rebuilt means "as the last good build left it": only that build's publication
+        # holds those tables (a publish by hand, or by an older build, may not).
+        if previous is None or based_on is None or previous[1].get("build_id") != based_on:
+            rebuilt = None
         try:
             manifest = _write_version(
                 settings, staging, build_id=build_id, as_of=as_of, partition_min_rows=partition_min_rows,
-                previous=_previous_manifest(destination),
+                previous=previous, rebuilt=rebuilt,
             )
             (staging / "publication.json").write_text(json.dumps(manifest, indent=2) + "\n")
             os.replace(staging, final)

@@ -398,12 +398,30 @@ def run_gate_2(settings: Settings, build_id: str) -> str:
     with _step_warehouse(settings, build_id, GATE_2) as con, _step(settings, build_id, GATE_2, con) as b:
         # A build that ran a selection of nodes (builds/node_selection.py) checks the marts it
         # made; the others are the tables the last good build checked and published.
+        # An incremental mart's rows at or before the last good build's log position were
+        # checked by the gate 2 that let them through: this one checks the rows written since.
+        from builds.node_selection import baseline
+
         built = con.execute("select models_built from meta.builds where build_id = ?", [build_id]).fetchone()
         rebuilt = None if built is None or built[0] is None else set(built[0])
         # The staging and intermediate models' tests too (dbt left them to gate 2), except on
         # Spark, whose dbt step tests them where they live (run_dbt).
         schemas = (MARTS_SCHEMA,) if b.engine == "spark" else FOLDED_SCHEMAS
-        return gate(con, settings, build_id, rebuilt, schemas).summary()
+        last = baseline(con) if rebuilt is not None else None
+        return gate(con, settings, build_id, rebuilt, schemas, last and last[1]).summary()
+
+
+def _rebuilt_since(settings: Settings, build_id: str) -> tuple[set[str] | None, str | None]:
+    """The models this build ran (None: all of them) and the build whose tables it left as they
+    were (the last successful current build, node selection's baseline)."""
+    from builds.node_selection import baseline
+
+    with warehouse(settings) as con:
+        built = con.execute("select models_built from meta.builds where build_id = ?", [build_id]).fetchone()
+        last = baseline(con)
+    if built is None or built[0] is None or last is None:
+        return None, None
+    return set(built[0]), last[0]
 
 
 def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
@@ -411,7 +429,8 @@ def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
 
     with _step(settings, build_id, PUBLISH) as b:
         destination = publish_destination(settings, b.as_of)
-        publish(settings, destination, build_id=build_id, as_of=b.as_of)
+        rebuilt, based_on = _rebuilt_since(settings, build_id)
+        publish(settings, destination, build_id=build_id, as_of=b.as_of, rebuilt=rebuilt, based_on=based_on)
         version = current_version(destination)
         with warehouse(settings) as con:
             sizes = published_marts(destination)

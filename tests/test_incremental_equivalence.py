@@ -362,8 +362,10 @@ def test_a_build_runs_only_the_nodes_of_event_types_that_landed(
     _land(settings_, [f for f in files if f not in late])
     assert build(settings_).status == "succeeded"
     _land(settings_, late)
+    planted = _plant_an_old_violation(settings_)
     outcome = build(settings_)
     assert outcome.status == "succeeded" and not outcome.full_refresh
+    _assert_publish_followed_the_change(settings_, tmp_path_factory.mktemp("whole_publish"), planted)
     with warehouse(settings_) as con:
         built = set(
             con.execute("select models_built from meta.builds where build_id = ?", [outcome.build_id]).fetchone()[0]
@@ -375,4 +377,95 @@ def test_a_build_runs_only_the_nodes_of_event_types_that_landed(
     # Open deals convert at the newest landing (the batch ledger as data): it runs whenever
     # anything landed.
     assert "int_deal_amounts_converted" in built
+    _assert_gate_2_catches_what_the_build_made(settings_, tmp_path_factory.mktemp("bad_metrics"))
     _assert_equals_full_rebuild(settings_)
+
+
+# Gate 2 and publish follow the change (the checks below ride on the builds above).
+
+
+def _plant_an_old_violation(settings: Settings) -> tuple[str, float]:
+    """An old row of fct_shares that the coming build does not recompute (no metrics of its
+    share landed) made to break a rule of fct_shares alone (a reach ratio missing where it
+    can be computed; the marts over fct_shares rebuilt whole have no rule it breaks): checked
+    when it was written, it is not this build's concern. Returns (share_id, its ratio) to put
+    back."""
+    with warehouse(settings) as con:
+        share_id, ratio = con.execute(
+            """select share_id, reach_ratio from marts.fct_shares
+               where network_size > 0 and members_reached is not null and share_id not in (
+                   select share_id from raw.share_metrics where batch_id in (
+                       select batch_id from meta.batches where log_position > (
+                           select max(log_cutoff_position) from meta.builds where status = 'succeeded')))
+               order by share_id limit 1"""
+        ).fetchone()
+        con.execute("update marts.fct_shares set reach_ratio = null where share_id = ?", [share_id])
+    return share_id, ratio
+
+
+def _assert_publish_followed_the_change(settings: Settings, scratch: Path, planted: tuple[str, int]) -> None:
+    """The selected build passed gate 2 over the planted old row (checked: rows it wrote), and
+    published only the marts whose content changed: the others' Parquet is the last version's
+    (same inodes), and the new version equals a whole publish of the same marts."""
+    import json
+    import os
+
+    from builds.publish import publish
+
+    current = Path(os.path.realpath(settings.published / "current"))
+    versions = sorted(p for p in (settings.published / "versions").iterdir() if p.name != current.name)
+    previous = versions[-1]
+    manifest = json.loads((current / "publication.json").read_text())["marts"]
+    before = json.loads((previous / "publication.json").read_text())["marts"]
+    changed = {n for n, m in manifest.items() if m["fingerprint"] != before[n]["fingerprint"]}
+    assert "fct_shares" in changed and len(changed) < len(manifest) / 2, changed
+    for name, mart in manifest.items():
+        assert (mart["parquet"] == "written") == (name in changed), name
+        assert (mart["duckdb"] == "written") == (name in changed), name
+        if name not in changed:
+            files = sorted((current / "parquet" / name).rglob("*.parquet"))
+            assert all(f.stat().st_ino == (previous / f.relative_to(current)).stat().st_ino for f in files), name
+    whole = publish(settings, scratch, build_id="whole")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{current / 'reachloop.duckdb'}' as incr (read_only)")
+        con.execute(f"attach '{whole / 'reachloop.duckdb'}' as whole (read_only)")
+        for name in manifest:
+            assert con.execute(
+                f"""select (select count(*) from (from incr.main."{name}" except all from whole.main."{name}")),
+                           (select count(*) from (from whole.main."{name}" except all from incr.main."{name}"))"""
+            ).fetchone() == (0, 0), name
+        assert con.execute(
+            "select reach_ratio from incr.main.fct_shares where share_id = ?", [planted[0]]
+        ).fetchone() == (None,)
+    with warehouse(settings) as con:  # as a full rebuild has it again
+        con.execute("update marts.fct_shares set reach_ratio = ? where share_id = ?", [planted[1], planted[0]])
+
+
+def _assert_gate_2_catches_what_the_build_made(settings: Settings, scratch: Path) -> None:
+    """A metrics snapshot that gate 1 let through with negative impressions (here: planted in
+    the log after landing, its batch marked as passed) makes the selected build write a bad
+    fct_shares row: gate 2 fails on it, and nothing is published."""
+    from builds.gates import GateFailure
+    from builds.publish import current_version
+    from builds.steps import build
+
+    with warehouse(settings) as con:
+        snapshot = con.execute(
+            """select share_id, strftime(observed_at + interval 1 day, '%Y-%m-%dT%H:%M:%S+0000') as observed_at,
+                      impressions, reactions, comments, reshares
+               from staging.stg_event_log__share_metrics order by observed_at desc, share_id limit 1"""
+        ).df()
+    snapshot.to_csv(scratch / "share_metrics-late.csv", index=False)
+    _land(settings, [scratch / "share_metrics-late.csv"])
+    with warehouse(settings) as con:
+        (batch_id,) = con.execute("select batch_id from meta.batches order by log_position desc limit 1").fetchone()
+        con.execute("update raw.share_metrics set impressions = -5 where batch_id = ?", [batch_id])
+        con.execute("insert into meta.batch_gates values (?, 'planted', 'passed', now())", [batch_id])
+    published = current_version(settings.published)
+    with pytest.raises(GateFailure, match="fct_shares"):
+        build(settings)
+    assert current_version(settings.published) == published
+    with warehouse(settings) as con:
+        assert con.execute(
+            "select models_built is not null from meta.builds order by started_at desc limit 1"
+        ).fetchone() == (True,)  # a selected build, checked on the rows it wrote

@@ -265,3 +265,71 @@ def test_unchanged_marts_carry_their_parquet_over(settings: Settings):
             f"select impressions from read_parquet('{new}/parquet/mart_engagement_rate/data.parquet')"
             " where share_id = 'sh_1'"
         ).fetchone()[0] == 11
+
+
+def _published_tables(duckdb_file: Path) -> dict[str, list[tuple]]:
+    """Every table of a published file (``_publication`` aside), rows sorted."""
+    with duckdb.connect(str(duckdb_file), read_only=True) as con:
+        names = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'main' and table_name <> '_publication'"
+        ).fetchall()]
+        return {n: con.execute(f'select * from main."{n}" order by all').fetchall() for n in names}
+
+
+def _catalog(duckdb_file: Path) -> list[tuple]:
+    """The views and types a publication offers readers besides its tables."""
+    with duckdb.connect(str(duckdb_file), read_only=True) as con:
+        return con.execute(
+            "select 'view', schema_name, view_name from duckdb_views() where not internal"
+            " union all select 'type', schema_name, type_name from duckdb_types() where not internal"
+            " and database_name = current_database() order by all"
+        ).fetchall()
+
+
+def test_an_incremental_publish_rewrites_only_the_marts_that_changed(settings: Settings, tmp_path: Path):
+    """A build that rebuilt two marts, one of which came out as it was: only the other is
+    written; the marts it did not rebuild are not even read. The new file equals a whole
+    publish of the same warehouse, table by table, in the format and mode readers rely on."""
+    _make_marts(settings)
+    with warehouse(settings) as con:
+        con.execute("create table marts.mart_steady as select 'k' || i as k from range(10) t(i)")
+    first = pub.publish(settings, settings.published, build_id="b1", partition_min_rows=1000)
+    old = Path(os.path.realpath(first / "current"))
+    with warehouse(settings) as con:
+        con.execute("update marts.mart_engagement_rate set impressions = -1 where share_id = 'sh_1'")
+        # Not rebuilt, so never read: a change behind the build's back stays unpublished.
+        con.execute("update marts.fct_engagements set amount = 0")
+    pub.publish(settings, settings.published, build_id="b2", partition_min_rows=1000,
+                rebuilt={"mart_engagement_rate", "mart_steady", "int_other"}, based_on="b1")
+    new = Path(os.path.realpath(settings.published / "current"))
+    marts = json.loads((new / "publication.json").read_text())["marts"]
+    assert {n: (m["parquet"], m["duckdb"]) for n, m in marts.items()} == {
+        "fct_engagements": ("carried over", "carried over"),
+        "mart_steady": ("carried over", "carried over"),  # rebuilt, same content
+        "mart_engagement_rate": ("written", "written"),
+    }
+    for name in ("fct_engagements", "mart_steady"):
+        files = sorted((new / "parquet" / name).rglob("*.parquet"))
+        assert files and all(f.stat().st_ino == (old / f.relative_to(new)).stat().st_ino for f in files)
+    assert (new / "parquet/mart_engagement_rate/data.parquet").stat().st_ino != \
+        (old / "parquet/mart_engagement_rate/data.parquet").stat().st_ino
+    tables, before = _published_tables(new / "reachloop.duckdb"), _published_tables(old / "reachloop.duckdb")
+    assert tables["fct_engagements"] == before["fct_engagements"] and tables["mart_steady"] == before["mart_steady"]
+    assert (-1,) in {(r[1],) for r in tables["mart_engagement_rate"]}
+    # What a whole publish of the same marts writes (fct_engagements as b1 published it).
+    with warehouse(settings) as con:
+        con.execute("update marts.fct_engagements set amount = cast((cast(substr(engagement_id, 3) as int) % 7)"
+                    " * 1.25 as decimal(18, 2))")
+    whole = pub.publish(settings, tmp_path / "whole", build_id="b2", partition_min_rows=1000)
+    assert tables == _published_tables(whole / "reachloop.duckdb")
+    assert _catalog(new / "reachloop.duckdb") == _catalog(whole / "reachloop.duckdb")
+    with duckdb.connect(str(new / "reachloop.duckdb"), read_only=True) as con:
+        assert con.execute("select build_id from _publication").fetchall() == [("b2",)]
+        assert con.execute("select count(*) from marts.mart_engagement_rate where impressions = -1").fetchone() == (1,)
+        assert con.execute("select tags['storage_version'] from duckdb_databases() where not internal"
+                           " and database_name = current_database()").fetchone()[0].startswith("v1.0.0")
+    assert (new / "reachloop.duckdb").stat().st_mode & 0o777 == 0o444
+    # Another build's publication is current (here: b2's, not b1's): nothing is taken unread.
+    pub.publish(settings, settings.published, build_id="b3", partition_min_rows=1000, rebuilt=set(), based_on="b1")
+    latest = json.loads((settings.published / "current" / "publication.json").read_text())["marts"]
+    assert {m["duckdb"] for m in latest.values()} == {"written"}

@@ -22,6 +22,8 @@ from eventlog.sql import quote_ident, quote_idents, quote_str
 PENDING = "batch_id in (select batch_id from _gate_batches)"
 # DuckDB's floating-point types: pandas, hence GX, takes their NaN for a missing value.
 FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
+# The alias of the checked table in the counting and example queries.
+ROWS = "_t"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,25 @@ class Counts:
     order: tuple[str, ...]  # of example rows
     per_batch: bool  # gate 1: a row per pending batch; gate 2: one row for the whole table
     floats: frozenset[str] = frozenset()  # columns whose NaN counts as missing
+    # Gate 2 on an incremental mart: (watermark column, position) — only rows written past the
+    # position are checked, and a uniqueness rule only the keys those rows hold. None: all rows.
+    written_after: tuple[str, int] | None = None
+
+    def written(self, alias: str | None = None) -> str:
+        """The condition on a row that it is checked (true: every row)."""
+        if self.written_after is None:
+            return "true"
+        column, position = self.written_after
+        prefix = f"{alias}." if alias else ""
+        return f"{prefix}{quote_ident(column)} > {int(position)}"
+
+    def keys_written(self, rule: suites.Rule) -> str:
+        """The condition on a row that its key (a uniqueness rule's columns) is one a checked
+        row holds: every duplicate a run can have made includes a row it wrote."""
+        if self.written_after is None:
+            return "true"
+        same = " and ".join(f"_w.{c} is not distinct from {ROWS}.{c}" for c in map(quote_ident, rule.columns))
+        return f"exists (select 1 from {self.table} as _w where {self.written('_w')} and {same})"
 
     @property
     def key(self) -> str:
@@ -46,14 +67,15 @@ def count_column(rule: suites.Rule) -> str:
 
 
 def counts_for(rules: list[suites.Rule], table: str, shown: tuple[str, ...], order: tuple[str, ...], *,
-               per_batch: bool, floats: frozenset[str] = frozenset()) -> Counts:
+               per_batch: bool, floats: frozenset[str] = frozenset(),
+               written_after: tuple[str, int] | None = None) -> Counts:
     by_column: dict[str, suites.Rule] = {}
     for rule in rules:
         # Two rules of one kind on one column (a range and a stricter warning) get #2, #3 ….
         name = count_column(rule)
         taken = sum(1 for c in by_column if c == name or c.startswith(name + " #"))
         by_column[f"{name} #{taken + 1}" if taken else name] = rule
-    return Counts(by_column, table, shown, order, per_batch, floats)
+    return Counts(by_column, table, shown, order, per_batch, floats, written_after)
 
 
 def counts_sql(counts: Counts, label: str) -> str:
@@ -61,18 +83,20 @@ def counts_sql(counts: Counts, label: str) -> str:
     batch). A uniqueness rule breaks on groups of rows, not on a row: it gets its own
     aggregate over just its columns (cheaper than a window over every row), joined on."""
     key = "batch_id" if counts.per_batch else quote_str(label)
-    where = PENDING if counts.per_batch else "true"
+    where = PENDING if counts.per_batch else counts.written()
     group = " group by batch_id" if counts.per_batch else ""  # without: one row, even if empty
     per_row = {c: r for c, r in counts.rules.items() if not _is_unique(r)}
     grouped = {c: r for c, r in counts.rules.items() if _is_unique(r)}
     flags = "".join(f", count(*) filter (where {violation_sql(r, counts.floats)}) as {quote_ident(c)}"
                     for c, r in per_row.items())
+    fl = counts.floats
     joins = "".join(
         f"""
         left join (
             select {key} as {counts.key}, sum(n) as {quote_ident(c)}
             from (select {quote_idents(_unique_columns(r, counts.per_batch))}, count(*) as n
-                  from {counts.table} where {where}{_skipped_rows(r, counts.floats)}
+                  from {counts.table} as {ROWS}
+                  where {PENDING if counts.per_batch else counts.keys_written(r)}{_skipped_rows(r, fl)}
                   group by all having count(*) > 1){group}
         ) using ({counts.key})"""
         for c, r in grouped.items()
@@ -95,10 +119,11 @@ def violating_rows(
     unique = _is_unique(rule)
     order = dict.fromkeys([*(c for c in rule.columns if c != "batch_id" and unique), *counts.order])
     shown = dict.fromkeys([*counts.shown, *(rule.columns or _expression_columns(con, counts.table, rule))])
+    rows = counts.keys_written(rule) if unique else counts.written()
     df = con.execute(
         f"""
-        select {quote_idents(shown)} from {counts.table}
-        where {"batch_id = $1" if counts.per_batch else "true"}
+        select {quote_idents(shown)} from {counts.table} as {ROWS}
+        where {"batch_id = $1" if counts.per_batch else rows}
         {"qualify" if unique else "and"} {violation_sql(rule, counts.floats)}
         {f"order by {quote_idents(order)}" if order else ""} limit {int(limit)}
         """,

@@ -252,13 +252,19 @@ def gate_2_frames(
     previous_sizes: dict[str, int],
     marts: dict[str, MartRules],
     rebuilt: set[str] | None = None,
+    checked_through: int | None = None,
 ) -> list[Frame]:
     """For every mart table the build made (``rebuilt``; None: all of them): its columns, its
     row rules as counts and its group sums, as its yml declares them (``marts``, from dbt's
     manifest); and one volume frame, a row per mart, every mart. A mart the build left as it
     was is the table the last successful build checked and published. The staging and
     intermediate models in ``marts`` (their rules) are checked the same way when the build made
-    them, their data tests folded in here (manifest.FOLDED); they have no size check."""
+    them, their data tests folded in here (manifest.FOLDED); they have no size check.
+
+    ``checked_through``: the log position up to which an incremental model's rows were written
+    and checked by earlier builds (the last successful build's, when this build ran a
+    selection); its row rules then count only the rows written past it, and its uniqueness
+    rules only the keys those rows hold (docs/design.md, "Gate 2 and publish on what changed")."""
     frames, counted, sizes = [], [], []
     every_type = _column_types(con)
     for name in mart_tables(con):
@@ -268,7 +274,8 @@ def gate_2_frames(
         if rules is None or (rebuilt is not None and name not in rebuilt):
             continue
         types = every_type.get(name, {})
-        columns, count_frame = _mart_frames(con, name, rules, types)
+        columns, count_frame = _mart_frames(con, name, rules, types, _written_after(rules, types, rebuilt,
+                                                                                  checked_through))
         frames += [columns] if columns else []
         counted.append(count_frame)
         frames += [_group_sum_frame(con, name, s) for s in rules.group_sums
@@ -279,7 +286,9 @@ def gate_2_frames(
             made = name in every_type and (rebuilt is None or name in rebuilt)
             if rules.schema != schema or not made:
                 continue
-            columns, count_frame = _mart_frames(con, name, rules, every_type[name])
+            types = every_type[name]
+            columns, count_frame = _mart_frames(con, name, rules, types, _written_after(rules, types, rebuilt,
+                                                                                      checked_through))
             frames += [columns] if columns else []
             counted.append(count_frame)
     volume = pd.DataFrame(sizes, columns=["mart", "rows"])
@@ -289,8 +298,19 @@ def gate_2_frames(
     return [*frames, *([merge_counts("gate_2.rows", "marts", counted)] if counted else [])]
 
 
+def _written_after(
+    rules: MartRules, types: dict[str, str], rebuilt: set[str] | None, checked_through: int | None
+) -> tuple[str, int] | None:
+    """(watermark column, position) when only the rows an incremental model wrote in this
+    (selected) build are to be checked; None: every row."""
+    if rebuilt is None or checked_through is None or rules.watermark not in types:
+        return None
+    return rules.watermark, checked_through
+
+
 def _mart_frames(
-    con: duckdb.DuckDBPyConnection, name: str, rules: MartRules, types: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection, name: str, rules: MartRules, types: dict[str, str] | None = None,
+    written_after: tuple[str, int] | None = None,
 ) -> tuple[Frame | None, Frame]:
     """The mart's columns against its contract (its header only: GX's column-set rule needs no
     rows; none without a contract) and its row rules as counts, one row for the whole mart. A
@@ -302,7 +322,8 @@ def _mart_frames(
     known = (*rules.columns, *types)
     row_rules = [r for r in rules.rows if set(r.columns or cn.expression_columns(r, known)) <= types.keys()]
     floats = frozenset(c for c, t in types.items() if t in cn.FLOAT_TYPES)
-    counts = cn.counts_for(row_rules, qualified, ids, ids, per_batch=False, floats=floats)
+    counts = cn.counts_for(row_rules, qualified, ids, ids, per_batch=False, floats=floats,
+                           written_after=written_after)
     columns = None
     if rules.required_columns:
         # The header only, from the catalog (a column of a type pandas lacks, e.g. UHUGEINT, is fine).

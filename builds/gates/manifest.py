@@ -53,6 +53,8 @@ _SEVERITIES = {"warn": suites.WARNING, "error": suites.CRITICAL}
 # A test argument dbt renders as a call although it has no braces (dbt.clients.jinja).
 _LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
 _JINJA = re.compile(r"{[{%#]")
+# The bookkeeping column of incremental models: the log position of the run that wrote a row.
+WATERMARK = "log_position_through"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class MartRules:
     group_sums: tuple[GroupSum, ...] = ()
     left_to_dbt: tuple[tuple[str, str], ...] = ()  # (test, why gate 2 does not check it)
     schema: str = MARTS_SCHEMA
+    # An incremental model's column of the log position that wrote each row (None: a table,
+    # rebuilt whole): gate 2 checks the rows an incremental run wrote (see frames).
+    watermark: str | None = None
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -136,7 +141,9 @@ def _mart(node: dict, tests: list[dict], variables: dict[str, Any]) -> MartRules
         if rule.expectation in ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"):
             keys.append(rule.columns)
     key = min(keys, key=len) if keys else tuple(node["columns"])[:1]
-    return MartRules(node["name"], columns, key, tuple(rows), tuple(sums), tuple(skipped), node["schema"])
+    incremental = node["config"].get("materialized") == "incremental" and WATERMARK in node["columns"]
+    return MartRules(node["name"], columns, key, tuple(rows), tuple(sums), tuple(skipped), node["schema"],
+                     WATERMARK if incremental else None)
 
 
 def _rule(test: dict, variables: dict[str, Any]) -> suites.Rule | GroupSum:
