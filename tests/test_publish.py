@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -333,3 +334,22 @@ def test_an_incremental_publish_rewrites_only_the_marts_that_changed(settings: S
     pub.publish(settings, settings.published, build_id="b3", partition_min_rows=1000, rebuilt=set(), based_on="b1")
     latest = json.loads((settings.published / "current" / "publication.json").read_text())["marts"]
     assert {m["duckdb"] for m in latest.values()} == {"written"}
+
+
+def test_a_full_disk_in_an_incremental_publish_leaves_the_last_good_output_byte_for_byte(
+    settings: Settings, monkeypatch
+):
+    """The copy of the previous DuckDB file is made inside the new version's folder: a failure
+    after it (here the disk fills while the Parquet is linked) removes it with the folder."""
+    _make_marts(settings)
+    pub.publish(settings, settings.published, build_id="b1")
+    before = tree_digest(settings.published)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pub, "_carry_over", disk_full)
+    with pytest.raises((OSError, ReachloopError)):
+        pub.publish(settings, settings.published, build_id="b2", rebuilt=set(), based_on="b1")
+    assert tree_digest(settings.published) == before
+    assert not list((settings.published / "versions").glob(".tmp-*"))
