@@ -189,6 +189,7 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         state["corrected"] = _versions(home, deals)
         state["computed_at"] = _computed_positions(home)
         state["credited_at"] = _credited_positions(home)
+        state["rollups_at"] = _rollup_groups(home)
 
         # An as-of build between them reproduces what the first build said; the next build
         # continues from the whole log, not from that past state.
@@ -302,6 +303,22 @@ def _credited_positions(settings: Settings) -> dict[str, int]:
     return {"deal_clicks_positions": clicks, "recredited": recredited, "deals": deals}
 
 
+def _rollup_groups(settings: Settings) -> dict[str, int]:
+    """The attribution rollups as the last build left them: the groups it recomputed out of
+    all, and the previous rows of changed deals it should have consumed (and deleted)."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        recomputed, groups = con.execute(
+            """select count(*) filter (where log_position_through = (
+                       select max(log_position_through) from marts.mart_attribution_rollups)),
+                      count(*)
+               from marts.mart_attribution_rollups"""
+        ).fetchone()
+        previous = con.execute(
+            "select count(*) from intermediate.int_attribution_touch_groups where is_previous"
+        ).fetchone()[0]
+    return {"recomputed": recomputed, "groups": groups, "previous": previous}
+
+
 def test_event_sourcing_cases_in_a_row_equal_one_full_build(cases: dict) -> None:
     assert cases["full_differences"] == {}
 
@@ -334,6 +351,13 @@ def test_the_deal_side_was_incremental(cases: dict) -> None:
     # … and the correction re-credited some deals, not all: a deal with one touch (or one
     # state) keeps its split whatever the removal effects and Shapley values.
     assert 0 < cases["credited_at"]["recredited"] < cases["credited_at"]["deals"]
+
+
+def test_the_attribution_rollups_were_incremental(cases: dict) -> None:
+    # The corrections changed some deals: only their groups (before and after) were
+    # recomputed, and the rows they had before were consumed.
+    assert 0 < cases["rollups_at"]["recomputed"] < cases["rollups_at"]["groups"]
+    assert cases["rollups_at"]["previous"] == 0
 
 
 def test_the_versions_were_really_corrected(cases: dict, small_workload: Path) -> None:

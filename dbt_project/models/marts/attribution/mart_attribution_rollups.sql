@@ -8,84 +8,66 @@
 -- with their whole amount, so that each dimension's groups add up to all deals.
 -- Privacy: a department with fewer contributing employees than var min_group_size keeps its
 -- row with every figure nulled out and is_suppressed true (employees are pseudonymous ids).
+--
+-- Incremental on the log position, by group: int_attribution_touch_groups replaces the rows of
+-- the deals whose rows changed and keeps what they were beside them (is_previous), so a run
+-- recomputes the groups (dimension × group_key × model × currency) of those rows, old and new:
+-- a group's figures read only its own rows, so no other group can change — suppression too is
+-- decided within the group. A group left without rows gets a marker (is_suppressed null) that
+-- the post-hook deletes, and so are the previous rows once read.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='(dimension, group_key, model, currency)',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where is_suppressed is null",
+            "delete from {{ ref('int_attribution_touch_groups') }} where is_previous",
+        ],
+    )
+}}
+
+{%- set dimensions = ['share', 'content', 'employee', 'department', 'month', 'network'] %}
 
 with
 
-touches as (
+{% if is_incremental() -%}
+-- The groups of the rows int_attribution_touch_groups wrote past the watermark (a changed
+-- deal's new rows and what it was), and stored groups that no deal's row holds any more.
+touched_groups as (
 
-    select * from {{ ref('mart_lead_to_deal_attribution') }}
+    {% for dimension in dimensions %}
+    select '{{ dimension }}' as dimension, {{ dimension }}_key as group_key, model, currency
+    from {{ ref('int_attribution_touch_groups') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    {% endfor -%}
+    select dimension, group_key, model, currency
+    from {{ this }}
+    where (dimension, group_key, model, currency) not in (
+        {% for dimension in dimensions %}
+        select '{{ dimension }}', {{ dimension }}_key, model, currency
+        from {{ ref('int_attribution_touch_groups') }}
+        where not is_previous
+        {% if not loop.last %}union{% endif %}
+        {% endfor %}
+    )
 
 ),
 
-employees as (
-
-    select employee_id, department from {{ ref('dim_employees') }}
-
-),
-
-models as (
-
-    select distinct model from {{ ref('int_touches_credited') }}
-
-),
-
+{% endif -%}
 credited as (
 
-    select
-        touches.model,
-        touches.deal_id,
-        touches.deal_status,
-        touches.currency,
-        touches.contact_id,
-        touches.credit,
-        touches.attributed_amount,
-        touches.attributed_amount_reporting,
-        case when touches.author_type = 'employee' then touches.author_id end as employee_id,
-        touches.share_id as share_key,
-        coalesce(touches.content_id, '(own post)') as content_key,
-        case when touches.author_type = 'employee' then touches.author_id else '(company page)' end
-            as employee_key,
-        case
-            when touches.author_type = 'employee' then coalesce(employees.department, '(unknown)')
-            else '(company page)'
-        end as department_key,
-        cast(cast({{ dbt.date_trunc('month', 'touches.touch_at') }} as date) as {{ dbt.type_string() }})
-            as month_key,
-        shares.network as network_key
-    from touches
-    left join employees
-        on touches.author_id = employees.employee_id and touches.author_type = 'employee'
-    left join {{ ref('fct_shares') }} as shares
-        on touches.share_id = shares.share_id
-
-    union all
-
-    -- one row per unattributed deal and model, carrying the whole deal
-    select
-        models.model,
-        deals.deal_id,
-        deals.status as deal_status,
-        deals.currency,
-        cast(null as {{ dbt.type_string() }}) as contact_id,
-        1.0 as credit,
-        deals.amount as attributed_amount,
-        deals.amount_reporting as attributed_amount_reporting,
-        cast(null as {{ dbt.type_string() }}) as employee_id,
-        '(unattributed)' as share_key,
-        '(unattributed)' as content_key,
-        '(unattributed)' as employee_key,
-        '(unattributed)' as department_key,
-        '(unattributed)' as month_key,
-        '(unattributed)' as network_key
-    from {{ ref('fct_deals') }} as deals
-    cross join models
-    where not deals.is_attributed
+    select * from {{ ref('int_attribution_touch_groups') }}
+    where not is_previous
 
 ),
 
 grouped as (
 
-    {% for dimension in ['share', 'content', 'employee', 'department', 'month', 'network'] %}
+    {% for dimension in dimensions %}
     select
         '{{ dimension }}' as dimension,
         {{ dimension }}_key as group_key,
@@ -102,6 +84,11 @@ grouped as (
         {{ reachloop.sum_known('attributed_amount_reporting', "deal_status = 'won'") }} as won_revenue_reporting,
         {{ reachloop.sum_known('attributed_amount_reporting', "deal_status = 'open'") }} as open_pipeline_reporting
     from credited
+    {%- if is_incremental() %}
+    where ({{ dimension }}_key, model, currency) in (
+        select group_key, model, currency from touched_groups where dimension = '{{ dimension }}'
+    )
+    {%- endif %}
     group by {{ dimension }}_key, model, currency
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -129,7 +116,22 @@ select
         ('won_revenue_reporting', reachloop.type_money()),
         ('open_pipeline_reporting', reachloop.type_money()),
     ] %}
-    cast(case when not ({{ suppressed }}) then {{ column }} end as {{ type }}) as {{ column }}
-    {%- if not loop.last %},{% endif %}
+    cast(case when not ({{ suppressed }}) then {{ column }} end as {{ type }}) as {{ column }},
     {% endfor %}
+    {{ reachloop.log_position() }} as log_position_through
 from grouped
+{%- if is_incremental() %}
+
+union all
+
+-- A group left without rows: a marker that replaces its row (post-hook).
+select
+    dimension, group_key, model, currency,
+    cast(null as {{ dbt.type_string() }}), cast(null as boolean),
+    {% for _ in range(10) %}null, {% endfor %}
+    {{ reachloop.log_position() }}
+from touched_groups
+where (dimension, group_key, model, currency) not in (
+    select dimension, group_key, model, currency from grouped
+)
+{%- endif %}
