@@ -10,7 +10,7 @@
 -- row with every figure nulled out and is_suppressed true (employees are pseudonymous ids).
 --
 -- Incremental on the log position, by group: int_attribution_touch_groups replaces the rows of
--- the deals whose rows changed and keeps what they were beside them (is_previous), so a run
+-- the deal × model pairs that changed and keeps what they were beside them (is_previous), so a run
 -- recomputes the groups (dimension × group_key × model × currency) of those rows, old and new:
 -- a group's figures read only its own rows, so no other group can change — suppression too is
 -- decided within the group. A group left without rows gets a marker (is_suppressed null) that
