@@ -184,7 +184,7 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         visitors = _rewrite(
             _csv_of(by_month[3], "click"), extra / "click-corrected.csv", _rotate("visitor_id")
         )
-        _land(home, [amounts, counts, emails, visitors])
+        _land(home, [amounts, counts, emails, visitors, *_share_side_corrections(by_month, extra)])
         run_dbt_build(home, **BUILD)
         state["corrected"] = _versions(home, deals)
         state["computed_at"] = _computed_positions(home)
@@ -224,6 +224,32 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         run_dbt_build(home, full_refresh=True, **BUILD)
         state["full_differences"] = _differences(home, "incremental")
         yield state
+
+
+def _share_side_corrections(by_month: dict[int, list[Path]], extra: Path) -> list[Path]:
+    """New versions that move things between keys on the share side (same event times, so they
+    win): employee shares of an early month under each other's authors (both authors' cadence,
+    profiles and audiences change, and a share can fall before its new author's first
+    snapshot), and engagements of another month on each other's shares."""
+
+    def rotate_employee_authors(rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.copy()
+        employee = rows.index[rows["author_type"] == "employee"]
+        rows.loc[employee, "author_id"] = _rotate("author_id")(rows.loc[employee])["author_id"]
+        return rows
+
+    shares = next(_csv_of(by_month[m], "share") for m in (1, 2, 3, 4) if _has_csv(by_month[m], "share"))
+    engagements = next(
+        _csv_of(by_month[m], "engagement") for m in (4, 5, 6, 7) if _has_csv(by_month[m], "engagement")
+    )
+    return [
+        _rewrite(shares, extra / "share-moved.csv", rotate_employee_authors),
+        _rewrite(engagements, extra / "engagement-moved.csv", _rotate("share_id")),
+    ]
+
+
+def _has_csv(files: list[Path], event_type: str) -> bool:
+    return any(f.suffix == ".csv" and event_type in (f.parent.name, f.name.split("-")[0]) for f in files)
 
 
 def _csv_of(files: list[Path], event_type: str) -> Path:

@@ -1,12 +1,44 @@
 -- Grain: share. How much of a post's engagement comes from colleagues (the company bubble)
 -- rather than from outside the company.
+-- Incremental on the log position: a run recomputes the shares fct_shares recomputed since
+-- (macros/touched_shares.sql), the shares of the engagements fct_engagements recomputed (new,
+-- or their actor's colleague status changed) and every share a version of a changed
+-- engagement named (one moved to another share leaves its old share). A row reads its share
+-- and that share's engagements only.
+-- depends_on: {{ ref('stg_event_log__engagements') }} (read only by incremental runs)
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='share_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 
 with
 
+{% if is_incremental() -%}
+touched_shares as (
+
+    {{ reachloop.shares_recomputed() }}
+    union
+    select share_id from {{ ref('fct_engagements') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select share_id from {{ source('event_log', 'engagement') }}
+    where event_key in ({{ reachloop.changed_events('stg_event_log__engagements') }})
+
+),
+
+{% endif -%}
 shares as (
 
     select share_id, author_type, author_id, posted_at, network
     from {{ ref('fct_shares') }}
+    {%- if is_incremental() %}
+    where share_id in (select share_id from touched_shares)
+    {%- endif %}
 
 ),
 
@@ -18,6 +50,9 @@ engagement_counts as (
         cast(sum(case when is_known_actor then 1 else 0 end) as {{ dbt.type_bigint() }}) as engagements_known_actor,
         cast(sum(case when is_colleague_actor then 1 else 0 end) as {{ dbt.type_bigint() }}) as colleague_engagements
     from {{ ref('fct_engagements') }}
+    {%- if is_incremental() %}
+    where share_id in (select share_id from touched_shares)
+    {%- endif %}
     group by share_id
 
 ),
@@ -35,7 +70,8 @@ bubble as (
         {{ reachloop.safe_divide(
             'engagement_counts.colleague_engagements', 'engagement_counts.engagements_known_actor'
         ) }} as colleague_engagement_share,
-        shares.network
+        shares.network,
+        {{ reachloop.log_position() }} as log_position_through
     from shares
     left join engagement_counts on shares.share_id = engagement_counts.share_id
 
