@@ -1,11 +1,11 @@
 -- Grain: share. How much of a post's engagement comes from colleagues (the company bubble)
 -- rather than from outside the company.
--- Incremental on the log position: a run recomputes the shares fct_shares recomputed since
--- (macros/touched_shares.sql), the shares of the engagements fct_engagements recomputed (new,
--- or their actor's colleague status changed) and every share a version of a changed
--- engagement named (one moved to another share leaves its old share). A row reads its share
--- and that share's engagements only.
--- depends_on: {{ ref('stg_event_log__engagements') }} (read only by incremental runs)
+-- Incremental on the log position: a run recomputes the shares landed past the watermark,
+-- the shares of the engagements fct_engagements recomputed (new, or their actor's colleague
+-- status changed) and every share a version of a changed engagement named (one moved to
+-- another share leaves its old share). A row reads its share (not its metrics: a metrics
+-- snapshot leaves the row as it is) and that share's engagements only.
+-- depends_on: {{ ref('stg_event_log__engagements') }}, {{ ref('stg_event_log__shares') }} (read only by incremental runs)
 
 {{
     config(
@@ -21,7 +21,8 @@ with
 {% if is_incremental() -%}
 touched_shares as (
 
-    {{ reachloop.shares_recomputed() }}
+    select share_id from {{ ref('stg_event_log__shares') }}
+    where log_position > {{ reachloop.incremental_watermark() }}
     union
     select share_id from {{ ref('fct_engagements') }}
     where log_position_through > {{ reachloop.incremental_watermark() }}
