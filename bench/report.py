@@ -82,6 +82,7 @@ def ratios(scale: dict) -> dict[str, float | None]:
     out["peer ÷ floor.marts (wall)"] = _div(g("peer"), g("floor.marts"))
     out["spark.build ÷ build (wall): Spark ÷ DuckDB"] = _div(g("spark.build"), g("build"))
     out["spark.build ÷ build (CPU)"] = _div(g("spark.build", "cpu_s"), g("build", "cpu_s"))
+    out["spark.build ÷ build (peak memory)"] = _div(g("spark.build", "max_rss_mb"), g("build", "max_rss_mb"))
     out["incr.build ÷ full.build (wall)"] = _div(g("incr.build"), g("full.build"))
     out["incr.build ÷ full.build (CPU)"] = _div(g("incr.build", "cpu_s"), g("full.build", "cpu_s"))
     incr = (g("incr.land") or 0) + (g("incr.build") or 0) if g("incr.build") else None

@@ -93,9 +93,11 @@ def dbt_args(
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
     target: str | None = None,
+    indirect_selection: str | None = None,
 ) -> list[str]:
     """The ``dbt build`` command line run_dbt_build invokes (also usable from a shell);
-    ``target`` is the profile's output (``spark``; default: the DuckDB one)."""
+    ``target`` is the profile's output (``spark``; default: the DuckDB one);
+    ``indirect_selection`` is dbt's ``--indirect-selection`` (default: eager)."""
     dbt_vars = dict(dbt_vars or {})
     if as_of is not None:
         dbt_vars["as_of"] = as_of
@@ -110,6 +112,8 @@ def dbt_args(
         args += ["--exclude", exclude]
     if target:
         args += ["--target", target]
+    if indirect_selection:
+        args += ["--indirect-selection", indirect_selection]
     return args
 
 
@@ -122,6 +126,7 @@ def run_dbt_build(
     exclude: str | None = None,
     dbt_vars: dict[str, object] | None = None,
     target: str | None = None,
+    indirect_selection: str | None = None,
 ) -> DbtBuildResult:
     """Run ``dbt build`` over the warehouse at ``settings.warehouse``; raise ReachloopError
     with a one-line reason naming the failing node when any model or test fails.
@@ -138,7 +143,7 @@ def run_dbt_build(
     started = time.perf_counter()
     outcome = invoke_dbt(
         settings, dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars,
-                           target=target)
+                           target=target, indirect_selection=indirect_selection)
     )
     result.seconds = time.perf_counter() - started
 

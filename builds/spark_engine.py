@@ -12,9 +12,10 @@ from the warehouse's ``marts`` schema. This step fills that schema from Spark:
    (small: transitions counted, journeys' distinct states, the planner's candidates) are
    collected from Spark, the exact solvers run (attribution/, planner/), and the results are
    written back as Spark tables of the same names;
-4. ``dbt build --target spark`` of everything downstream of them;
+4. ``dbt build --target spark`` of everything downstream of them, and of their own tests;
 5. the marts, Parquet files in Spark's warehouse, copied into the warehouse's ``marts``
-   schema with the column types their contracts declare, for gate 2 and publish.
+   schema with the column types their contracts declare, for gate 2 and publish; and the
+   planner's inputs into its ``intermediate`` schema, for ``reachloop plan --start``.
 
 Every Spark build is a full build: models that are incremental on DuckDB build as tables
 (dbt_project/macros/spark.sql). No DuckDB runs on Spark's side of the step: DuckDB only writes
@@ -69,12 +70,18 @@ def run_spark_dbt(
     first_results = json.loads(run_results_path(settings).read_text())
     for step in PYTHON_STEPS.values():
         step(spark, manifest)
+    # Everything downstream of the steps, and the steps' own tests (the tables they wrote):
+    # with dbt's default (eager) indirect selection, excluding a model excludes its tests too;
+    # with none, `x+` selects x's tests directly as its children and the exclusion takes the
+    # model only. A failing test there fails the build before gate 2, as on DuckDB.
     second = run_dbt_build(
         settings, as_of=as_of, full_refresh=True, select=downstream,
         exclude=" ".join(x for x in (exclude, steps) if x), target=SPARK_TARGET,
+        indirect_selection="empty",
     )
     _merge_run_results(settings, first_results)
     copy_marts_to_warehouse(settings, manifest)
+    copy_planner_inputs_to_warehouse(settings)
     return _combined(first, second)
 
 
@@ -246,3 +253,28 @@ def copy_marts_to_warehouse(settings: Settings, manifest: dict) -> list[str]:
             con.execute(f"create or replace table {target} as select {select} from {source}")
             copied.append(name)
     return copied
+
+
+# The planner's inputs: `reachloop plan` with another start, cadence or more sharers plans one
+# item again from them (reports/share_plan.py reads them from the warehouse).
+PLANNER_INPUTS = (
+    "int_share_plan_contents",
+    "int_share_plan_candidates",
+    "int_share_plan_audiences",
+    "int_share_plan_reached",
+    "int_share_plan_posts",
+)
+
+
+def copy_planner_inputs_to_warehouse(settings: Settings) -> None:
+    """Replace the warehouse's planner inputs with the ones this Spark build made, so that a
+    plan computed again reads the same build as the published plan (not an older DuckDB one)."""
+    with warehouse(settings) as con:
+        con.execute("create schema if not exists intermediate")
+        for name in PLANNER_INPUTS:
+            folder = spark_table_dir(settings, "intermediate", name)
+            if not any(folder.glob("*.parquet")):  # not built (excluded): no stale copy either
+                con.execute(f"drop table if exists intermediate.{quote_ident(name)}")
+                continue
+            source = f"read_parquet({quote_str(str(folder / '*.parquet'))})"
+            con.execute(f"create or replace table intermediate.{quote_ident(name)} as select * from {source}")

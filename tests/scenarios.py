@@ -1,8 +1,8 @@
 """Scenarios that several test modules build on.
 
 - The hand-made attribution landing (``Landing``, ``main_scenario``, ``markov_scenario``,
-  ``shapley_scenario``, ``conversion_scenario``): worked textbook cases and edge cases,
-  landed with ``reachloop land`` and built with ``dbt build`` (only what
+  ``shapley_scenario``, ``conversion_scenario``, ``textbook_scenario``): worked textbook
+  cases and edge cases, landed with ``reachloop land`` and built with ``dbt build`` (only what
   ``mart_lead_to_deal_attribution`` and ``fct_deal_journey`` need, unless told otherwise).
   Every expected number in the tests that use them is worked out by hand, not recomputed with
   the code under test.
@@ -332,6 +332,25 @@ def conversion_scenario() -> Landing:
     land.click("v-lead-a", "sa", 9)
     land.form_fill("v-lead-b", "leadb", 20)
     land.click("v-lead-b", "sb", 9)
+    return land
+
+
+def textbook_scenario() -> Landing:
+    """main_scenario and shapley_scenario in one landing, for a test that builds the worked
+    cases once (the Spark parity test). Their shares, contents, visitors, contacts and deals
+    are distinct; their generated ids are renumbered apart; the employees are the same. The
+    rule-based credits of main's deals still hold, and so do the Shapley values worked out for
+    shapley_scenario (no journey mixes the two scenarios' states, and a state's value sums over
+    the coalitions it is in); Markov's removal effects are those of the combined chain."""
+    land = main_scenario()
+    for table, rows in shapley_scenario().tables.items():
+        if table == "employee":
+            continue
+        for row in rows:
+            for key in ("click_id", "submission_id", "deal_event_id"):
+                if key in row:
+                    row[key] = f"shapley-{row[key]}"
+            land.tables[table].append(row)
     return land
 
 
