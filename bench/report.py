@@ -220,6 +220,27 @@ def solver_targets(result: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
+def day_build_profile(scale: dict) -> list[str]:
+    """Where the one-day batch's build goes (``incr.build``): its steps' CPU, dbt's time outside
+    the nodes and the heaviest nodes, the profile BENCHMARKS.md owes a missed target."""
+    extra = (scale["stages"].get("incr.build") or {}).get("extra") or {}
+    cpu, seconds = extra.get("cpu_seconds") or {}, extra.get("seconds") or {}
+    if not cpu:
+        return []
+    nodes = scale["info"].get("incr_dbt_nodes") or {}
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in cpu.items())
+    line = (f"The day batch's build, CPU by step: {steps}; {extra.get('models')} models, "
+            f"{extra.get('tests')} dbt tests.")
+    elapsed, step = nodes.get("elapsed"), seconds.get("dbt build")
+    if elapsed is not None and step:
+        line += (f" dbt step {step:.1f} s wall, of which {elapsed:.1f} s running nodes and "
+                 f"{step - elapsed:.1f} s before and after them (imports, parse, selection, artifacts).")
+    top = nodes.get("top") or []
+    if top:
+        line += " Heaviest nodes (s): " + ", ".join(f"{uid.split('.')[-1]} {t:.2f}" for uid, t in top) + "."
+    return ["", line]
+
+
 def fixed_cost_targets(result: dict) -> list[tuple[str, str, str]]:
     st = (result.get("fixed_cost") or {}).get("stages") or {}
     rows = []
@@ -353,6 +374,7 @@ def markdown_section(result: dict, section: str = "") -> str:
                 f"Build steps: {steps}. dbt node time by kind: {kinds}; attribution models and "
                 f"their tests {nodes.get('attribution_seconds', 0):.1f} s.",
             ]
+        out += day_build_profile(scale)
         out += ["", "| same-run ratio | value |", "|---|---:|"]
         for k, v in ratios(scale).items():
             if v is not None:

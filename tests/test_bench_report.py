@@ -39,3 +39,20 @@ def test_report_command_renders_a_named_section(tmp_path: Path):
     report.main([str(results), str(md), "--section", "sf100"])
     assert report.markers("sf100")[0] in md.read_text()
     assert report.markers()[0] not in md.read_text()
+
+
+def test_the_day_batch_build_profile_is_reported(tmp_path: Path):
+    """A missed day-batch target owes its profile: the build's CPU by step, dbt's time outside
+    the nodes, and the heaviest nodes, from the run's own figures."""
+    incr = {"wall_s": 50.0, "cpu_s": 60.0, "max_rss_mb": 1.0, "rows": 1, "rows_per_s": None, "extra": {
+        "models": 72, "tests": 3, "seconds": {"gate 1": 1.5, "dbt build": 33.9, "gate 2": 2.8, "publish": 11.0},
+        "cpu_seconds": {"gate 1": 1.4, "dbt build": 39.2, "gate 2": 3.2, "publish": 13.8}}}
+    scale = {"info": {"rows_in_files": 1, "incr_dbt_nodes": {
+        "elapsed": 27.4, "top": [["model.reachloop.mart_audience_pairs", 1.79]]}},
+        "stages": {"incr.build": incr}}
+    md = tmp_path / "B.md"
+    md.write_text(report.markdown({**RESULT, "scales": {"10": scale}}, md))
+    text = md.read_text()
+    assert "CPU by step: gate 1 1.4 s, dbt build 39.2 s, gate 2 3.2 s, publish 13.8 s; 72 models" in text
+    assert "27.4 s running nodes and 6.5 s before and after them" in text
+    assert "mart_audience_pairs 1.79" in text
