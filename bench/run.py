@@ -51,9 +51,9 @@ SPARK_PYTHON = str(REPO / ".venv-spark" / "bin" / "python")
 DBT = str(Path(PYTHON).with_name("dbt"))
 PII_KEY = "reachloop-bench-key-not-for-production"
 FORMATS = ("csv", "jsonl", "parquet")
-# Past SF10 a run measures growth: land, build and the floor. The pandas peer holds every event
-# in memory (about 7 GB at SF10) and would not fit in this machine's RAM; the per-format and
-# incremental comparisons are made at SF10 and below.
+# Past SF10 a run measures growth: land, build, the floor and the day batch. The pandas peer
+# holds every event in memory (about 7 GB at SF10) and would not fit in this machine's RAM; the
+# per-format comparison is made at SF10 and below.
 DETAILED_MAX_SCALE = 10.0
 ATTRIBUTION_PATHS = ("models/intermediate/attribution/", "models/marts/attribution/")
 
