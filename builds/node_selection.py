@@ -16,7 +16,6 @@ deals convert) depends on every batch: it runs whenever anything landed.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -116,7 +115,9 @@ def selection(manifest_file: Path, changed: set[str] | None) -> str | None:
     the batch ledger when anything landed. An empty string: nothing to run."""
     if changed is None or not manifest_file.exists():
         return None
-    manifest = json.loads(manifest_file.read_text())
+    from builds.dbt_build import read_artifact
+
+    manifest = read_artifact(manifest_file)
     sources = event_log_sources(manifest)
     if sources <= changed:
         return None

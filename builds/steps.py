@@ -13,7 +13,6 @@ publish: readers keep the last good publication, byte for byte.
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import time
 import uuid
@@ -369,13 +368,13 @@ def _drop_orphan_relations(con: duckdb.DuckDBPyConnection, settings: Settings) -
     a table would be checked by no suite yet published as if current; elsewhere it wastes disk
     (a removed intermediate can hold tens of millions of rows). The manifest of the build that
     just ran lists every model of the project, selected or not."""
-    from builds.dbt_build import manifest_path
+    from builds.dbt_build import manifest_path, read_artifact
 
     manifest = manifest_path(settings)
     if not manifest.exists():
         return
     nodes = [
-        n for n in json.loads(manifest.read_text())["nodes"].values()
+        n for n in read_artifact(manifest)["nodes"].values()
         if n["resource_type"] in ("model", "seed", "snapshot")
     ]
     current = {(n["schema"], n.get("alias") or n["name"]) for n in nodes}

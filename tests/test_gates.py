@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from builds.gates import GateFailure, GateReport, docs_dir, run_gate_1, run_gate_2
+from builds.gates.manifest import FOLDED_SCHEMAS
 from eventlog import batches
 from eventlog.settings import Settings
 from eventlog.warehouse import warehouse
@@ -518,7 +519,7 @@ def test_a_build_leaves_to_gate_2_exactly_the_tests_gate_2_checks(gate_2_setting
     test_gate_2_fails_on_bad_marts, the counts tests and the staging/intermediate test below).
     On Spark only the marts' tests are left to gate 2."""
     from builds.dbt_build import invoke_dbt, project_args
-    from builds.gates.manifest import FOLDED_SCHEMAS, checked_by_gate_2_selector, mart_rules
+    from builds.gates.manifest import checked_by_gate_2_selector, mart_rules
 
     nodes = json.loads(parsed_manifest.read_text())["nodes"]
     for schemas in [FOLDED_SCHEMAS, ("marts",)]:
@@ -576,6 +577,30 @@ def test_gate_2_checks_the_staging_and_intermediate_models_the_build_made(gate_2
             run_gate_2(con, settings, "build-2", {"int_deal_clicks_joined"})
         # Made by no build step here: not checked (the last good build checked them).
         assert run_gate_2(con, settings, "build-3", {"mart_engagement_rate"}).outcome == "passed"
+
+
+def test_gate_2_checks_the_rows_a_staging_model_wrote_since_the_last_good_build(gate_2_settings: Settings,
+                                                                               parsed_manifest: Path):
+    """An incremental staging model's rows carry their batch's log position: after a selected
+    build, gate 2 counts its row rules on the rows past the last good build's position (the
+    older ones were checked when written), and its uniqueness over the keys those rows hold."""
+    settings = gate_2_settings
+    with warehouse(settings) as con:
+        _marts(con, parsed_manifest)
+        con.execute("create schema staging")
+        # c1 repeats in rows at or before position 5: planted, not this build's concern.
+        con.execute("create table staging.stg_event_log__clicks as select * from (values "
+                    "('c1', 'tok', 4), ('c1', 'tok', 5), ('c2', 'tok', 5), ('c3', 'tok', 6)) "
+                    "t(click_id, tracking_token, log_position)")
+        built = {"stg_event_log__clicks"}
+        assert run_gate_2(con, settings, "build-1", built, FOLDED_SCHEMAS, 5).outcome == "passed"
+        # A new row repeating an old key: both rows of the key count.
+        con.execute("insert into staging.stg_event_log__clicks values ('c2', 'tok', 6)")
+        with pytest.raises(GateFailure, match=r"be_unique\(click_id\) \[critical\] on stg_event_log__clicks: 2 of 2 "):
+            run_gate_2(con, settings, "build-2", built, FOLDED_SCHEMAS, 5)
+        # Without a last good build every row is checked: the old repeat too.
+        with pytest.raises(GateFailure, match=r"be_unique\(click_id\) \[critical\] on stg_event_log__clicks: 4 of 5 "):
+            run_gate_2(con, settings, "build-3", built, FOLDED_SCHEMAS, None)
 
 
 def test_gate_2_fails_on_a_mart_test_checked_nowhere(gate_2_settings: Settings, parsed_manifest: Path):

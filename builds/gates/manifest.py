@@ -34,7 +34,6 @@ the project's vars and those the build was invoked with.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from builds.dbt_build import MARTS_SCHEMA, PROJECT_DIR
+from builds.dbt_build import MARTS_SCHEMA, PROJECT_DIR, read_artifact
 from builds.gates import suites
 from eventlog.errors import ReachloopError
 
@@ -55,6 +54,10 @@ _LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
 _JINJA = re.compile(r"{[{%#]")
 # The bookkeeping column of incremental models: the log position of the run that wrote a row.
 WATERMARK = "log_position_through"
+# An incremental staging model's: the log position of the batch its row (an event's current
+# version) came from (macros/event_log.sql). A row at or before a build's position was written
+# by that build or an earlier one: a newer version replaces the row, with its newer position.
+STAGING_WATERMARK = "log_position"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def mart_rules(manifest_path: Path, schemas: tuple[str, ...] = (MARTS_SCHEMA,)) 
             f"gate 2 found no dbt manifest at {manifest_path}: run the dbt build first (reachloop "
             f"build); the marts' contracts and data tests gate 2 checks are read from it"
         )
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_artifact(manifest_path)
     variables = _dbt_vars(manifest, manifest_path.parent)
     marts = {
         uid: node for uid, node in manifest["nodes"].items()
@@ -141,9 +144,17 @@ def _mart(node: dict, tests: list[dict], variables: dict[str, Any]) -> MartRules
         if rule.expectation in ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique"):
             keys.append(rule.columns)
     key = min(keys, key=len) if keys else tuple(node["columns"])[:1]
-    incremental = node["config"].get("materialized") == "incremental" and WATERMARK in node["columns"]
     return MartRules(node["name"], columns, key, tuple(rows), tuple(sums), tuple(skipped), node["schema"],
-                     WATERMARK if incremental else None)
+                     _watermark(node))
+
+
+def _watermark(node: dict) -> str | None:
+    """The column of an incremental model that holds the log position that wrote each row (the
+    rule of macros/incremental.sql's watermark_column); None for a table, rebuilt whole. Gate 2
+    uses it only where the built table has the column (frames._written_after)."""
+    if node["config"].get("materialized") != "incremental":
+        return None
+    return STAGING_WATERMARK if node["name"].startswith("stg_") else WATERMARK
 
 
 def _rule(test: dict, variables: dict[str, Any]) -> suites.Rule | GroupSum:
@@ -289,8 +300,8 @@ def tests_checked_nowhere(manifest_path: Path, marts: dict[str, MartRules]) -> l
     run_results = manifest_path.parent / "run_results.json"
     if not run_results.exists():
         return []
-    results = json.loads(run_results.read_text())
-    manifest = json.loads(manifest_path.read_text())
+    results = read_artifact(run_results)
+    manifest = read_artifact(manifest_path)
     if (results["metadata"].get("invocation_id") != manifest["metadata"].get("invocation_id")
             or results.get("args", {}).get("which") != "build"):
         return []
@@ -312,7 +323,7 @@ def _dbt_vars(manifest: dict, target: Path) -> dict[str, Any]:
     variables.update(declared.get(name) or {})
     run_results = target / "run_results.json"
     if run_results.exists():
-        results = json.loads(run_results.read_text())
+        results = read_artifact(run_results)
         if results["metadata"].get("invocation_id") == manifest["metadata"].get("invocation_id"):
             cli = results.get("args", {}).get("vars") or {}
             variables.update(yaml.safe_load(cli) if isinstance(cli, str) else cli)
