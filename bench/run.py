@@ -301,7 +301,8 @@ class Bench:
         self.info["breakdown"] = json.loads(out.strip().splitlines()[-1])["breakdown"]
         self.info["dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
 
-    def run(self, *, per_format: bool, incremental: bool, peer: bool, spark: bool = False) -> dict:
+    def run(self, *, per_format: bool, incremental: bool, peer: bool, spark: bool = False,
+            floor: bool = True) -> dict:
         self.root.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         if self.smoke:  # every code path of the harness but the (minutes-long) full build
@@ -314,7 +315,8 @@ class Bench:
             return {"info": self.info, "stages": {k: v.as_dict() for k, v in self.stages.items()}}
         self.generate()
         self.land()
-        self.floor_land()
+        if floor:
+            self.floor_land()
         detailed = self.sf <= DETAILED_MAX_SCALE
         if per_format and detailed:
             self.land_by_format()
@@ -324,7 +326,8 @@ class Bench:
         if not self.quick:
             self.attribution()
             self.publish()
-        self.floor_marts()
+        if floor:
+            self.floor_marts()
         if peer and detailed:
             self.peer()
         # The day batch at every scale: its ratio to a full rebuild is a target at SF100 too.
@@ -440,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-per-format", action="store_true", help="skip landing CSV/JSONL/Parquet separately")
     p.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
     p.add_argument("--no-incremental", action="store_true", help="skip the one-day incremental batch")
+    p.add_argument("--no-floor", action="store_true",
+                   help="skip floor.land and floor.marts (at SF100 they take as long as the build)")
     p.add_argument("--no-spark", action="store_true",
                    help="skip spark.build (the build on Spark; runs when .venv-spark exists: make spark-env)")
     p.add_argument("--quick", action="store_true", help="smoke mode: no separate attribution/publish re-runs")
@@ -489,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result["scales"][f"{sf:g}"] = b.run(
                 per_format=not args.no_per_format, incremental=not args.no_incremental, peer=not args.no_peer,
+                floor=not args.no_floor,
                 spark=not args.no_spark and Path(SPARK_PYTHON).exists()
             )
         except Exception as exc:  # noqa: BLE001 — record what got measured, say what failed
