@@ -141,12 +141,16 @@ def run_dbt_build(
     dbt_vars: dict[str, object] | None = None,
     target: str | None = None,
     indirect_selection: str | None = None,
+    refresh_decided: bool = False,
 ) -> DbtBuildResult:
     """Run ``dbt build`` over the warehouse at ``settings.warehouse``; raise ReachloopError
     with a one-line reason naming the failing node when any model or test fails.
 
     ``select``/``exclude`` are dbt node selections; ``dbt_vars`` sets project vars
-    (``min_group_size``, ``incremental_lookback_hours`` …) for this build."""
+    (``min_group_size``, ``incremental_lookback_hours`` …) for this build. ``refresh_decided``:
+    the caller has decided for every incremental table whether this is a full refresh
+    (``full_refresh``), so the macros skip their own checks of the event log
+    (``should_full_refresh()`` in macros/incremental.sql; see ``REFRESH_DECIDED_ENV``)."""
     if not settings.warehouse.exists():
         raise ReachloopError(
             f"no warehouse at {settings.warehouse}: land some data first (reachloop land DIR)"
@@ -157,7 +161,8 @@ def run_dbt_build(
     started = time.perf_counter()
     outcome = invoke_dbt(
         settings, dbt_args(settings, as_of, full_refresh, select, exclude=exclude, dbt_vars=dbt_vars,
-                           target=target, indirect_selection=indirect_selection)
+                           target=target, indirect_selection=indirect_selection),
+        env={REFRESH_DECIDED_ENV: "1" if refresh_decided else ""},
     )
     result.seconds = time.perf_counter() - started
 
@@ -205,7 +210,7 @@ def project_args(settings: Settings, target: Path | None = None) -> list[str]:
     ]
 
 
-def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
+def invoke_dbt(settings: Settings, args: list[str], env: dict[str, str] | None = None) -> dbtRunnerResult:
     """Run one dbt command (``args`` as on dbt's command line) in this process, against the
     warehouse of ``settings``.
 
@@ -213,7 +218,8 @@ def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
     DuckDB connection dbt-duckdb keeps for the life of the process is closed afterwards, so
     that the gates, publish or a reader in this process can open the warehouse again. A dbt
     that could not run at all (a broken project or profile) raises ReachloopError with its
-    first line; failing nodes are the caller's to judge from the result."""
+    first line; failing nodes are the caller's to judge from the result. ``env``: more
+    environment variables for the call (read by macros while models run)."""
     from dbt.cli.main import dbtRunner
 
     settings.home.mkdir(parents=True, exist_ok=True)  # dbt runs in it (a parse needs no warehouse)
@@ -224,7 +230,8 @@ def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
         # dbt reparses the whole project (~3 s) when the profile differs from the one its saved
         # parse state was made with, and the warehouse's path is part of the profile: run with
         # the home as working directory and a relative path, the same for every home.
-        with _environ({HOME_ENV: str(settings.home.absolute()), WAREHOUSE_ENV: settings.warehouse.name}), \
+        with _environ({HOME_ENV: str(settings.home.absolute()), WAREHOUSE_ENV: settings.warehouse.name,
+                       REFRESH_DECIDED_ENV: "", **(env or {})}), \
                 _working_directory(settings.home):
             outcome = dbtRunner().invoke(args)
     finally:
@@ -239,6 +246,10 @@ def invoke_dbt(settings: Settings, args: list[str]) -> dbtRunnerResult:
 # profiles.yml's warehouse path, when set (invoke_dbt sets it, relative to the home); a plain
 # `dbt` run from a shell falls back to $REACHLOOP_HOME/warehouse.duckdb.
 WAREHOUSE_ENV = "REACHLOOP_DBT_WAREHOUSE"
+# "1" when reachloop build decided full refresh or not for every incremental table (see
+# run_dbt_build); any other value, or unset (a plain `dbt` run), keeps the macros' own checks.
+# Read while models run, never while dbt parses: partial parsing stays valid either way.
+REFRESH_DECIDED_ENV = "REACHLOOP_DBT_REFRESH_DECIDED"
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 

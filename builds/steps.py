@@ -318,10 +318,17 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         # Only the nodes downstream of an event type that landed rows since the last good
         # build, in an incremental build (builds/node_selection.py); None: every node.
         select = None
+        # A full refresh is decided already. An incremental build after a successful one with no
+        # dbt run since (changed is not None) finds every table as that build left it, and
+        # start_build's checks of meta.builds cover the macros' per-table ones: dbt need not
+        # ask the log again for each model (should_full_refresh(), macros/incremental.sql).
+        decided = b.full_refresh
         # (The Spark engine builds every node: its tables live in the Spark warehouse.)
         if not b.full_refresh and b.as_of is None and b.engine == "duckdb":
             with warehouse(settings) as con:
-                select = selection(manifest_path(settings), changed_event_types(con, b.log_cutoff_position))
+                changed = changed_event_types(con, b.log_cutoff_position)
+            select = selection(manifest_path(settings), changed)
+            decided = changed is not None
         # dbt opens the warehouse itself: no connection of ours may be open meanwhile.
         # Unit tests check SQL logic on fixed inputs, not the data: they run in the test
         # suite (tests/test_dbt_marts.py builds everything), not in every production build;
@@ -341,7 +348,8 @@ def run_dbt(settings: Settings, build_id: str) -> tuple[int, int]:
         else:
             wait_for_warehouse(settings)
             result = run_dbt_build(
-                settings, as_of=b.as_of, full_refresh=b.full_refresh, select=select, exclude=exclude
+                settings, as_of=b.as_of, full_refresh=b.full_refresh, select=select, exclude=exclude,
+                refresh_decided=decided,
             )
         # The marts this build made (null: all of them), for gate 2: the others are the
         # tables the last good build checked and published.

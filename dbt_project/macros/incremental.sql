@@ -36,17 +36,37 @@
     a build as of a past moment, or an operator decision about a batch recorded after the
     table's watermark, rebuilds from the whole log — incremental state cannot unsee a rejected
     batch nor see a restored one. Overrides dbt's global macro, used by every incremental
-    materialization and by is_incremental(). -#}
+    materialization and by is_incremental() (about three calls per incremental model).
+
+    When reachloop build has already decided from meta.builds (refresh_decided_by_build), the
+    log's checks below would only repeat that decision: --full-refresh is the whole answer. -#}
 {% macro should_full_refresh() %}
     {%- set configured = config.get('full_refresh') -%}
     {%- if configured is not none -%}
         {{ return(configured) }}
     {%- endif -%}
-    {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() or reachloop.last_run_forces_full_refresh() -%}
+    {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- if reachloop.refresh_decided_by_build() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if reachloop.last_run_forces_full_refresh() -%}
         {{ return(true) }}
     {%- endif -%}
     {{ return(reachloop.batch_decided_since_last_run()) }}
 {% endmacro %}
+
+{#- Did the invoking reachloop build decide full refresh or not for every incremental table
+    (builds/steps.py run_dbt: a successful build before it and no dbt run since, so each table
+    holds that build's state and start_build's checks of meta.builds — decisions, erasures,
+    an as-of build, a changed project — cover the per-table ones)? An environment variable,
+    not a dbt var: it is read while models run, never while the project is parsed, so it
+    leaves dbt's partial parsing valid whichever value it has. A dbt run by hand never sets it
+    and keeps every check. -#}
+{% macro refresh_decided_by_build() -%}
+    {{ return(execute and env_var('REACHLOOP_DBT_REFRESH_DECIDED', '') == '1') }}
+{%- endmacro %}
 
 {#- An as-of run leaves the incremental tables holding a past prefix of the log, with the
     operator decisions of that moment: the next current run must not extend them. Each dbt
