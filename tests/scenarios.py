@@ -367,6 +367,13 @@ def land_and_build(
     return home
 
 
+def land_more(landing: Landing, root: Path, name: str) -> None:
+    """``reachloop land`` a later batch (written to root/name) into the home land_and_build made."""
+    folder = landing.write(root / name)
+    with environ(REACHLOOP_HOME=str(root / "home"), REACHLOOP_PII_KEY=KEY):
+        assert main(["land", str(folder)]) == 0
+
+
 def rebuild(home: Path, select: str = ATTRIBUTION_SELECT, dbt_vars: dict | None = None) -> None:
     """dbt-build ``select`` again on a landed home, e.g. under other vars."""
     dbt_build(home, select, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else []))

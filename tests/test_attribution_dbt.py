@@ -14,11 +14,13 @@ import duckdb
 import pytest
 
 from reachloop.cli import main
-from tests.helpers import ATTRIBUTION_SELECT
+from tests.helpers import ATTRIBUTION_SELECT, dbt_build
 from tests.scenarios import (
+    Landing,
     contact,
     conversion_scenario,
     land_and_build,
+    land_more,
     markov_scenario,
     rebuild,
     shapley_scenario,
@@ -160,6 +162,61 @@ def test_markov_through_dbt(tmp_path: Path) -> None:
         assert effects == {"content:c1": pytest.approx(1 / 3), "content:c2": pytest.approx(1.0)}
         assert credits(con, "deal-ab", "markov") == pytest.approx([1 / 4, 3 / 4])
         assert credits(con, "deal-b", "markov") == pytest.approx([1.0])
+
+
+GLOBAL_WEIGHTS = ("int_markov_removal_effects", "int_shapley_values", "int_touches_credited")
+
+
+def _rows(home: Path, table: str, bookkeeping: bool = True) -> set[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        columns = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall() if bookkeeping or c != "log_position_through"]
+        return set(con.execute(f"select {', '.join(columns)} from intermediate.{table}").fetchall())
+
+
+def test_markov_and_shapley_follow_the_journeys_that_changed(tmp_path: Path) -> None:
+    """The chain of test_markov_through_dbt, then two later batches built incrementally.
+    A click by a visitor who is nobody's contact changes no journey: the effects and Shapley
+    values stay as they were, row for row (the counts' checksum is the same: no solve), and
+    no deal is re-credited (every row keeps its log position). A new lead clicking B (start→B
+    3, B→null 2): x_B = 1/2, x_A = 1/4, P = 2/5·1/4 + 3/5·1/2 = 2/5; without A, P = 3/5·1/2 =
+    3/10, removal effect 1 − 3/4 = 1/4; without B nothing converts, 1. deal-ab: A gets
+    (1/4)/(1/4 + 1) = 1/5, B 4/5, re-credited; deal-b (one touch) keeps its row. And the
+    tables equal a full rebuild's."""
+    home = land_and_build(markov_scenario(), tmp_path)
+    before = {t: _rows(home, t) for t in GLOBAL_WEIGHTS}
+
+    anonymous = Landing()
+    anonymous.n = 100  # ids after the first batch's
+    anonymous.click("v-anonymous", "sa", 1)
+    land_more(anonymous, tmp_path, "anonymous")
+    dbt_build(home)
+    assert {t: _rows(home, t) for t in GLOBAL_WEIGHTS} == before
+
+    lead = Landing()
+    lead.n = 200
+    lead.form_fill("v-lead-b2", "leadb2", 20)
+    lead.click("v-lead-b2", "sb", 9)
+    land_more(lead, tmp_path, "lead")
+    dbt_build(home)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        effects = dict(
+            con.execute("select state, removal_effect from intermediate.int_markov_removal_effects").fetchall()
+        )
+        assert effects == {"content:c1": pytest.approx(1 / 4), "content:c2": pytest.approx(1.0)}
+        assert credits(con, "deal-ab", "markov") == pytest.approx([1 / 5, 4 / 5])
+        positions = dict(con.execute(
+            "select deal_id, max(log_position_through) from intermediate.int_touches_credited group by all"
+        ).fetchall())
+    first = {deal: position for deal, _, _, _, _, position in before["int_touches_credited"]}
+    assert positions["deal-ab"] > first["deal-ab"]
+    assert positions["deal-b"] == first["deal-b"]
+
+    incremental = {t: _rows(home, t, bookkeeping=False) for t in GLOBAL_WEIGHTS}
+    dbt_build(home, ATTRIBUTION_SELECT, "--full-refresh")
+    assert {t: _rows(home, t, bookkeeping=False) for t in GLOBAL_WEIGHTS} == incremental
 
 
 @pytest.fixture(scope="module")

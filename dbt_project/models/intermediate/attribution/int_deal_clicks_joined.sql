@@ -70,18 +70,27 @@ shares as (
 
 ),
 
+-- The click's own columns ride along in the group by (click_id decides them): the clicks are
+-- read once, so DuckDB does not materialize all of them for a second reference.
 deal_clicks as (
 
     select
         deal_contacts.deal_id,
         clicks.click_id,
+        clicks.visitor_id,
+        clicks.share_id,
+        clicks.clicked_at,
+        clicks.is_bot,
+        clicks.bot_category,
         min(deal_contacts.contact_id) as contact_id
     from deal_contacts
     inner join visitors
         on deal_contacts.contact_id = visitors.contact_id
     inner join clicks
         on visitors.visitor_id = clicks.visitor_id
-    group by deal_contacts.deal_id, clicks.click_id
+    group by
+        deal_contacts.deal_id, clicks.click_id, clicks.visitor_id, clicks.share_id,
+        clicks.clicked_at, clicks.is_bot, clicks.bot_category
 
 ),
 
@@ -91,22 +100,21 @@ flagged as (
         deal_clicks.deal_id,
         deal_clicks.click_id,
         deal_clicks.contact_id,
-        clicks.visitor_id,
-        clicks.share_id,
+        deal_clicks.visitor_id,
+        deal_clicks.share_id,
         shares.content_id,
         shares.author_type,
         shares.author_id,
-        clicks.clicked_at,
-        clicks.is_bot,
-        clicks.bot_category,
+        deal_clicks.clicked_at,
+        deal_clicks.is_bot,
+        deal_clicks.bot_category,
         deals.created_at as deal_created_at,
-        clicks.clicked_at <= deals.created_at
-            and clicks.clicked_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'deals.created_at') }}
+        deal_clicks.clicked_at <= deals.created_at
+            and deal_clicks.clicked_at >= {{ dbt.dateadd('day', -var('lookback_days'), 'deals.created_at') }}
             as is_in_window
     from deal_clicks
-    inner join clicks on deal_clicks.click_id = clicks.click_id
     inner join deals on deal_clicks.deal_id = deals.deal_id
-    left join shares on clicks.share_id = shares.share_id
+    left join shares on deal_clicks.share_id = shares.share_id
 
 ),
 

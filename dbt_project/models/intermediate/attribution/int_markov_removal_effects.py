@@ -1,23 +1,59 @@
 """Grain: Markov state. The removal effect of every state of the chain learnt from all
 journeys (int_markov_transitions_counted), computed exactly by attribution/markov.py: the
-linear algebra lives there, once, with its tests; this model only moves the data."""
+linear algebra lives there, once, with its tests; this model only moves the data.
+
+The same counts give the same effects, bit for bit: when the counts did not change since the
+last build (the checksum of the counts, sorted, equals the one the stored rows were solved
+from), the stored rows are kept as they are and nothing is solved. Otherwise every state is
+solved again, and a state keeps its old log_position_through when its removal effect did not
+move (attribution/stamps.py), so that int_touches_credited re-credits only the deals on states
+whose effect moved."""
 
 import pandas as pd
 
-from attribution.markov import removal_effects
+from attribution.stamps import STAMP, carry_stamps
+
+VALUES = ("reach_probability", "conversion_probability", "removal_effect", "p_conversion")
+# Order-independent of the rows, unambiguous whatever the state names hold (JSON-quoted).
+CHECKSUM = """select md5(coalesce(string_agg(
+        to_json(struct_pack(f := from_state, t := to_state, n := transitions))::varchar, ','
+        order by from_state, to_state), '')) as checksum,
+    max(log_position_through) as position
+from counted"""
+
+
+def _stored(session, this) -> pd.DataFrame | None:
+    """The rows the last build left, if the table exists with this model's columns."""
+    columns = session.execute(
+        "select column_name from information_schema.columns"
+        " where table_catalog = ? and table_schema = ? and table_name = ?",
+        [this.database, this.schema, this.identifier],
+    ).fetchall()
+    if {"transitions_checksum", STAMP} - {c for (c,) in columns}:
+        return None
+    return session.sql(f"select * from {this}").df()
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    transitions = dbt.ref("int_markov_transitions_counted").df()
-    if transitions.empty:  # no journeys yet: an empty table with the right columns
+    counted = dbt.ref("int_markov_transitions_counted")
+    [(checksum, position)] = counted.query("counted", CHECKSUM).fetchall()
+    if position is None:  # no journeys yet: an empty table with the right columns
         return pd.DataFrame(
             {
                 "state": pd.Series(dtype="string"),
-                **{
-                    c: pd.Series(dtype="float64")
-                    for c in ("reach_probability", "conversion_probability", "removal_effect", "p_conversion")
-                },
+                **{c: pd.Series(dtype="float64") for c in VALUES},
+                "transitions_checksum": pd.Series(dtype="string"),
+                STAMP: pd.Series(dtype="int64"),
             }
         )
-    return removal_effects(transitions)
+    stored = _stored(session, dbt.this)
+    if stored is not None and not stored.empty and (stored["transitions_checksum"] == checksum).all():
+        return stored
+    # Imported here: the solver's SciPy costs about 0.2 s of CPU to import, which a build whose
+    # counts did not change need not pay.
+    from attribution.markov import removal_effects
+
+    effects = removal_effects(counted.project("from_state, to_state, transitions").df())
+    effects["transitions_checksum"] = checksum
+    return carry_stamps(effects, stored, "removal_effect", position)

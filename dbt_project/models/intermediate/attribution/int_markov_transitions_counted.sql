@@ -1,6 +1,8 @@
 -- Grain: from_state × to_state. The first-order transition counts of all journeys, set-based
 -- (no path strings: DuckDB cannot spill list or string aggregates, and these can be large):
 --   (start) → first state, each state → the next, last state → (conversion) or (null).
+-- log_position_through is the build's log position: the Python models below stamp the states
+-- whose values they change with it (int_touches_credited re-credits the deals on those).
 
 with
 
@@ -37,6 +39,7 @@ transitions as (
 select
     from_state,
     to_state,
-    count(*) as transitions
+    count(*) as transitions,
+    {{ reachloop.log_position() }} as log_position_through
 from transitions
 group by from_state, to_state

@@ -1,10 +1,28 @@
 """Grain: state. The Shapley value of every state of every journey (int_journey_touches_sequenced),
 computed exactly over the coalitions that occur by attribution/shapley.py: the game and its
-closed form live there, once, with their tests; this model only moves the data."""
+closed form live there, once, with their tests; this model only moves the data.
+
+A journey change moves only the values of the states of its old and new coalitions: a state
+keeps its old log_position_through when its value did not move (attribution/stamps.py), so
+that int_touches_credited re-credits only the deals on states whose value moved. The build's
+log position comes with the transition counts (the same journeys)."""
 
 import pandas as pd
 
 from attribution.shapley import shapley_values
+from attribution.stamps import STAMP, carry_stamps
+
+
+def _stored(session, this) -> pd.DataFrame | None:
+    """The state values the last build left, if the table exists with this model's columns."""
+    columns = session.execute(
+        "select column_name from information_schema.columns"
+        " where table_catalog = ? and table_schema = ? and table_name = ?",
+        [this.database, this.schema, this.identifier],
+    ).fetchall()
+    if STAMP not in {c for (c,) in columns}:
+        return None
+    return session.sql(f"select state, shapley_value, {STAMP} from {this}").df()
 
 
 def model(dbt, session):
@@ -19,6 +37,9 @@ def model(dbt, session):
                 "shapley_value": pd.Series(dtype="float64"),
                 "coalitions": pd.Series(dtype="int64"),
                 "journeys": pd.Series(dtype="int64"),
+                STAMP: pd.Series(dtype="int64"),
             }
         )
-    return shapley_values(journeys)
+    counted = dbt.ref("int_markov_transitions_counted")
+    [(position,)] = counted.aggregate("max(log_position_through)").fetchall()
+    return carry_stamps(shapley_values(journeys), _stored(session, dbt.this), "shapley_value", position)

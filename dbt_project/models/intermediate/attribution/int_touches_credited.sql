@@ -19,15 +19,15 @@
 -- `won` — fall back to 1/n each (linear): a deal's credits still sum to 1. Weights are never
 -- negative (removal effects lie in [0, 1], Shapley values of this game are ≥ 0; both tested).
 --
--- Incremental on the log position, re-crediting only the deals whose credits change: the
--- deals whose touches int_deal_clicks_joined recomputed past the watermark (or that have no
--- touch left), and the deals whose credit under some model moves by more than 1e-12 from the
--- stored one. Removal effects and Shapley values are global — one new journey moves the
--- conversion rates every state's effect is computed from —, so whether a deal moves is only
--- known from its recomputed split: the credits are computed for every deal (a join and a
--- window over the touches, cheap) and written for those that move. A deal left without
--- touches gets a marker row (model null) that replaces its credits and that the post-hook
--- deletes.
+-- Incremental on the log position, re-crediting only the deals whose credits can change: the
+-- deals whose touches int_deal_clicks_joined or whose journey int_journey_touches_sequenced
+-- recomputed past the watermark (or that have no touch left), and the deals with a touch on a
+-- state whose removal effect or Shapley value moved past it (int_markov_removal_effects and
+-- int_shapley_values stamp a state only when its value moved: attribution/stamps.py). A deal's
+-- split reads only its own touches and its states' values, so no other deal can move. Of
+-- those, only the deals whose credit under some model moves by more than 1e-12 from the stored
+-- one are written. A deal left without touches gets a marker row (model null) that replaces
+-- its credits and that the post-hook deletes.
 
 {{
     config(
@@ -41,6 +41,29 @@
 
 with
 
+{% if is_incremental() -%}
+-- Deals whose credits can change (see above).
+candidates as (
+
+    select deal_id from {{ ref('int_deal_clicks_joined') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select deal_id from {{ ref('int_journey_touches_sequenced') }}
+    where deal_id is not null and log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select journeys.deal_id
+    from {{ ref('int_journey_touches_sequenced') }} as journeys
+    where journeys.deal_id is not null and journeys.state in (
+        select state from {{ ref('int_markov_removal_effects') }}
+        where log_position_through > {{ reachloop.incremental_watermark() }}
+        union
+        select state from {{ ref('int_shapley_values') }}
+        where log_position_through > {{ reachloop.incremental_watermark() }}
+    )
+
+),
+
+{% endif -%}
 touches as (
 
     select
@@ -51,6 +74,9 @@ touches as (
         {{ reachloop.days_between('clicked_at', 'deal_created_at') }} as days_before_creation
     from {{ ref('int_deal_clicks_joined') }}
     where is_touch
+    {%- if is_incremental() %}
+        and deal_id in (select deal_id from candidates)
+    {%- endif %}
 
 ),
 
@@ -59,6 +85,9 @@ states as (
     select deal_id, click_id, state
     from {{ ref('int_journey_touches_sequenced') }}
     where deal_id is not null
+    {%- if is_incremental() %}
+        and deal_id in (select deal_id from candidates)
+    {%- endif %}
 
 ),
 
@@ -122,9 +151,8 @@ credited as (
 
 ){% if is_incremental() %},
 
--- Deals whose touches were recomputed, deals that lost them, and deals whose split moved (a
--- credit more than 1e-12 away from the stored one; the touches of any other deal are the
--- stored ones, row for row).
+-- The candidates whose split moved (a credit more than 1e-12 away from the stored one, or a
+-- touch added or gone), and the deals that lost every touch.
 recredited as (
 
     select deal_id from {{ ref('int_deal_clicks_joined') }}
@@ -132,6 +160,7 @@ recredited as (
     union
     select deal_id from {{ this }}
     where deal_id not in (select deal_id from credited)
+        and deal_id in (select deal_id from candidates)
     union
     select credited.deal_id
     from credited
@@ -140,6 +169,12 @@ recredited as (
         and credited.model = stored.model
         and credited.touch_number = stored.touch_number
     where abs(credited.credit - stored.credit) > 1e-12
+    union
+    select stored.deal_id
+    from {{ this }} as stored
+    where stored.deal_id not in (
+        select deal_id from {{ ref('int_deal_clicks_joined') }} where is_touch
+    )
 
 ){% endif %}
 

@@ -14,20 +14,15 @@ shares as (
 
 ),
 
-clicks as (
-
-    select * from {{ ref('int_clicks_classified') }}
-    where share_id is not null
-
-),
-
+-- lead_clicks and share_clicks read the clicks each (two column scans): one CTE read twice
+-- would be materialized whole first, which costs more than both scans.
 lead_clicks as (
 
     select clicks.share_id, visitors.contact_id
-    from clicks
+    from {{ ref('int_clicks_classified') }} as clicks
     inner join {{ ref('int_visitors_stitched') }} as visitors
         on clicks.visitor_id = visitors.visitor_id
-    where not clicks.is_bot
+    where clicks.share_id is not null and not clicks.is_bot
 
 ),
 
@@ -49,7 +44,8 @@ share_clicks as (
         share_id,
         sum(case when not is_bot then 1 else 0 end) as human_clicks,
         sum(case when is_bot then 1 else 0 end) as bot_clicks
-    from clicks
+    from {{ ref('int_clicks_classified') }}
+    where share_id is not null
     group by share_id
 
 ),

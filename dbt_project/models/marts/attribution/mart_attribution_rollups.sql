@@ -35,7 +35,10 @@ with
 
 {% if is_incremental() -%}
 -- The groups of the rows int_attribution_touch_groups wrote past the watermark (a changed
--- deal's new rows and what it was), and stored groups that no deal's row holds any more.
+-- deal's new rows and what it was). Were int_attribution_touch_groups rebuilt whole since the
+-- rollups last ran (every current row past the watermark: a full refresh of it alone, or one
+-- whose build failed before the rollups), no previous rows would name the groups it left:
+-- then every stored group is recomputed too (a group without rows gets its marker).
 touched_groups as (
 
     {% for dimension in dimensions %}
@@ -46,14 +49,11 @@ touched_groups as (
     {% endfor -%}
     select dimension, group_key, model, currency
     from {{ this }}
-    where (dimension, group_key, model, currency) not in (
-        {% for dimension in dimensions %}
-        select '{{ dimension }}', {{ dimension }}_key, model, currency
+    where (
+        select coalesce(min(log_position_through), {{ reachloop.incremental_watermark() }} + 1)
         from {{ ref('int_attribution_touch_groups') }}
         where not is_previous
-        {% if not loop.last %}union{% endif %}
-        {% endfor %}
-    )
+    ) > {{ reachloop.incremental_watermark() }}
 
 ),
 
