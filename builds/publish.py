@@ -19,10 +19,16 @@ A build that changed a few marts rewrites only those. The build says which marts
 current version published: their Parquet is carried over as hard links and their tables are
 not read at all. A rebuilt mart is fingerprinted (its rows and the sum of their hashes, in
 publication.json, one scan) and carried over too when that equals the current version's.
-The new DuckDB file then starts as a copy of the current one (a reflink where the filesystem
-has them) in which only the changed marts' tables are replaced; a build that rebuilt every
-mart (a full refresh, an as-of build, the rebuild after an erasure, whose old file still holds
-the erased rows in freed blocks) writes the file whole.
+A big mart split into month partitions is fingerprinted per month in the same scan, and only
+its changed months are written (the others' files are hard links), its table patched by those
+months. The new DuckDB file then starts as a copy of the current one (a reflink where the
+filesystem has them) in which only the changed marts' tables are replaced or patched; a build
+that rebuilt every mart (a full refresh, an as-of build, the rebuild after an erasure, whose old
+file still holds the erased rows in freed blocks) writes the file whole.
+
+A Parquet file is a function of its rows alone, whoever writes it: every month's file (and
+every unsplit mart's file) is one COPY of its rows sorted on every column, so a carried-over
+file is byte for byte what a whole publish would write (see _write_partition).
 
 The DuckDB file is for every reader, not only ours: it is written in DuckDB 1.0's storage
 format (the DuckDB 1.x clients BI drivers bundle cannot open a newer one), read-only on disk,
@@ -70,9 +76,10 @@ _REFLECTION_SHIMS = "create type pub.main.regclass as varchar"
 # numbers. pyarrow builds a column from the dtype the file's "pandas" metadata names, so each
 # money column names the float dtype ``double[pyarrow]``: ``pd.read_parquet`` gives numbers
 # (every amount below 10^13 reads back to the cent with ``round(x, 2)``), and
-# ``dtype_backend="pyarrow"`` still gives the exact decimal. Bumped when the files' metadata
-# changes, so that a publish rewrites Parquet it would otherwise carry over.
-PARQUET_FORMAT = 2
+# ``dtype_backend="pyarrow"`` still gives the exact decimal. Bumped when the files' metadata or
+# layout changes, so that a publish rewrites Parquet it would otherwise carry over (3: one file
+# per month written on its own, see _write_partition; fingerprints per month in the manifest).
+PARQUET_FORMAT = 3
 PANDAS_MONEY_DTYPE = "double[pyarrow]"
 # ioctl(FICLONE): share the previous DuckDB file's blocks (btrfs, XFS) instead of copying them.
 _FICLONE = 0x40049409
@@ -139,6 +146,64 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     hashes. Equal fingerprints mean the Parquet of the last version can be reused."""
     rows, hashes = con.execute(f"select count(*), sum(hash(t)::hugeint) from {table} as t").fetchone()
     return f"{rows}:{hashes}"
+
+
+def _month_fingerprints(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[str | None, str]:
+    """A dated mart's fingerprint per month of ``column`` (None: no date), in one grouped scan:
+    the months whose fingerprint is unchanged keep their Parquet partition. The month is the
+    session's (the warehouse's connections are in UTC), as the partition folders' names are."""
+    rows = con.execute(
+        f"""select strftime(month, '%Y-%m'), rows, hashes
+            from (select date_trunc('month', {quote_ident(column)}) as month, count(*) as rows,
+                         sum(hash(t)::hugeint) as hashes
+                  from {table} as t group by all)"""
+    ).fetchall()
+    return {month: f"{n}:{h}" for month, n, h in rows}
+
+
+def _total(fingerprints: dict[str | None, str]) -> str:
+    """The whole mart's fingerprint from its months' (as _fingerprint computes it)."""
+    rows = hashes = 0
+    for fp in fingerprints.values():
+        n, h = fp.split(":")
+        rows, hashes = rows + int(n), hashes + int(h)
+    return f"{rows}:{hashes if rows else None}"
+
+
+def _partition_folder(month: str | None) -> str:
+    # The names DuckDB's hive partitioning gives (a NULL value: its default partition), the
+    # layout readers already glob.
+    return f"month={month if month is not None else '__HIVE_DEFAULT_PARTITION__'}"
+
+
+def _in_month(column: str, dtype: str, month: str | None) -> str:
+    """A predicate for the rows of one month: a range on the column itself, so that a table
+    clustered by month skips the other months' row groups (zone maps)."""
+    col = quote_ident(column)
+    if month is None:
+        return f"{col} is null"
+    year, mon = (int(x) for x in month.split("-"))
+    after = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}-01"
+    return f"{col} >= cast('{month}-01' as {dtype}) and {col} < cast('{after}' as {dtype})"
+
+
+def _write_partition(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], month_of: str,
+    month: str | None, target: Path,
+) -> None:
+    """One month's Parquet file, its rows sorted on every column. The file is a function of
+    that month's rows alone (the sort's output is cut into row groups of ROW_GROUP_SIZE from
+    the first row), so a partition rewritten by an incremental publish has the bytes a whole
+    publish writes. (DuckDB's partition_by writer is not: at a million rows its threads cut
+    row groups differently from run to run.)"""
+    dtype = dict(columns)[month_of]
+    folder = target / _partition_folder(month)
+    folder.mkdir(parents=True)
+    con.execute(
+        f"""copy (select * from {table} where {_in_month(month_of, dtype, month)} order by all)
+            to {quote_str(str(folder / 'data_0.parquet'))}
+            (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE}{_parquet_options(columns)})"""
+    )
 
 
 def _previous_manifest(destination: Path) -> tuple[Path, dict] | None:
@@ -213,6 +278,102 @@ def _reusable_tables(
     }
 
 
+def _publish_mart(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[tuple[str, str]], target: Path, *,
+    partition_min_rows: int, previous: Path | None, before: dict, table_held: bool,
+) -> dict:
+    """One rebuilt mart into the new version: fingerprinted (one scan, no sort; per month for
+    a dated one), then written only as far as it changed. Returns its manifest entry.
+
+    ``previous`` is its Parquet folder in the previous version and ``before`` its manifest
+    entry there; ``table_held``: the new DuckDB file (a copy of the previous one) holds its
+    previous table, with the same columns."""
+    source = f"{MARTS_SCHEMA}.{quote_ident(name)}"
+    table = f"pub.main.{quote_ident(name)}"
+    dated = _partition_column(columns)
+    by_month = _month_fingerprints(con, source, dated) if dated else None
+    fingerprint = _total(by_month) if by_month is not None else _fingerprint(con, source)
+    rows = int(fingerprint.split(":")[0])
+    month_of = dated if rows >= partition_min_rows else None
+    comparable = (
+        previous is not None and previous.is_dir()
+        and before.get("partitioned_by_month_of") == month_of
+        and before.get("parquet_format") == PARQUET_FORMAT
+    )
+    entry = {"rows": rows, "partitioned_by_month_of": month_of, "fingerprint": fingerprint,
+             "parquet_format": PARQUET_FORMAT}
+    if not month_of:
+        unchanged = comparable and before.get("fingerprint") == fingerprint
+        if unchanged:
+            _carry_over(previous, target)
+        if not (unchanged and table_held):
+            _create_table(con, name)
+        if not unchanged:
+            target.mkdir()
+            # Sorted on every column here, not in the table: dbt's parallel builds store rows
+            # in whatever order threads finish, and the same log must publish the same bytes.
+            con.execute(
+                f"""copy (select * from {table} order by all) to {quote_str(str(target / 'data.parquet'))}
+                    (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE}
+                     {_parquet_options(columns)})"""
+            )
+        return entry | {
+            "parquet": "carried over" if unchanged else "written",
+            "duckdb": "carried over" if unchanged and table_held else "written",
+        }
+    months = {_partition_folder(m): (m, fp) for m, fp in by_month.items()}
+    entry["months"] = {folder: fp for folder, (_, fp) in sorted(months.items())}
+    earlier = (before.get("months") or {}) if comparable else {}
+    kept = {folder for folder, (_, fp) in months.items()
+            if earlier.get(folder) == fp and (previous / folder).is_dir()}
+    redo = sorted(folder for folder in months if folder not in kept)
+    gone = sorted(folder for folder in earlier if folder not in months)
+    dtype = dict(columns)[month_of]
+    # The previous table is patched by month (its changed months deleted and inserted again)
+    # where fewer rows change than stay: clustered by month, a month's rows are whole row
+    # groups, which the range predicates skip or drop. Otherwise it is written whole.
+    changed_rows = sum(int(months[f][1].split(":")[0]) for f in redo)
+    if table_held and kept and (redo or gone) and changed_rows <= rows // 2:
+        for folder in redo + gone:
+            month = months[folder][0] if folder in months else _month_of_folder(folder)
+            con.execute(f"delete from {table} where {_in_month(month_of, dtype, month)}")
+        for folder in redo:
+            month = _in_month(month_of, dtype, months[folder][0])
+            con.execute(f"insert into {table} select * from {source} where {month}")
+        duckdb_done = "patched"
+    elif table_held and not (redo or gone):
+        duckdb_done = "carried over"
+    else:
+        _create_table(con, name, cluster_by=month_of)
+        duckdb_done = "written"
+    for folder in sorted(months):
+        if folder in kept:
+            _carry_over(previous / folder, target / folder)
+        else:
+            _write_partition(con, table, columns, month_of, months[folder][0], target)
+    return entry | {
+        "parquet": "written" if not kept else "patched" if redo else "carried over",
+        "duckdb": duckdb_done,
+        "months_written": redo,
+    }
+
+
+def _month_of_folder(folder: str) -> str | None:
+    value = folder.removeprefix("month=")
+    return None if value == "__HIVE_DEFAULT_PARTITION__" else value
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, name: str, cluster_by: str | None = None) -> None:
+    """A mart's table written whole (and its ``marts.`` view). Unsorted: the Parquet is sorted
+    where it is written. A partitioned mart's rows are clustered by month, which its Parquet
+    partitions and the patches of later publishes read and delete by range."""
+    table = f"pub.main.{quote_ident(name)}"
+    order = f" order by date_trunc('month', {quote_ident(cluster_by)})" if cluster_by else ""
+    con.execute(f"drop table if exists {table}")
+    con.execute(f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)}{order}")
+    con.execute(f"create or replace view pub.{MARTS_SCHEMA}.{quote_ident(name)} as select * from {table}")
+
+
 def _write_version(
     settings: Settings, staging: Path, *, build_id: str | None, as_of: str | None, partition_min_rows: int,
     previous: tuple[Path, dict] | None = None, rebuilt: set[str] | None = None,
@@ -251,58 +412,17 @@ def _write_version(
         con.execute(f"create schema if not exists pub.{MARTS_SCHEMA}")
         manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
         for name, columns in marts:
-            table = f"pub.main.{quote_ident(name)}"
             before = (previous[1].get("marts", {}).get(name) or {}) if previous else {}
             if name in reusable and name not in rebuilt:
                 # Not rebuilt: the table the previous version published, as it is.
                 manifest["marts"][name] = dict(before, parquet="carried over", duckdb="carried over")
                 _carry_over(previous[0] / PARQUET_NAME / name, parquet / name)
                 continue
-            # A scan of the warehouse's table, no sort: most rebuilt marts of a small build
-            # come out as they were.
-            fingerprint = _fingerprint(con, f"{MARTS_SCHEMA}.{quote_ident(name)}")
-            rows = int(fingerprint.split(":")[0])
-            target = parquet / name
-            month_of = _partition_column(columns) if rows >= partition_min_rows else None
-            unchanged = (
-                before.get("fingerprint") == fingerprint
-                and before.get("partitioned_by_month_of") == month_of
-                and before.get("parquet_format") == PARQUET_FORMAT
-                and (previous[0] / PARQUET_NAME / name).is_dir()
+            manifest["marts"][name] = _publish_mart(
+                con, name, columns, parquet / name, partition_min_rows=partition_min_rows,
+                previous=previous[0] / PARQUET_NAME / name if previous else None, before=before,
+                table_held=name in reusable,
             )
-            table_kept = unchanged and name in reusable
-            if not table_kept:
-                con.execute(f"drop table if exists {table}")
-                # Sorted on every column: dbt's parallel builds store rows in whatever order
-                # threads finish, and the same log must publish the same bytes.
-                con.execute(
-                    f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)} order by all"
-                )
-                con.execute(
-                    f"create or replace view pub.{MARTS_SCHEMA}.{quote_ident(name)} as select * from {table}"
-                )
-            if unchanged:
-                _carry_over(previous[0] / PARQUET_NAME / name, target)
-            elif month_of:
-                con.execute(
-                    f"""copy (select *, strftime({quote_ident(month_of)}, '%Y-%m') as month from {table})
-                        to {quote_str(str(target))}
-                        (format parquet, compression zstd, partition_by (month),
-                         row_group_size {ROW_GROUP_SIZE}{_parquet_options(columns)})"""
-                )
-            else:
-                target.mkdir()
-                con.execute(
-                    f"""copy {table} to {quote_str(str(target / 'data.parquet'))}
-                        (format parquet, compression zstd, row_group_size {ROW_GROUP_SIZE}
-                         {_parquet_options(columns)})"""
-                )
-            manifest["marts"][name] = {
-                "rows": rows, "partitioned_by_month_of": month_of, "fingerprint": fingerprint,
-                "parquet_format": PARQUET_FORMAT,
-                "parquet": "carried over" if unchanged else "written",
-                "duckdb": "carried over" if table_kept else "written",
-            }
         manifest["published_at"] = datetime.now(UTC).isoformat()
         # Typed whatever the values: as_of is NULL for the current publication, and an untyped
         # NULL column would reach BI tools as type "NULL".

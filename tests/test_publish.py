@@ -353,3 +353,75 @@ def test_a_full_disk_in_an_incremental_publish_leaves_the_last_good_output_byte_
         pub.publish(settings, settings.published, build_id="b2", rebuilt=set(), based_on="b1")
     assert tree_digest(settings.published) == before
     assert not list((settings.published / "versions").glob(".tmp-*"))
+
+
+def _parquet_bytes(version: Path, name: str) -> dict[str, bytes]:
+    folder = version / "parquet" / name
+    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*.parquet"))}
+
+
+def test_a_partitioned_mart_rewrites_only_the_months_that_changed(settings: Settings, tmp_path: Path, monkeypatch):
+    """A big dated mart is fingerprinted per month: a build that changed one month, emptied
+    another and started a new one rewrites those partitions only (the others are the previous
+    version's files), patches its table by those months, and publishes what a whole publish
+    of the same marts publishes: the same tables and, partition for partition, the same bytes."""
+    monkeypatch.setattr(pub, "ROW_GROUP_SIZE", 256)  # several row groups per month: their cuts count
+    _make_marts(settings)
+    with warehouse(settings) as con:  # a DATE column, and rows without one (the default partition)
+        con.execute(
+            """create table marts.fct_visits as
+               select 'v_' || i as visit_id, case when i % 50 <> 0 then date '2025-01-01' + cast(i % 60 as integer) end as day
+               from range(2000) t(i)"""
+        )
+    first = pub.publish(settings, settings.published, build_id="b1", partition_min_rows=1000)
+    old = Path(os.path.realpath(first / "current"))
+    with warehouse(settings) as con:
+        con.execute("update marts.fct_engagements set amount = 99 where engagement_id = 'e_31'")  # Feb
+        con.execute("delete from marts.fct_engagements where occurred_at >= '2025-03-01'")  # Mar gone
+        con.execute("insert into marts.fct_engagements values ('e_new', '2025-04-02', 1)")  # Apr new
+        con.execute("update marts.fct_visits set visit_id = 'v_x' where visit_id = 'v_50'")  # day null
+    pub.publish(settings, settings.published, build_id="b2", partition_min_rows=1000,
+                rebuilt={"fct_engagements", "fct_visits"}, based_on="b1")
+    new = Path(os.path.realpath(settings.published / "current"))
+    marts = json.loads((new / "publication.json").read_text())["marts"]
+    fct, visits = marts["fct_engagements"], marts["fct_visits"]
+    assert (fct["parquet"], fct["duckdb"], fct["months_written"]) == ("patched", "patched", ["month=2025-02", "month=2025-04"])
+    assert sorted(fct["months"]) == ["month=2025-01", "month=2025-02", "month=2025-04"]
+    assert (visits["parquet"], visits["duckdb"], visits["months_written"]) == (
+        "patched", "patched", ["month=__HIVE_DEFAULT_PARTITION__"])
+    assert marts["mart_engagement_rate"]["parquet"] == "carried over"  # not rebuilt
+    for name, written in (("fct_engagements", fct["months_written"]), ("fct_visits", visits["months_written"])):
+        for f in sorted((new / "parquet" / name).rglob("*.parquet")):
+            was = old / f.relative_to(new)
+            same = was.exists() and f.stat().st_ino == was.stat().st_ino
+            assert same == (f.parent.name not in written), f
+    assert not (new / "parquet/fct_engagements/month=2025-03").exists()
+    whole = pub.publish(settings, tmp_path / "whole", build_id="b2", partition_min_rows=1000)
+    whole = Path(os.path.realpath(whole / "current"))
+    for name in ("fct_engagements", "fct_visits"):
+        assert _parquet_bytes(new, name) == _parquet_bytes(whole, name), name
+    assert _published_tables(new / "reachloop.duckdb") == _published_tables(whole / "reachloop.duckdb")
+    assert _catalog(new / "reachloop.duckdb") == _catalog(whole / "reachloop.duckdb")
+    fresh = json.loads((whole / "publication.json").read_text())["marts"]
+    assert {n: (m["fingerprint"], m.get("months")) for n, m in fresh.items()} == \
+        {n: (m["fingerprint"], m.get("months")) for n, m in marts.items()}
+
+
+def test_a_full_disk_in_a_partition_patch_leaves_the_last_good_output_byte_for_byte(settings: Settings, monkeypatch):
+    """The table patched in the copied file and some months linked, the disk fills while a
+    changed month is written: the new version goes, the current one is as it was."""
+    _make_marts(settings)
+    pub.publish(settings, settings.published, build_id="b1", partition_min_rows=1000)
+    before = tree_digest(settings.published)
+    with warehouse(settings) as con:
+        con.execute("update marts.fct_engagements set amount = 99 where occurred_at >= '2025-03-01'")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pub, "_write_partition", disk_full)
+    with pytest.raises((OSError, ReachloopError)):
+        pub.publish(settings, settings.published, build_id="b2", partition_min_rows=1000,
+                    rebuilt={"fct_engagements"}, based_on="b1")
+    assert tree_digest(settings.published) == before
+    assert not list((settings.published / "versions").glob(".tmp-*"))
