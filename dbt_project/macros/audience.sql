@@ -26,8 +26,10 @@
     audience_observed_at (from int_share_audiences_resolved): an observed audience joins its
     observation's members, the engaged fallback joins the engager spans containing posted_at.
     Set-based on purpose: a share × member table is tens of millions of rows at SF10. Only the
-    observations some ref uses are read and converted (about a third of the rows at SF10), and
-    each before the fan-out to refs (one observation serves many refs). -#}
+    observations some ref uses are read (about a third of the rows at SF10), each before the
+    fan-out to refs (one observation serves many refs); the member numbers are stored by
+    stg_event_log__audiences and int_employee_engager_spans, which convert each id once, when
+    its row is written, instead of every reader converting the rows it joins at every build. -#}
 {% macro audience_members(refs, key) %}
     select refs.{{ key }}, observed.member_number
     from {{ refs }} as refs
@@ -35,7 +37,7 @@
         select
             audiences.employee_id,
             audiences.observed_at,
-            {{ reachloop.member_number('audiences.member_id') }} as member_number
+            audiences.member_number
         from {{ ref('stg_event_log__audiences') }} as audiences
         semi join {{ refs }} as used
             on used.audience_basis = 'observed'
@@ -48,7 +50,7 @@
 
     union all
 
-    select refs.{{ key }}, {{ reachloop.member_number('spans.member_id') }}
+    select refs.{{ key }}, spans.member_number
     from {{ refs }} as refs
     inner join {{ ref('int_employee_engager_spans') }} as spans
         on refs.audience_basis = 'engaged'

@@ -24,6 +24,8 @@ renamed as (
         ---------- ids
         cast(employee_id as {{ dbt.type_string() }}) as employee_id,
         cast(member_id as {{ dbt.type_string() }}) as member_id,
+        -- converted once here, not by every model that joins audiences (macros/audience.sql)
+        {{ reachloop.member_number('cast(member_id as ' ~ dbt.type_string() ~ ')') }} as member_number,
 
         ---------- timestamps
         cast(observed_at as {{ reachloop.type_timestamptz() }}) as observed_at,

@@ -102,6 +102,11 @@ engagements as (
         and engagements.actor_id = touched_pairs.member_id
     {%- endif %}
     where engagements.occurred_at is not null
+    {%- if is_incremental() %}
+        -- The touched members' engagements first: without it the whole log's engagements are
+        -- joined to their shares before the pairs cut them down.
+        and engagements.actor_id in (select member_id from touched_pairs)
+    {%- endif %}
 
 ),
 
@@ -167,6 +172,8 @@ final as (
     select
         employee_id,
         member_id,
+        -- converted once per span here, not by every model that joins spans
+        {{ reachloop.member_number('member_id') }} as member_number,
         first_engaged_at,
         last_engaged_at,
         {{ dbt.dateadd('day', var('audience_fallback_days'), 'last_engaged_at') }} as audience_until,
@@ -181,6 +188,7 @@ final as (
     select
         touched_pairs.employee_id,
         touched_pairs.member_id,
+        null,
         null,
         null,
         null,

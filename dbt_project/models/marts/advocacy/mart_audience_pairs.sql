@@ -49,6 +49,36 @@ employee_contents as (
 
 ),
 
+{% if is_incremental() -%}
+touched_contents as (
+
+    -- A touched employee's items, each with every other employee who shared it: the pairs
+    -- are found from the touched side only, not by joining every sharer of every item.
+    select employee_contents.employee_id, employee_contents.content_id
+    from employee_contents
+    semi join touched_employees on employee_contents.employee_id = touched_employees.employee_id
+
+),
+
+pairs as (
+
+    select
+        least(touched.employee_id, other.employee_id) as employee_a,
+        greatest(touched.employee_id, other.employee_id) as employee_b,
+        count(*) as shared_contents
+    from touched_contents as touched
+    inner join employee_contents as other
+        on touched.content_id = other.content_id
+        and touched.employee_id <> other.employee_id
+    left join touched_contents as other_touched
+        on other_touched.employee_id = other.employee_id
+        and other_touched.content_id = other.content_id
+    -- a pair of two touched employees is met from both sides: counted from the smaller one
+    where other_touched.employee_id is null or touched.employee_id < other.employee_id
+    group by 1, 2
+
+),
+{%- else %}
 pairs as (
 
     select
@@ -59,13 +89,10 @@ pairs as (
     inner join employee_contents as b
         on a.content_id = b.content_id
         and a.employee_id < b.employee_id
-    {%- if is_incremental() %}
-    where a.employee_id in (select employee_id from touched_employees)
-        or b.employee_id in (select employee_id from touched_employees)
-    {%- endif %}
     group by a.employee_id, b.employee_id
 
 ),
+{%- endif %}
 
 latest_shares as (
 
@@ -118,6 +145,38 @@ audience_sizes as (
 
 ),
 
+{% if is_incremental() -%}
+touched_audiences as (
+
+    select audiences.employee_id, audiences.member_number
+    from audiences
+    semi join touched_employees on audiences.employee_id = touched_employees.employee_id
+
+),
+
+intersections as (
+
+    -- Every pair holds a touched employee: the touched employees' members, each joined to the
+    -- other holders of the member (a pair of two touched employees counted from the smaller),
+    -- instead of every member of everyone joined to every other holder.
+    select
+        least(touched.employee_id, other.employee_id) as employee_a,
+        greatest(touched.employee_id, other.employee_id) as employee_b,
+        count(*) as audience_intersection
+    from touched_audiences as touched
+    inner join audiences as other
+        on touched.member_number = other.member_number
+        and touched.employee_id <> other.employee_id
+    left join (select distinct employee_id from touched_audiences) as other_touched
+        on other_touched.employee_id = other.employee_id
+    inner join pairs
+        on pairs.employee_a = least(touched.employee_id, other.employee_id)
+        and pairs.employee_b = greatest(touched.employee_id, other.employee_id)
+    where other_touched.employee_id is null or touched.employee_id < other.employee_id
+    group by 1, 2
+
+),
+{%- else %}
 intersections as (
 
     select
@@ -134,6 +193,7 @@ intersections as (
     group by a.employee_id, b.employee_id
 
 ),
+{%- endif %}
 
 jaccard as (
 

@@ -45,7 +45,14 @@ daily as (
         cast(sum(case when is_colleague_actor then 1 else 0 end) as {{ dbt.type_bigint() }}) as colleague_engagements
     from {{ ref('fct_engagements') }}
     {%- if is_incremental() %}
-    where cast({{ dbt.date_trunc('day', 'occurred_at') }} as date) in (select engagement_date from touched_days)
+    -- The range first: a plain comparison on occurred_at drops the other days' rows before
+    -- any of them is truncated to its day and probed.
+    where occurred_at >= (select cast(min(engagement_date) as {{ reachloop.type_timestamptz() }}) from touched_days)
+        and occurred_at < (
+            select cast({{ dbt.dateadd('day', 1, 'max(engagement_date)') }} as {{ reachloop.type_timestamptz() }})
+            from touched_days
+        )
+        and cast({{ dbt.date_trunc('day', 'occurred_at') }} as date) in (select engagement_date from touched_days)
     {%- endif %}
     group by 1
 
