@@ -39,7 +39,8 @@
     materialization and by is_incremental() (about three calls per incremental model).
 
     When reachloop build has already decided from meta.builds (refresh_decided_by_build), the
-    log's checks below would only repeat that decision: --full-refresh is the whole answer. -#}
+    log's checks below would only repeat that decision: --full-refresh is the whole answer.
+    A model without a table yet needs no check either. -#}
 {% macro should_full_refresh() %}
     {%- set configured = config.get('full_refresh') -%}
     {%- if configured is not none -%}
@@ -48,7 +49,9 @@
     {%- if flags.FULL_REFRESH or reachloop.as_of_is_set() -%}
         {{ return(true) }}
     {%- endif -%}
-    {%- if reachloop.refresh_decided_by_build() -%}
+    {#- Decided by the build; or no table yet (a first build: the materialization creates it,
+        whatever this says), which the relation cache dbt filled at start knows without a query. -#}
+    {%- if reachloop.refresh_decided_by_build() or (execute and load_cached_relation(this) is none) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- if reachloop.last_run_forces_full_refresh() -%}
