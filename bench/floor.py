@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -157,8 +158,21 @@ class _Config:
         return self._meta[key]
 
 
+@dataclass(frozen=True)
+class _Relation:
+    """dbt's ``this``: the model's own table (the floor rebuilds it whole: it does not exist yet)."""
+
+    database: str
+    schema: str
+    identifier: str
+    name: str  # as written in SQL
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class _DbtContext:
-    """The part of dbt's Python model context our models use: ``ref`` and ``config``."""
+    """The part of dbt's Python model context our models use: ``ref``, ``config`` and ``this``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, node: dict, manifest: dict) -> None:
         self._con = con
@@ -167,6 +181,8 @@ class _DbtContext:
             for uid in node["depends_on"]["nodes"]
         }
         self.config = _Config(node["config"].get("meta", {}))
+        self.this = _Relation(node["database"], node["schema"], node.get("alias") or node["name"],
+                              node["relation_name"])
 
     def ref(self, name: str) -> duckdb.DuckDBPyRelation:
         return self._con.sql(f"select * from {self._relations[name]}")
