@@ -29,3 +29,17 @@ def carry_stamps(
     same = (old_value.to_numpy() == stamped[value].to_numpy()) & old_stamp.notna().to_numpy()
     stamped.loc[same, STAMP] = old_stamp[same].astype("int64")
     return stamped
+
+
+def stored_rows(session, this, needs: set[str], columns: str = "*") -> pd.DataFrame | None:
+    """The rows (``columns``) the last build left in the model's own table (``this``, a dbt
+    relation; ``session`` its DuckDB connection), or None when the table is missing or lacks a
+    column of ``needs`` (a first build, or a table from before the stamps)."""
+    held = session.execute(
+        "select column_name from information_schema.columns"
+        " where table_catalog = ? and table_schema = ? and table_name = ?",
+        [this.database, this.schema, this.identifier],
+    ).fetchall()
+    if needs - {c for (c,) in held}:
+        return None
+    return session.sql(f"select {columns} from {this}").df()

@@ -11,7 +11,7 @@ whose effect moved."""
 
 import pandas as pd
 
-from attribution.stamps import STAMP, carry_stamps
+from attribution.stamps import STAMP, carry_stamps, stored_rows
 
 VALUES = ("reach_probability", "conversion_probability", "removal_effect", "p_conversion")
 # Order-independent of the rows, unambiguous whatever the state names hold (JSON-quoted).
@@ -20,18 +20,6 @@ CHECKSUM = """select md5(coalesce(string_agg(
         order by from_state, to_state), '')) as checksum,
     max(log_position_through) as position
 from counted"""
-
-
-def _stored(session, this) -> pd.DataFrame | None:
-    """The rows the last build left, if the table exists with this model's columns."""
-    columns = session.execute(
-        "select column_name from information_schema.columns"
-        " where table_catalog = ? and table_schema = ? and table_name = ?",
-        [this.database, this.schema, this.identifier],
-    ).fetchall()
-    if {"transitions_checksum", STAMP} - {c for (c,) in columns}:
-        return None
-    return session.sql(f"select * from {this}").df()
 
 
 def model(dbt, session):
@@ -47,7 +35,7 @@ def model(dbt, session):
                 STAMP: pd.Series(dtype="int64"),
             }
         )
-    stored = _stored(session, dbt.this)
+    stored = stored_rows(session, dbt.this, {"transitions_checksum", STAMP})
     if stored is not None and not stored.empty and (stored["transitions_checksum"] == checksum).all():
         return stored
     # Imported here: the solver's SciPy costs about 0.2 s of CPU to import, which a build whose

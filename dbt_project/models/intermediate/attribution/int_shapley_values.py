@@ -10,19 +10,7 @@ log position comes with the transition counts (the same journeys)."""
 import pandas as pd
 
 from attribution.shapley import shapley_values
-from attribution.stamps import STAMP, carry_stamps
-
-
-def _stored(session, this) -> pd.DataFrame | None:
-    """The state values the last build left, if the table exists with this model's columns."""
-    columns = session.execute(
-        "select column_name from information_schema.columns"
-        " where table_catalog = ? and table_schema = ? and table_name = ?",
-        [this.database, this.schema, this.identifier],
-    ).fetchall()
-    if STAMP not in {c for (c,) in columns}:
-        return None
-    return session.sql(f"select state, shapley_value, {STAMP} from {this}").df()
+from attribution.stamps import STAMP, carry_stamps, stored_rows
 
 
 def model(dbt, session):
@@ -42,4 +30,5 @@ def model(dbt, session):
         )
     counted = dbt.ref("int_markov_transitions_counted")
     [(position,)] = counted.aggregate("max(log_position_through)").fetchall()
-    return carry_stamps(shapley_values(journeys), _stored(session, dbt.this), "shapley_value", position)
+    stored = stored_rows(session, dbt.this, {STAMP}, f"state, shapley_value, {STAMP}")
+    return carry_stamps(shapley_values(journeys), stored, "shapley_value", position)
