@@ -41,7 +41,7 @@ STAGE_ORDER = (
     "full.build",
     "spark.build",
 )
-FIXED_COST_STAGES = ("generate", "land", "tiny.build", "tiny.rebuild", "tiny.noop")
+FIXED_COST_STAGES = ("generate", "land", "tiny.build", "tiny.full", "tiny.noop")
 # Issue 16's targets: a day's batch against a full rebuild (CPU), by scale; a build with nothing
 # new; a tiny home's build; SF10's full land + build no slower than before the incremental work.
 INCREMENTAL_MAX = {"100": 0.05}
@@ -244,12 +244,13 @@ def day_build_profile(scale: dict) -> list[str]:
 def fixed_cost_targets(result: dict) -> list[tuple[str, str, str]]:
     st = (result.get("fixed_cost") or {}).get("stages") or {}
     rows = []
-    if "tiny.rebuild" in st:
-        again, first = st["tiny.rebuild"], st.get("tiny.build") or {}
-        rows.append((f"SF0.01: a build < {TINY_BUILD_MAX_S:g} s wall",
-                     f"{again['wall_s']:.1f} s ({again['cpu_s']:.1f} s CPU; a fresh home's first: "
-                     f"{first.get('wall_s', 0):.1f} s)",
-                     "holds" if again["wall_s"] < TINY_BUILD_MAX_S else "MISSES"))
+    # Judged on the slower of a fresh home's first build and a full rebuild: both build every node.
+    builds = [st[n] for n in ("tiny.build", "tiny.full") if n in st]
+    if builds:
+        worst = max(b["wall_s"] for b in builds)
+        measured = "; ".join(f"{b['stage']} {b['wall_s']:.1f} s ({b['cpu_s']:.1f} s CPU)" for b in builds)
+        rows.append((f"SF0.01: a build < {TINY_BUILD_MAX_S:g} s wall", measured,
+                     "holds" if worst < TINY_BUILD_MAX_S else "MISSES"))
     if "tiny.noop" in st:
         noop = st["tiny.noop"]
         rows.append((f"SF0.01: a build with nothing new < {NOOP_MAX_S:g} s wall", f"{noop['wall_s']:.1f} s",
@@ -263,13 +264,12 @@ def fixed_cost_table(result: dict) -> list[str]:
         return []
     st, info = fixed["stages"], fixed["info"]
     out = ["### Fixed cost of a build (SF0.01)", "",
-           "`tiny.build`: the first build of a fresh home (dbt parses the project whole); `tiny.rebuild`: "
-           "the same build again (partial parse, nothing left for gate 1); `tiny.noop`: `reachloop build` "
-           "with nothing new.", ""]
+           "`tiny.build`: the first build of a fresh home; `tiny.full`: a full rebuild of it "
+           "(`--full-refresh`, every node again); `tiny.noop`: `reachloop build` with nothing new.", ""]
     out += ["| stage | wall s | CPU s | peak RSS MB |", "|---|---:|---:|---:|"]
     out += [f"| {n} | {st[n]['wall_s']:.1f} | {st[n]['cpu_s']:.1f} | {st[n]['max_rss_mb']:,.0f} |"
             for n in FIXED_COST_STAGES if n in st]
-    for name in ("tiny.build", "tiny.rebuild"):
+    for name in ("tiny.build", "tiny.full"):
         extra = (st.get(name) or {}).get("extra") or {}
         if extra.get("cpu_seconds"):
             steps = ", ".join(f"{k} {v:.1f} s" for k, v in extra["cpu_seconds"].items())
@@ -277,7 +277,8 @@ def fixed_cost_table(result: dict) -> list[str]:
                         f"{extra.get('tests')} dbt tests."]
     if info.get("breakdown"):
         parts = ", ".join(f"{k} {v:.1f} s" for k, v in info["breakdown"].items())
-        out += ["", f"Where a rebuild's time goes (cumulative seconds under cProfile, overlapping): {parts}."]
+        out += ["", "Where a full rebuild's time goes (cumulative seconds under cProfile, overlapping): "
+                    f"{parts}."]
     nodes = info.get("dbt_nodes") or {}
     if nodes.get("sum_by_kind"):
         kinds = ", ".join(f"{k} {v:.1f} s" for k, v in nodes["sum_by_kind"].items())

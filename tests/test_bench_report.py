@@ -56,3 +56,21 @@ def test_the_day_batch_build_profile_is_reported(tmp_path: Path):
     assert "CPU by step: gate 1 1.4 s, dbt build 39.2 s, gate 2 3.2 s, publish 13.8 s; 72 models" in text
     assert "27.4 s running nodes and 6.5 s before and after them" in text
     assert "mart_audience_pairs 1.79" in text
+
+
+def test_the_tiny_build_target_is_judged_on_builds_that_build():
+    """A build again with nothing landed selects no node, so it cannot stand for "a build of
+    SF0.01": the verdict takes the slower of a fresh home's first build and a full rebuild."""
+    def stage(name: str, wall: float) -> dict:
+        return {"stage": name, "wall_s": wall, "cpu_s": wall, "max_rss_mb": 1.0}
+
+    def verdict(first: float, full: float) -> tuple[str, str, str]:
+        result = {"fixed_cost": {"stages": {"tiny.build": stage("tiny.build", first),
+                                            "tiny.full": stage("tiny.full", full),
+                                            "tiny.noop": stage("tiny.noop", 0.7)}}}
+        return next(r for r in report.fixed_cost_targets(result) if r[0].startswith("SF0.01: a build <"))
+
+    assert verdict(10.9, 4.0)[2] == "MISSES"
+    assert verdict(5.0, 6.5)[2] == "MISSES"
+    held = verdict(5.0, 4.0)
+    assert held[2] == "holds" and "tiny.build 5.0 s" in held[1] and "tiny.full 4.0 s" in held[1]
