@@ -8,7 +8,7 @@ snapshots (metrics, roster, audiences, followers) are new because their time mov
 what the log holds, so the day touches existing shares and deals as a real day does.
 Written as one CSV file per event type, in the landing layout.
 
-    python -m bench.day_batch DIR/landing OUT [--day 2025-06-11]
+    python -m bench.day_batch DIR/landing OUT [--day 2025-06-11] [--rows-per-type N]
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ NEW_IDS = {
 }
 
 
-def make_day_batch(landing: Path, out: Path, day: pd.Timestamp = DAY) -> dict[str, int]:
+def make_day_batch(landing: Path, out: Path, day: pd.Timestamp = DAY,
+                   rows_per_type: int | None = None) -> dict[str, int]:
+    """The day's events moved to NEXT, one CSV per event type; with ``rows_per_type``, only the
+    day's first rows of each type (by time): a batch that touches every event type the day does
+    with almost no data, so what its build costs is what does not follow the change."""
     shift = NEXT - day
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
@@ -47,6 +51,8 @@ def make_day_batch(landing: Path, out: Path, day: pd.Timestamp = DAY) -> dict[st
         times = [f.name for f in et.fields if f.type == TIMESTAMP]
         when = times[-1] if name != "employee" else "observed_at"
         day_rows = df[(df[when] >= day) & (df[when] < day + pd.Timedelta(days=1))].copy()
+        if rows_per_type is not None:
+            day_rows = day_rows.sort_values(when, kind="stable").head(rows_per_type)
         for t in times:
             # An optional timestamp no row of a small workload sets reads back as objects.
             day_rows[t] = pd.to_datetime(day_rows[t], utc=True) + shift
@@ -72,10 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out", type=Path, help="where the day's files go (land them with reachloop land OUT)")
     p.add_argument("--day", default=DAY.date().isoformat(),
                    help=f"the day of the year to copy (default {DAY.date()}, a Wednesday)")
+    p.add_argument("--rows-per-type", type=int, metavar="N",
+                   help="only the day's first N rows of each event type (the build's floor)")
     args = p.parse_args(argv)
     if not args.landing.is_dir():
         p.error(f"no landing folder at {args.landing}")
-    counts = make_day_batch(args.landing, args.out, pd.Timestamp(args.day, tz="UTC"))
+    counts = make_day_batch(args.landing, args.out, pd.Timestamp(args.day, tz="UTC"), args.rows_per_type)
     print(json.dumps(counts))
     return 0
 

@@ -38,6 +38,8 @@ STAGE_ORDER = (
     "incr.land",
     "incr.build",
     "noop.build",
+    "one.land",
+    "one.build",
     "full.build",
     "spark.build",
 )
@@ -88,6 +90,7 @@ def ratios(scale: dict) -> dict[str, float | None]:
     incr = (g("incr.land") or 0) + (g("incr.build") or 0) if g("incr.build") else None
     full = (g("land") or 0) + (g("full.build") or 0) if g("full.build") else None
     out["(incr.land + incr.build) ÷ (land + full.build)"] = _div(incr, full)
+    out["one.build ÷ full.build (CPU): the floor"] = _div(g("one.build", "cpu_s"), g("full.build", "cpu_s"))
     return out
 
 
@@ -238,6 +241,13 @@ def day_build_profile(scale: dict) -> list[str]:
     top = nodes.get("top") or []
     if top:
         line += " Heaviest nodes (s): " + ", ".join(f"{uid.split('.')[-1]} {t:.2f}" for uid, t in top) + "."
+    one = (scale["stages"].get("one.build") or {}).get("extra") or {}
+    if one.get("cpu_seconds"):
+        day_cpu, one_cpu = sum(cpu.values()), sum(one["cpu_seconds"].values())
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in one["cpu_seconds"].items())
+        line += (f" A batch of one row per event type the day has costs {one_cpu:.1f} s of the steps' CPU "
+                 f"against the day's {day_cpu:.1f} s ({steps}; {one.get('models')} models): that much of "
+                 "the day's cost does not follow the change.")
     return ["", line]
 
 

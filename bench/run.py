@@ -13,14 +13,16 @@ Per scale factor, each stage runs as a child process (wall, CPU, peak RSS via wa
     floor.land       DuckDB reading the same files straight into tables
     floor.marts      the dbt project's compiled SQL straight in DuckDB, in dependency order
     peer             bench/pandas_peer.py (then checked against the published marts)
-    incr.land, incr.build, noop.build, full.build
+    incr.land, incr.build, noop.build, one.land, one.build, full.build
                      one day's batch landed and built on top of the log; reachloop build
-                     again with nothing new (it must skip); a full refresh of the same log
+                     again with nothing new (it must skip); one row of each event type the day
+                     has, landed and built (the floor: what a day costs that does not follow
+                     the change); a full refresh of the same log
 
 Once per run, whatever the scales:
 
     tiny.build, tiny.full, tiny.noop (fixed cost)
-                     an SF0.01 home's first build, the same build again, reachloop build with
+                     an SF0.01 home's first build, a full rebuild of it, reachloop build with
                      nothing new; a profiled build for where the time goes (bench.steps --profile)
     attribution.solvers
                      bench/attribution.py: Markov removal effects (and Shapley values) of 100k
@@ -50,6 +52,7 @@ REACHLOOP = str(Path(PYTHON).with_name("reachloop"))
 SPARK_PYTHON = str(REPO / ".venv-spark" / "bin" / "python")
 DBT = str(Path(PYTHON).with_name("dbt"))
 PII_KEY = "reachloop-bench-key-not-for-production"
+ONE_ROW_DAY = "2025-06-12"  # the day after bench.day_batch's: its rows are not the day's again
 FORMATS = ("csv", "jsonl", "parquet")
 # Past SF10 a run measures growth: land, build, the floor and the day batch. The pandas peer
 # holds every event in memory (about 7 GB at SF10) and would not fit in this machine's RAM; the
@@ -263,9 +266,7 @@ class Bench:
         shutil.rmtree(day, ignore_errors=True)
         # A child of its own: made in this process, pandas over the whole landing (15 GB at SF100)
         # would be counted in the peak RSS of every later stage, whose fork starts from ours.
-        _, out = run_stage("day batch", [PYTHON, "-m", "bench.day_batch", str(self.landing), str(day)],
-                           env=self.env(), log=self.log)
-        self.info["day_batch_rows"] = json.loads(out.strip().splitlines()[-1])
+        self.info["day_batch_rows"] = self.make_batch(day)
         out = self.stage("incr.land", [REACHLOOP, "land", str(day), "--json"])
         files = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
         self.stages["incr.land"].rows = sum(f["rows_read"] for f in files)
@@ -275,8 +276,25 @@ class Bench:
         # Where the day's build goes: the profile that stops the target, when it misses.
         self.info["incr_dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
         self.noop("noop.build")
-        out = self.stage("full.build", [PYTHON, "-m", "bench.steps", "build", "--full-refresh"], rows=log)
+        # The floor under the day's cost: one row of each event type the day has (of another
+        # day, so nothing is a duplicate), built like the day. What it costs does not follow
+        # the change: dbt's fixed and per-node cost, whole-table models, publish's own.
+        one = self.root / "one_row_batch"
+        shutil.rmtree(one, ignore_errors=True)
+        self.info["one_row_batch_rows"] = self.make_batch(one, "--day", ONE_ROW_DAY, "--rows-per-type", "1")
+        self.stage("one.land", [REACHLOOP, "land", str(one), "--json"])
+        out = self.stage("one.build", [PYTHON, "-m", "bench.steps", "build"], rows=log_rows(self.home))
+        self.stages["one.build"].extra = json.loads(out.strip().splitlines()[-1])
+        out = self.stage("full.build", [PYTHON, "-m", "bench.steps", "build", "--full-refresh"],
+                         rows=log_rows(self.home))
         self.stages["full.build"].extra = json.loads(out.strip().splitlines()[-1])
+
+    def make_batch(self, out: Path, *flags: str) -> dict[str, int]:
+        # A child of its own: made in this process, pandas over the whole landing (15 GB at SF100)
+        # would be counted in the peak RSS of every later stage, whose fork starts from ours.
+        argv = [PYTHON, "-m", "bench.day_batch", str(self.landing), str(out), *flags]
+        _, printed = run_stage("day batch", argv, env=self.env(), log=self.log)
+        return json.loads(printed.strip().splitlines()[-1])
 
     def noop(self, name: str) -> None:
         """``reachloop build`` (the CLI) right after a successful build: nothing to do."""
