@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from planner.cadence import DAY, HOUR, Cadence, Calendar
-from planner.coverage import greedy_max_coverage
+from planner.coverage import Audiences
 
 COLUMNS = {
     "content_id": "string",
@@ -92,6 +92,7 @@ def plan_shares(
     member_codes, members = np.unique(keys, return_inverse=True)
     offsets = np.concatenate(([0], np.cumsum(np.bincount(who, minlength=len(ids)))))
     sizes = np.diff(offsets)
+    indexed = Audiences(offsets, members, len(member_codes))
 
     calendars = {i: Calendar() for i in range(len(ids))}
     own = posts[posts["employee_id"].isin(index.index)]
@@ -109,16 +110,23 @@ def plan_shares(
     free_days = _FreeDays(start_s, hours, calendars, settings)
     rows = []
     items = contents.sort_values(["published_at", "content_id"], kind="stable")
+    # One cover for every item, cleared after each of what it set: a fresh array per item (one
+    # entry per member) grew with the items times the company.
+    covered = np.zeros(len(member_codes), bool)
+    nobody = np.zeros(0, dtype=np.int64)
     for content_id, published_s in zip(items["content_id"], _seconds(items["published_at"]), strict=True):
-        covered = np.zeros(len(member_codes), bool)
-        covered[reached_by.get(content_id, [])] = True
-        already = int(covered.sum())
+        reached_at = reached_by.get(content_id, nobody)
+        covered[reached_at] = True
+        already = len(reached_at)
         # Whoever shared the item is not asked again; nor is anyone whose calendar has no free
         # day left in the horizon (they would be turned down whenever their turn came).
         eligible = ~free_days.booked_out
         eligible[shared.get(content_id, [])] = False
         slots = _ItemSlots(start_s, max(start_s, int(published_s)), hours, free_days, settings)
-        picks = greedy_max_coverage(offsets, members, covered, settings.sharers, eligible, slots.accept)
+        picks = indexed.greedy(covered, reached_at, settings.sharers, eligible, slots.accept)
+        covered[reached_at] = False
+        for pick in picks:
+            covered[members[offsets[pick.candidate] : offsets[pick.candidate + 1]]] = False
         total = 0
         for rank, pick in enumerate(picks, start=1):
             i, t = pick.candidate, slots.slot[pick.candidate]
@@ -145,13 +153,15 @@ def plan_shares(
 def _dense_members_by_content(reached: pd.DataFrame, member_codes: np.ndarray) -> dict[object, np.ndarray]:
     """Per content item, the positions in ``member_codes`` (sorted) of the members earlier shares
     reached: found once for all items (a search per item over every member cost seconds at SF10).
-    Members no candidate's audience holds cannot be covered and are left out."""
+    Members no candidate's audience holds cannot be covered and are left out; each member once
+    per item (the count of members already reached is the length)."""
     keys = reached["member_key"].to_numpy()
     positions = np.searchsorted(member_codes, keys)
     hit = positions < len(member_codes)
     hit[hit] = member_codes[positions[hit]] == keys[hit]
-    found = pd.Series(positions[hit]).groupby(reached["content_id"].to_numpy()[hit])
-    return {content_id: group.to_numpy() for content_id, group in found}
+    found = pd.DataFrame({"content_id": reached["content_id"].to_numpy()[hit], "at": positions[hit]})
+    found = found.drop_duplicates().groupby("content_id")["at"]
+    return {content_id: group.to_numpy(dtype=np.int64) for content_id, group in found}
 
 
 class _FreeDays:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from planner.cadence import DAY, HOUR, Cadence, Calendar
-from planner.coverage import greedy_max_coverage
+from planner.coverage import Audiences, greedy_max_coverage
 from planner.plan import PlanSettings, plan_shares
 
 
@@ -65,6 +65,57 @@ def test_lazy_evaluation_makes_the_plain_greedys_choices_with_fewer_recomputatio
     picks = greedy_max_coverage(offsets, members, np.zeros(3000, dtype=bool), k=25)
     assert [(p.candidate, p.gain) for p in picks] == plain_greedy([set(a) for a in audiences], 25)
     assert sum(p.recomputations for p in picks) < 25 * 300 / 3  # the plain greedy: 300 per pick
+
+
+def plain_greedy_with(
+    audiences: list[set[int]], covered: set[int], k: int, eligible: list[bool], refused: set[int]
+) -> list[tuple[int, int]]:
+    """The plain greedy with members already covered, candidates masked out and candidates whose
+    turn is refused (they leave for good, no pick is spent)."""
+    covered, left, out = set(covered), {i for i in range(len(audiences)) if eligible[i]}, []
+    while len(out) < k:
+        gains = {i: len(audiences[i] - covered) for i in left}
+        best = max(left, key=lambda i: (gains[i], -i), default=None)
+        if best is None or gains[best] == 0:
+            break
+        left.discard(best)
+        if best not in refused:
+            out.append((best, gains[best]))
+            covered |= audiences[best]
+    return out
+
+
+def test_one_index_serves_many_items_as_the_plain_greedy_would() -> None:
+    # A plan runs the greedy once per item over the same audiences (planner.plan): the index
+    # (each member's candidates, the candidates by size) is built once, each item brings its own
+    # covered members, eligibility and refusals, and one cover array is cleared between items.
+    rng = np.random.default_rng(11)
+    audiences = [sorted(set(rng.integers(0, 800, rng.integers(0, 60)).tolist())) for _ in range(120)]
+    audiences[3] = audiences[7] = list(range(700, 790))  # the largest, equal: the lower index first
+    offsets, members = csr(audiences)
+    indexed = Audiences(offsets, members, 800)
+    covered = np.zeros(800, dtype=bool)
+    for _ in range(40):
+        reached = np.unique(rng.integers(0, 800, rng.integers(0, 300)))
+        eligible = rng.random(120) < 0.8
+        refused = set(rng.choice(120, 10, replace=False).tolist())
+        refuse = refused.__contains__
+        covered[reached] = True
+        picks = indexed.greedy(covered, reached, 6, eligible, lambda i, gain, refuse=refuse: not refuse(i))
+        want = plain_greedy_with(
+            [set(a) for a in audiences], set(reached.tolist()), 6, eligible.tolist(), refused
+        )
+        assert [(p.candidate, p.gain) for p in picks] == want
+        one_off = greedy_max_coverage(
+            offsets,
+            members,
+            np.isin(np.arange(800), reached),
+            6,
+            eligible,
+            lambda i, gain, refuse=refuse: not refuse(i),
+        )
+        assert [(p.candidate, p.gain) for p in one_off] == want
+        covered[:] = False
 
 
 def test_cadence_keeps_posts_a_day_apart_and_at_most_three_in_any_week() -> None:
