@@ -69,6 +69,28 @@ def test_publish_writes_duckdb_and_parquet_atomically(settings: Settings):
     assert pub.published_marts(dest) == {"fct_engagements": 3000, "mart_engagement_rate": 50}
 
 
+def test_dated_marts_of_fifty_thousand_rows_are_split_by_month(settings: Settings):
+    """The default threshold (docs/analysts.md): a dated mart of 50,000 rows is split by month,
+    one a row smaller is one file, and the documented recursive glob reads either whole."""
+    with warehouse(settings) as con:
+        con.execute("create schema if not exists marts")
+        for name, rows in (("fct_split", 50_000), ("fct_whole", 49_999)):
+            con.execute(
+                f"""create table marts.{name} as
+                    select 'r_' || i as row_id, timestamptz '2025-01-01' + to_days(cast(i % 59 as integer)) as at
+                    from range({rows}) t(i)"""
+            )
+    dest = pub.publish(settings, settings.published, build_id="b1")
+    parquet = Path(os.path.realpath(dest / "parquet"))
+    assert sorted(p.name for p in (parquet / "fct_split").iterdir()) == ["month=2025-01", "month=2025-02"]
+    assert [p.name for p in (parquet / "fct_whole").iterdir()] == ["data.parquet"]
+    with duckdb.connect() as con:
+        for name, rows in (("fct_split", 50_000), ("fct_whole", 49_999)):
+            assert con.execute(
+                f"select count(*) from read_parquet('{parquet}/{name}/**/*.parquet', hive_partitioning = true)"
+            ).fetchone()[0] == rows
+
+
 def test_a_reader_holding_the_old_file_is_not_broken(settings: Settings):
     _make_marts(settings, shares=10)
     pub.publish(settings, settings.published)
