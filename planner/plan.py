@@ -80,23 +80,24 @@ def plan_shares(
         return empty_plan()
     candidates = candidates.sort_values("employee_id", kind="stable").reset_index(drop=True)
     ids = candidates["employee_id"].astype(str).to_numpy()
-    index = pd.Series(np.arange(len(ids)), index=ids)
+    index = pd.Index(ids)
     hours = candidates["usual_hour"].fillna(settings.default_hour).astype("int64").to_numpy()
     basis = candidates["audience_basis"].astype(str).to_numpy()
 
     # CSR audiences over dense member numbers
-    aud = audiences[audiences["employee_id"].isin(index.index)]
-    who = index.loc[aud["employee_id"].astype(str)].to_numpy()
+    who = _positions(audiences["employee_id"], index)
+    keys = audiences["member_key"].to_numpy()[who >= 0]
+    who = who[who >= 0]
     order = np.argsort(who, kind="stable")
-    keys = aud["member_key"].to_numpy()[order]
-    member_codes, members = np.unique(keys, return_inverse=True)
+    member_codes, members = _dense(keys[order])
     offsets = np.concatenate(([0], np.cumsum(np.bincount(who, minlength=len(ids)))))
     sizes = np.diff(offsets)
     indexed = Audiences(offsets, members, len(member_codes))
 
     calendars = {i: Calendar() for i in range(len(ids))}
-    own = posts[posts["employee_id"].isin(index.index)]
-    posters = index.loc[own["employee_id"].astype(str)].to_numpy()
+    posters = _positions(posts["employee_id"], index)
+    own = posts[posters >= 0]
+    posters = posters[posters >= 0]
     for i, t in zip(posters, _seconds(own["posted_at"]), strict=True):
         calendars[int(i)].add(int(t))
     shared_posts = own.dropna(subset=["content_id"])
@@ -150,6 +151,27 @@ def plan_shares(
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS) if rows else empty_plan()
 
 
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """Each value's position in ``index`` (ids as strings; -1: not there), each distinct value
+    looked up once: a lookup per row cost 1.3 s on SF100-sized inputs (5.9 M audience rows,
+    32,160 candidates), this 0.13 s."""
+    codes, distinct = pd.factorize(values)
+    found = index.get_indexer(pd.Index(distinct).astype(str))
+    return np.where(codes >= 0, found[codes], -1)
+
+
+def _dense(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True): the distinct keys, sorted, and each key's position
+    among them. The planner's member keys are dense numbers already (int_share_plan_audiences),
+    so a table over them answers without sorting millions of keys (0.24 s against 0.64-1.2 s on
+    SF100-sized inputs)."""
+    if keys.dtype.kind in "iu" and keys.size and keys.min() >= 0 and keys.max() < 2 * keys.size:
+        present = np.zeros(int(keys.max()) + 1, dtype=bool)
+        present[keys] = True
+        return np.flatnonzero(present).astype(keys.dtype), (np.cumsum(present) - 1)[keys]
+    return np.unique(keys, return_inverse=True)
+
+
 def _dense_members_by_content(reached: pd.DataFrame, member_codes: np.ndarray) -> dict[object, np.ndarray]:
     """Per content item, the positions in ``member_codes`` (sorted) of the members earlier shares
     reached: found once for all items (a search per item over every member cost seconds at SF10).
@@ -159,9 +181,15 @@ def _dense_members_by_content(reached: pd.DataFrame, member_codes: np.ndarray) -
     positions = np.searchsorted(member_codes, keys)
     hit = positions < len(member_codes)
     hit[hit] = member_codes[positions[hit]] == keys[hit]
-    found = pd.DataFrame({"content_id": reached["content_id"].to_numpy()[hit], "at": positions[hit]})
-    found = found.drop_duplicates().groupby("content_id")["at"]
-    return {content_id: group.to_numpy(dtype=np.int64) for content_id, group in found}
+    items, contents = pd.factorize(reached["content_id"].array[hit])
+    n = len(member_codes)
+    # One sort of the (item, member) pairs drops repeats and groups them by item (np.unique
+    # took 2.8 s over SF100-sized inputs' 2.5 M pairs, the sort 0.03 s).
+    pairs = np.sort(items.astype(np.int64) * n + positions[hit])
+    pairs = pairs[np.diff(pairs, prepend=-1) != 0]
+    item_of = pairs // n
+    bounds = np.append(np.flatnonzero(np.diff(item_of, prepend=-1)), len(pairs))
+    return {contents[item_of[a]]: pairs[a:b] % n for a, b in zip(bounds[:-1], bounds[1:], strict=True)}
 
 
 class _FreeDays:

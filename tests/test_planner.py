@@ -197,6 +197,45 @@ def test_a_plan_by_hand() -> None:
     assert "; 1 day after its turn" in plan["reason"].iloc[1] and "; 2 days after" in plan["reason"].iloc[3]
 
 
+def test_the_plan_does_not_depend_on_how_members_are_numbered_or_repeated() -> None:
+    # The pipeline's member keys are dense numbers (looked up in a table); any other keys take
+    # the sort. Repeated reached rows, a null employee id and audiences of non-candidates count
+    # for nothing.
+    rng = np.random.default_rng(5)
+    ids = [f"e{i:02d}" for i in range(30)]
+    candidates = pd.DataFrame(
+        {"employee_id": ids, "usual_hour": rng.integers(0, 24, 30), "audience_basis": "observed"}
+    )
+    pairs = {(e, int(m)) for e in ids + ["x1", None] for m in rng.integers(1, 400, 40)}
+    audiences = pd.DataFrame(sorted(pairs, key=str), columns=["employee_id", "member_key"])
+    contents = pd.DataFrame(
+        {"content_id": [f"c{i}" for i in range(8)], "published_at": [t(f"2026-01-0{1 + i % 4}") for i in range(8)]}
+    )
+    reached = pd.DataFrame(
+        {"content_id": [f"c{i}" for i in rng.integers(0, 8, 300)], "member_key": rng.integers(1, 450, 300)}
+    )
+    posts = pd.DataFrame(
+        {
+            "employee_id": rng.choice(ids, 40).tolist(),
+            "posted_at": [t("2026-01-04") - pd.Timedelta(hours=int(h)) for h in rng.integers(0, 200, 40)],
+            "content_id": [f"c{i}" if i < 8 else None for i in rng.integers(0, 16, 40)],
+        }
+    )
+    settings = PlanSettings(sharers=4)
+    plan = plan_shares(contents, candidates, audiences, reached, posts, t("2026-01-05 07:00"), settings)
+    assert len(plan) > 20 and (plan["already_reached"] > 0).any()
+    sparse = lambda frame: frame.assign(member_key=frame["member_key"] * 10**12 + 7)  # noqa: E731
+    again = plan_shares(
+        contents, candidates, sparse(audiences), sparse(pd.concat([reached, reached])), posts,
+        t("2026-01-05 07:00"), settings,
+    )
+    pd.testing.assert_frame_equal(plan, again)
+    alone = audiences[audiences["employee_id"].isin(ids)]
+    pd.testing.assert_frame_equal(
+        plan, plan_shares(contents, candidates, alone, reached, posts, t("2026-01-05 07:00"), settings)
+    )
+
+
 def test_someone_without_a_free_day_is_passed_over_for_every_item() -> None:
     # e1 has the largest audience but posted at the plan's start: at most one post a week
     # leaves no free day within a 3-day horizon, for c1 nor (already known then) for c2.
