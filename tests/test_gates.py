@@ -344,6 +344,7 @@ def test_a_new_home_starts_from_the_saved_parse_state(tmp_path: Path, monkeypatc
     from builds.dbt_build import PARTIAL_PARSE, parse_cache_dir, target_path
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # dbt says how it parsed at debug level
     first, second = Settings(tmp_path / "first"), Settings(tmp_path / "second")
     _parse(first)
     assert list(parse_cache_dir().rglob(PARTIAL_PARSE))

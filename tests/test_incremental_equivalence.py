@@ -400,9 +400,11 @@ def _event_type(path: Path) -> str:
 
 
 def test_a_build_runs_only_the_nodes_of_event_types_that_landed(
-    small_workload: Path, tmp_path_factory: pytest.TempPathFactory, pii: None
+    small_workload: Path, tmp_path_factory: pytest.TempPathFactory, pii: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from builds.steps import build
+
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # the log's SQL statements are looked at below
 
     files = sorted(landing_files(small_workload / "landing"))
     # The last month's metrics snapshots (of old shares too) and page followers: no audience,
