@@ -1,0 +1,41 @@
+{#- The schemas of a database, for dbt's check at the start of every run of which schemas it
+    must create. dbt passes the database quoted, as it would write it in SQL ("warehouse"), and
+    dbt-duckdb compared that text, quotes included, with the catalog's bare name: no schema was
+    ever found, so every run sent "create schema if not exists" (and dbt-duckdb's check of the
+    database's type before it, in a transaction of its own) for each of its four schemas.
+    Unquoted here, the existing schemas are found and only a missing one is created. -#}
+{% macro duckdb__list_schemas(database) -%}
+    {%- set name = database -%}
+    {%- if name is not none and name | length > 1 and name.startswith('"') and name.endswith('"') -%}
+        {%- set name = name[1:-1] | replace('""', '"') -%}
+    {%- endif -%}
+    {%- set sql -%}
+        select schema_name
+        from system.information_schema.schemata
+        {%- if name is not none %}
+        where lower(catalog_name) = '{{ name | lower | replace("'", "''") }}'
+        {%- endif %}
+    {%- endset -%}
+    {{ return(run_query(sql)) }}
+{%- endmacro %}
+
+{#- An incremental run's check that the new rows have the columns of the table they go into
+    (on_schema_change), and the columns it inserts. dbt reads both tables' columns for it: two
+    queries per incremental model. When reachloop build decided the refresh
+    (refresh_decided_by_build: a successful build of this same project before it, no dbt run
+    since — a changed project is a full refresh), every incremental table was written by this
+    project's SQL and the check cannot fail: the columns to insert are the contract's when
+    there is one, else the new rows'. A plain dbt run keeps dbt's check. -#}
+{% macro duckdb__process_schema_changes(on_schema_change, source_relation, target_relation) %}
+    {%- if not reachloop.refresh_decided_by_build() -%}
+        {{ return(dbt.default__process_schema_changes(on_schema_change, source_relation, target_relation)) }}
+    {%- endif -%}
+    {%- if model.config.contract.enforced and model.columns -%}
+        {%- set columns = [] -%}
+        {%- for column in model.columns.values() -%}
+            {%- do columns.append(api.Column.create(column.name, column.data_type)) -%}
+        {%- endfor -%}
+        {{ return(columns) }}
+    {%- endif -%}
+    {{ return(adapter.get_columns_in_relation(source_relation)) }}
+{% endmacro %}

@@ -1,0 +1,66 @@
+"""What dbt runs besides the models' own SQL (docs/design.md, "Build steps"): the overrides in
+dbt_project/macros/dbt_overrides.sql cut statements every build sent for nothing, and keep
+dbt's checks wherever they could still fail."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from builds.dbt_build import invoke_dbt, project_args, run_dbt_build
+from eventlog.errors import ReachloopError
+from eventlog.settings import Settings
+
+INCREMENTAL_WITH_CONTRACT = "mart_reach_vs_network"
+
+
+@pytest.fixture(autouse=True)
+def _statements_logged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the statements dbt sent, which its log has at debug level only."""
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+
+
+def _last_run_log(settings: Settings) -> str:
+    """dbt's debug log of the home's last dbt invocation."""
+    log = (settings.home / "dbt" / "logs" / "dbt.log").read_text()
+    return log.rsplit("Running with dbt=", 1)[-1]
+
+
+def test_a_run_creates_no_schema_that_exists(settings: Settings) -> None:
+    """dbt lists the warehouse's schemas before it runs a node and creates the missing ones: the
+    listing found none (dbt-duckdb compared the quoted database name), so each run re-created
+    every schema. The seed's schema, main, always exists."""
+    assert invoke_dbt(settings, ["seed", *project_args(settings)]).success
+    log = _last_run_log(settings)
+    assert "create schema" not in log.lower()
+    assert "from system.information_schema.schemata" in log
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from main.bot_user_agents").fetchone()[0] > 0
+
+
+def test_the_column_check_of_an_incremental_run_is_left_out_only_when_the_build_decided(
+    published: Settings, tmp_path: Path,
+) -> None:
+    """An incremental run compares the new rows' columns with the table's (on_schema_change:
+    fail). Under reachloop build's decision (the same project built every table) it cannot fail
+    and is not run: the contract's columns are inserted, with no query. A dbt run by hand keeps
+    it: a table whose columns differ from the model's fails the run."""
+    home = tmp_path / "home"
+    shutil.copytree(published.home, home, symlinks=True, ignore=shutil.ignore_patterns("published", "as_of"))
+    settings = Settings(home)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        # What a hand-run of a changed model would leave behind.
+        con.execute(f"alter table marts.{INCREMENTAL_WITH_CONTRACT} add column stray integer")
+
+    run_dbt_build(settings, select=INCREMENTAL_WITH_CONTRACT, exclude="resource_type:test",
+                  refresh_decided=True)
+    log = _last_run_log(settings)
+    assert f"START sql incremental model marts.{INCREMENTAL_WITH_CONTRACT}" in log
+    assert "from (describe" not in log
+
+    with pytest.raises(ReachloopError, match=INCREMENTAL_WITH_CONTRACT):
+        run_dbt_build(settings, select=INCREMENTAL_WITH_CONTRACT, exclude="resource_type:test")
+    assert "schemas on this incremental model are out of sync" in _last_run_log(settings)
