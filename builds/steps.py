@@ -418,14 +418,13 @@ def run_gate_2(settings: Settings, build_id: str) -> str:
         return gate(con, settings, build_id, rebuilt, schemas, last and last[1]).summary()
 
 
-def _rebuilt_since(settings: Settings, build_id: str) -> tuple[set[str] | None, str | None]:
+def _rebuilt_since(con: duckdb.DuckDBPyConnection, build_id: str) -> tuple[set[str] | None, str | None]:
     """The models this build ran (None: all of them) and the build whose tables it left as they
     were (the last successful current build, node selection's baseline)."""
     from builds.node_selection import baseline
 
-    with warehouse(settings) as con:
-        built = con.execute("select models_built from meta.builds where build_id = ?", [build_id]).fetchone()
-        last = baseline(con)
+    built = con.execute("select models_built from meta.builds where build_id = ?", [build_id]).fetchone()
+    last = baseline(con)
     if built is None or built[0] is None or last is None:
         return None, None
     return set(built[0]), last[0]
@@ -434,23 +433,24 @@ def _rebuilt_since(settings: Settings, build_id: str) -> tuple[set[str] | None, 
 def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
     from builds.publish import current_version, publish, published_marts
 
-    with _step(settings, build_id, PUBLISH) as b:
+    # One connection for the step: publish's own opens the same database instance (DuckDB shares
+    # it within a process), so the warehouse is opened once, not four times.
+    with _step_warehouse(settings, build_id, PUBLISH) as con, _step(settings, build_id, PUBLISH, con) as b:
         destination = publish_destination(settings, b.as_of)
-        rebuilt, based_on = _rebuilt_since(settings, build_id)
+        rebuilt, based_on = _rebuilt_since(con, build_id)
         publish(settings, destination, build_id=build_id, as_of=b.as_of, rebuilt=rebuilt, based_on=based_on)
         version = current_version(destination)
-        with warehouse(settings) as con:
-            sizes = published_marts(destination)
-            if sizes:  # one statement: executemany commits each row
-                con.execute(
-                    "insert into meta.published_marts select ?, unnest(?), unnest(?), now()",
-                    [build_id, list(sizes), list(sizes.values())],
-                )
+        sizes = published_marts(destination)
+        if sizes:  # one statement: executemany commits each row
             con.execute(
-                "update meta.builds set status = 'succeeded', step = null, published_to = ?, "
-                "published_version = ?, finished_at = now() where build_id = ?",
-                [str(destination), version, build_id],
+                "insert into meta.published_marts select ?, unnest(?), unnest(?), now()",
+                [build_id, list(sizes), list(sizes.values())],
             )
+        con.execute(
+            "update meta.builds set status = 'succeeded', step = null, published_to = ?, "
+            "published_version = ?, finished_at = now() where build_id = ?",
+            [str(destination), version, build_id],
+        )
     return destination, version
 
 
