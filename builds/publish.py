@@ -153,13 +153,19 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 def _month_fingerprints(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[str | None, str]:
     """A dated mart's fingerprint per month of ``column`` (None: no date), in one grouped scan:
-    the months whose fingerprint is unchanged keep their Parquet partition. The month is the
-    session's (the warehouse's connections are in UTC), as the partition folders' names are."""
+    the months whose fingerprint is unchanged keep their Parquet partition. The month is UTC's,
+    the session's (the warehouse's connections are in UTC), as the partition folders' names
+    and _in_month's bounds are. The scan groups rows by UTC day, integer arithmetic on the
+    epoch, and only the few hundred days by month: date_trunc on every row of a TIMESTAMPTZ
+    goes through ICU's calendar, which was 60% of the scan (SF10 ``fct_engagements``, 1.5M
+    rows: 0.27 CPU s, 0.12 by day)."""
     rows = con.execute(
-        f"""select strftime(month, '%Y-%m'), rows, hashes
-            from (select date_trunc('month', {quote_ident(column)}) as month, count(*) as rows,
-                         sum(hash(t)::hugeint) as hashes
-                  from {table} as t group by all)"""
+        f"""select strftime(month, '%Y-%m'), sum(rows)::bigint, sum(hashes)
+            from (select date_trunc('month', date '1970-01-01' + cast(day as integer)) as month, rows, hashes
+                  from (select fdiv(epoch_us({quote_ident(column)}), 86400000000) as day, count(*) as rows,
+                               sum(hash(t)::hugeint) as hashes
+                        from {table} as t group by all))
+            group by all"""
     ).fetchall()
     return {month: f"{n}:{h}" for month, n, h in rows}
 

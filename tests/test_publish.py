@@ -91,6 +91,27 @@ def test_dated_marts_of_fifty_thousand_rows_are_split_by_month(settings: Setting
             ).fetchone()[0] == rows
 
 
+@pytest.mark.parametrize("dtype", ["timestamptz", "timestamp", "date"])
+def test_month_fingerprints_group_by_the_calendar_month(dtype: str):
+    """Rows grouped by UTC day, then days by month, land in the month date_trunc gives, at the
+    edges too: the last microsecond of a month, before 1970 (floor, not truncating, division)."""
+    con = duckdb.connect()
+    con.execute("set timezone = 'UTC'")
+    con.execute(
+        f"""create table t as select cast(v as {dtype}) as ts, i from (values
+            ('1969-12-31 23:59:59.999999', 1), ('1969-12-01 00:00:00', 2), ('1970-01-01 00:00:00', 3),
+            ('1970-01-31 23:59:59.999999', 4), ('1970-02-01 00:00:00', 5), ('2024-02-29 12:00:00', 6),
+            ('2024-03-01 00:00:00', 7), ('1900-01-01 00:00:00', 8), (null, 9)) v(v, i)"""
+    )
+    expected = {
+        month: f"{n}:{h}" for month, n, h in con.execute(
+            "select strftime(date_trunc('month', ts), '%Y-%m'), count(*), sum(hash(t)::hugeint) from t group by all"
+        ).fetchall()
+    }
+    assert pub._month_fingerprints(con, "t", "ts") == expected
+    assert len(expected) == 7
+
+
 def test_a_reader_holding_the_old_file_is_not_broken(settings: Settings):
     _make_marts(settings, shares=10)
     pub.publish(settings, settings.published)
