@@ -161,13 +161,23 @@ def _month_fingerprints(con: duckdb.DuckDBPyConnection, table: str, column: str)
     rows: 0.27 CPU s, 0.12 by day)."""
     rows = con.execute(
         f"""select strftime(month, '%Y-%m'), sum(rows)::bigint, sum(hashes)
-            from (select date_trunc('month', date '1970-01-01' + cast(day as integer)) as month, rows, hashes
-                  from (select fdiv(epoch_us({quote_ident(column)}), 86400000000) as day, count(*) as rows,
-                               sum(hash(t)::hugeint) as hashes
+            from (select {_month_of_day('day')} as month, rows, hashes
+                  from (select {_utc_day(column)} as day, count(*) as rows, sum(hash(t)::hugeint) as hashes
                         from {table} as t group by all))
             group by all"""
     ).fetchall()
     return {month: f"{n}:{h}" for month, n, h in rows}
+
+
+def _utc_day(column: str) -> str:
+    """A date or timestamp column's UTC day, as days since 1970: floor division of its epoch,
+    integer arithmetic (date_trunc on a TIMESTAMPTZ goes through ICU's calendar for every row)."""
+    return f"fdiv(epoch_us({quote_ident(column)}), 86400000000)"
+
+
+def _month_of_day(day: str) -> str:
+    """The first day of the month of a _utc_day (a DATE: no time zone, no ICU)."""
+    return f"date_trunc('month', date '1970-01-01' + cast({day} as integer))"
 
 
 def _total(fingerprints: dict[str | None, str]) -> str:
@@ -377,7 +387,7 @@ def _create_table(con: duckdb.DuckDBPyConnection, name: str, cluster_by: str | N
     where it is written. A partitioned mart's rows are clustered by month, which its Parquet
     partitions and the patches of later publishes read and delete by range."""
     table = f"pub.main.{quote_ident(name)}"
-    order = f" order by date_trunc('month', {quote_ident(cluster_by)})" if cluster_by else ""
+    order = f" order by {_month_of_day(_utc_day(cluster_by))}" if cluster_by else ""
     con.execute(f"drop table if exists {table}")
     con.execute(f"create table {table} as select * from {MARTS_SCHEMA}.{quote_ident(name)}{order}")
     con.execute(f"create or replace view pub.{MARTS_SCHEMA}.{quote_ident(name)} as select * from {table}")
