@@ -9,7 +9,53 @@
 -- component whose rate is unknown is null; emv adds the components that are known (null when
 -- none is) and components_valued says how many did: a vendor's formula is a choice of columns.
 
+-- Incremental on the log position: a run recomputes the shares fct_shares recomputed since
+-- (macros/touched_shares.sql: their counts, network or time moved) and the shares whose stored
+-- rates are not the rates in force now at their posting (a media-rate quote changed: the
+-- shares of its old and new window; an fx quote changed: the quotes it converts). They are
+-- found by comparing each stored share's rates with the quotes, not by working out which
+-- windows a change reaches: an fx quote can move a cross rate's pivot at every moment
+-- (int_fx_rates_to_reporting). A row reads only its share's fct_shares row and the quotes.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='share_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+rates as (
+
+    select * from {{ ref('int_media_rates_converted') }}
+
+),
+
+{%- if is_incremental() %}
+
+-- The rate of each metric in force at posting for every stored share, against what the row
+-- holds: the quotes are a few hundred rows, the stored shares a scan of five columns.
+repriced as (
+
+    select stored.share_id
+    from {{ this }} as stored
+    {%- for metric in ['cpm', 'cpc', 'engagement'] %}
+    left join rates as {{ metric }}_now
+        on {{ metric }}_now.metric = '{{ metric }}'
+        and {{ metric }}_now.network = stored.network
+        and {{ metric }}_now.observed_at <= stored.posted_at
+        and ({{ metric }}_now.valid_to is null or stored.posted_at < {{ metric }}_now.valid_to)
+    {%- endfor %}
+    where stored.cpm is distinct from cpm_now.amount_reporting
+        or stored.cpc is distinct from cpc_now.amount_reporting
+        or stored.engagement_value is distinct from engagement_now.amount_reporting
+
+),
+
+{%- endif %}
 
 shares as (
 
@@ -24,12 +70,10 @@ shares as (
         coalesce(clicks, 0) as clicks,
         coalesce(reactions, 0) + coalesce(comments, 0) + coalesce(reshares, 0) as engagements
     from {{ ref('fct_shares') }}
-
-),
-
-rates as (
-
-    select * from {{ ref('int_media_rates_converted') }}
+    {%- if is_incremental() %}
+    where share_id in ({{ reachloop.shares_recomputed() }})
+        or share_id in (select share_id from repriced)
+    {%- endif %}
 
 ),
 
@@ -95,5 +139,6 @@ select
         + case when emv_engagements is null then 0 else 1 end
         as {{ dbt.type_bigint() }}
     ) as components_valued,
-    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency
+    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency,
+    {{ reachloop.log_position() }} as log_position_through
 from valued
