@@ -184,10 +184,8 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         visitors = _rewrite(
             _csv_of(by_month[3], "click"), extra / "click-corrected.csv", _rotate("visitor_id")
         )
-        _land(home, [amounts, counts, emails, visitors, *_share_side_corrections(by_month, extra),
-                     *_rate_corrections(by_month, extra)])
+        _land(home, [amounts, counts, emails, visitors, *_share_side_corrections(by_month, extra)])
         run_dbt_build(home, **BUILD)
-        state["share_value_at"] = _share_values_recomputed(home)
         state["corrected"] = _versions(home, deals)
         state["computed_at"] = _computed_positions(home)
         state["credited_at"] = _credited_positions(home)
@@ -221,6 +219,14 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         _land(home, [_rewrite(deals, extra / "deal-backfill.csv", _older)])
         run_dbt_build(home, **BUILD)
         state["after_backfill"] = _versions(home, deals)
+
+        # Corrected media-rate and fx quotes of an early month, alone in their build (no share
+        # input changed: only the rates can reprice a share) and after the full rebuilds of the
+        # rejection, so that the comparison below sees what the incremental build made of them.
+        _land(home, _rate_corrections(by_month, extra))
+        run_dbt_build(home, **BUILD)
+        state["share_value_at"] = _rows_recomputed(home, "mart_share_value")
+        state["program_value_at"] = _rows_recomputed(home, "mart_program_value")
 
         _snapshot(home, "incremental")
         run_dbt_build(home, full_refresh=True, **BUILD)
@@ -282,16 +288,16 @@ def _rate_corrections(by_month: dict[int, list[Path]], extra: Path) -> list[Path
     ]
 
 
-def _share_values_recomputed(settings: Settings) -> dict[str, int]:
-    """mart_share_value as the corrections' build left it: the shares it priced anew out of all."""
+def _rows_recomputed(settings: Settings, mart: str) -> dict[str, int]:
+    """A mart as the last incremental build left it: the rows it wrote out of all."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        recomputed, shares = con.execute(
-            """select count(*) filter (where log_position_through = (
-                       select max(log_position_through) from marts.mart_share_value)),
-                      count(*)
-               from marts.mart_share_value"""
+        recomputed, rows = con.execute(
+            f"""select count(*) filter (where log_position_through = (
+                        select max(log_position_through) from marts.{mart})),
+                       count(*)
+                from marts.{mart}"""
         ).fetchone()
-    return {"recomputed": recomputed, "shares": shares}
+    return {"recomputed": recomputed, "rows": rows}
 
 
 def _has_csv(files: list[Path], event_type: str) -> bool:
@@ -432,9 +438,11 @@ def test_the_attribution_rollups_were_incremental(cases: dict) -> None:
     assert cases["rollups_at"]["previous"] == 0
 
 
-def test_share_values_were_priced_incrementally(cases: dict) -> None:
-    # The corrected metrics and rates moved some shares' values, not every share's.
-    assert 0 < cases["share_value_at"]["recomputed"] < cases["share_value_at"]["shares"]
+def test_the_value_marts_were_incremental(cases: dict) -> None:
+    # The corrected rates moved some shares' values, not every share's, and the program's value
+    # in some groups, not all.
+    for mart in ("share_value_at", "program_value_at"):
+        assert 0 < cases[mart]["recomputed"] < cases[mart]["rows"], mart
 
 
 def test_the_versions_were_really_corrected(cases: dict, small_workload: Path) -> None:

@@ -15,6 +15,24 @@
 -- Page posts are the company's own media, not the program's: they are left out.
 -- Privacy: a department with fewer employees than var min_group_size keeps its row with every
 -- figure nulled out and is_suppressed true.
+--
+-- Incremental on the log position, by group (dimension × group_key): a run computes every group
+-- and writes only the groups whose rows differ from the stored ones (EXCEPT both ways) — exact
+-- by construction, whatever moved them (a share's metrics or rates, a re-credit, an author's
+-- department, a cost). The SQL still reads every share and credited touch (the month,
+-- department and network groups hold all of them); what it saves is rewriting the unchanged
+-- rows. A group left without rows gets a marker (is_suppressed null) that the post-hook
+-- deletes. Suppression is decided within the group's own row, so it follows its group.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='(dimension, group_key)',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where is_suppressed is null",
+    )
+}}
 
 with
 
@@ -186,35 +204,84 @@ with_roi as (
         {{ reachloop.safe_divide('won_revenue_reporting - cost_reporting', 'cost_reporting') }} as revenue_roi
     from combined
 
-)
+),
 
 {%- set suppressed = "dimension = 'department' and group_key <> '(unknown)' and employees < " ~ var('min_group_size') %}
+{%- set figures = [
+    ('shares', dbt.type_bigint()),
+    ('employees', dbt.type_bigint()),
+    ('impressions', dbt.type_bigint()),
+    ('clicks', dbt.type_bigint()),
+    ('engagements', dbt.type_bigint()),
+    ('shares_valued', dbt.type_bigint()),
+    ('emv_impressions', reachloop.type_double()),
+    ('emv_clicks', reachloop.type_double()),
+    ('emv_engagements', reachloop.type_double()),
+    ('emv', reachloop.type_double()),
+    ('won_deals_touched', dbt.type_bigint()),
+    ('attributed_won_deals', reachloop.type_double()),
+    ('won_revenue_reporting', reachloop.type_money()),
+    ('cost_reporting', reachloop.type_money()),
+    ('roi', reachloop.type_double()),
+    ('revenue_roi', reachloop.type_double()),
+] %}
+{%- set columns = ['dimension', 'group_key', 'model', 'reporting_currency', 'is_suppressed'] + figures | map('first') | list %}
+
+rows_now as (
+
+    select
+        cast(dimension as {{ dbt.type_string() }}) as dimension,
+        cast(group_key as {{ dbt.type_string() }}) as group_key,
+        cast(model as {{ dbt.type_string() }}) as model,
+        cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency,
+        cast({{ suppressed }} as boolean) as is_suppressed,
+        {% for column, type in figures %}
+        cast(case when not ({{ suppressed }}) then {{ column }} end as {{ type }}) as {{ column }}
+        {%- if not loop.last %},{% endif %}
+        {% endfor %}
+    from with_roi
+
+){%- if is_incremental() %},
+
+-- The groups whose rows differ from the stored ones, EXCEPT both ways: the sums are exact
+-- (exact_sum), so an unchanged group gives the same bits and is left as it is.
+changed_groups as (
+
+    select dimension, group_key
+    from (
+        select {{ columns | join(', ') }} from rows_now
+        except
+        select {{ columns | join(', ') }} from {{ this }}
+    ) as new_rows
+    union
+    select dimension, group_key
+    from (
+        select {{ columns | join(', ') }} from {{ this }}
+        except
+        select {{ columns | join(', ') }} from rows_now
+    ) as old_rows
+
+)
+{%- endif %}
 
 select
-    cast(dimension as {{ dbt.type_string() }}) as dimension,
-    cast(group_key as {{ dbt.type_string() }}) as group_key,
-    cast(model as {{ dbt.type_string() }}) as model,
-    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}) as reporting_currency,
-    cast({{ suppressed }} as boolean) as is_suppressed,
-    {% for column, type in [
-        ('shares', dbt.type_bigint()),
-        ('employees', dbt.type_bigint()),
-        ('impressions', dbt.type_bigint()),
-        ('clicks', dbt.type_bigint()),
-        ('engagements', dbt.type_bigint()),
-        ('shares_valued', dbt.type_bigint()),
-        ('emv_impressions', reachloop.type_double()),
-        ('emv_clicks', reachloop.type_double()),
-        ('emv_engagements', reachloop.type_double()),
-        ('emv', reachloop.type_double()),
-        ('won_deals_touched', dbt.type_bigint()),
-        ('attributed_won_deals', reachloop.type_double()),
-        ('won_revenue_reporting', reachloop.type_money()),
-        ('cost_reporting', reachloop.type_money()),
-        ('roi', reachloop.type_double()),
-        ('revenue_roi', reachloop.type_double()),
-    ] %}
-    cast(case when not ({{ suppressed }}) then {{ column }} end as {{ type }}) as {{ column }}
-    {%- if not loop.last %},{% endif %}
-    {% endfor %}
-from with_roi
+    rows_now.*,
+    {{ reachloop.log_position() }} as log_position_through
+from rows_now
+{%- if is_incremental() %}
+where (dimension, group_key) in (select dimension, group_key from changed_groups)
+
+union all
+
+-- A group left without rows: a marker (is_suppressed null) that replaces its rows (post-hook).
+select
+    dimension,
+    group_key,
+    cast(null as {{ dbt.type_string() }}),
+    cast({{ reachloop.reporting_currency() }} as {{ dbt.type_string() }}),
+    cast(null as boolean),
+    {% for column, type in figures %}cast(null as {{ type }}), {% endfor %}
+    {{ reachloop.log_position() }}
+from changed_groups
+where (dimension, group_key) not in (select dimension, group_key from rows_now)
+{%- endif %}
