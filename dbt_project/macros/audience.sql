@@ -58,3 +58,25 @@
         and spans.first_engaged_at < refs.posted_at
         and refs.posted_at <= spans.audience_until
 {% endmacro %}
+
+{#- Pairs of employees (employee_a < employee_b) met from the touched side, with how many
+    values of `key` both hold: each row of `touched` (employee_id, key: every row of the
+    touched employees) joined to the rows of `others` (employee_id, key) holding the same
+    value, instead of every holder of every value joined to every other. A pair of two touched
+    employees is met from both sides and counted from the smaller; `others` must therefore
+    hold the touched employees' own rows wherever it holds their partners'. Returns
+    employee_a, employee_b and the count as `count_as`. -#}
+{% macro pairs_from_touched_side(touched, others, key, count_as) %}
+    select
+        least(touched.employee_id, other.employee_id) as employee_a,
+        greatest(touched.employee_id, other.employee_id) as employee_b,
+        count(*) as {{ count_as }}
+    from {{ touched }} as touched
+    inner join {{ others }} as other
+        on touched.{{ key }} = other.{{ key }}
+        and touched.employee_id <> other.employee_id
+    left join (select distinct employee_id from {{ touched }}) as other_touched
+        on other_touched.employee_id = other.employee_id
+    where other_touched.employee_id is null or touched.employee_id < other.employee_id
+    group by 1, 2
+{% endmacro %}

@@ -62,20 +62,8 @@ touched_contents as (
 
 pairs as (
 
-    select
-        least(touched.employee_id, other.employee_id) as employee_a,
-        greatest(touched.employee_id, other.employee_id) as employee_b,
-        count(*) as shared_contents
-    from touched_contents as touched
-    inner join employee_contents as other
-        on touched.content_id = other.content_id
-        and touched.employee_id <> other.employee_id
-    left join touched_contents as other_touched
-        on other_touched.employee_id = other.employee_id
-        and other_touched.content_id = other.content_id
-    -- a pair of two touched employees is met from both sides: counted from the smaller one
-    where other_touched.employee_id is null or touched.employee_id < other.employee_id
-    group by 1, 2
+    {{ reachloop.pairs_from_touched_side(
+        'touched_contents', 'employee_contents', 'content_id', 'shared_contents') }}
 
 ),
 {%- else %}
@@ -157,23 +145,10 @@ touched_audiences as (
 intersections as (
 
     -- Every pair holds a touched employee: the touched employees' members, each joined to the
-    -- other holders of the member (a pair of two touched employees counted from the smaller),
-    -- instead of every member of everyone joined to every other holder.
-    select
-        least(touched.employee_id, other.employee_id) as employee_a,
-        greatest(touched.employee_id, other.employee_id) as employee_b,
-        count(*) as audience_intersection
-    from touched_audiences as touched
-    inner join audiences as other
-        on touched.member_number = other.member_number
-        and touched.employee_id <> other.employee_id
-    left join (select distinct employee_id from touched_audiences) as other_touched
-        on other_touched.employee_id = other.employee_id
-    inner join pairs
-        on pairs.employee_a = least(touched.employee_id, other.employee_id)
-        and pairs.employee_b = greatest(touched.employee_id, other.employee_id)
-    where other_touched.employee_id is null or touched.employee_id < other.employee_id
-    group by 1, 2
+    -- other holders of the member, instead of every member of everyone joined to every other
+    -- holder (a holder who is no pair of theirs is left out by the pairs' left join below).
+    {{ reachloop.pairs_from_touched_side(
+        'touched_audiences', 'audiences', 'member_number', 'audience_intersection') }}
 
 ),
 {%- else %}
