@@ -219,6 +219,9 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         _land(home, [_rewrite(deals, extra / "deal-backfill.csv", _older)])
         run_dbt_build(home, **BUILD)
         state["after_backfill"] = _versions(home, deals)
+        # A build whose only change is a share moved to another content item.
+        _land(home, [_share_moved_to_another_item(by_month, extra)])
+        run_dbt_build(home, **BUILD)
 
         # Corrected media-rate and fx quotes of an early month, alone in their build (no share
         # input changed: only the rates can reprice a share) and after the full rebuilds of the
@@ -298,6 +301,36 @@ def _rows_recomputed(settings: Settings, mart: str) -> dict[str, int]:
                 from marts.{mart}"""
         ).fetchone()
     return {"recomputed": recomputed, "rows": rows}
+
+
+def _share_moved_to_another_item(by_month: dict[int, list[Path]], extra: Path) -> Path:
+    """A new version of an early month's employee share on another content item: the pairs
+    and overlaps of both items' sharers change, though only one author's set of items does
+    (mart_audience_pairs must find the pairs with the new item's other sharers from the item).
+    Landed after the restored batch, whose full rebuilds would otherwise hide what an
+    incremental build got wrong."""
+
+    files = [_csv_of(by_month[m], "share") for m in range(1, 13) if _has_csv(by_month[m], "share")]
+    every = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files])
+    every = every[(every["author_type"] == "employee") & (every["content_id"] != "")]
+    items_of = every.groupby("author_id")["content_id"].agg(set)
+    shares_of = every.groupby(["author_id", "content_id"]).size()
+
+    def move_one_employee_share(rows: pd.DataFrame) -> pd.DataFrame:
+        # One share, its author's only share of its item, to an item others shared and its
+        # author never did: its author is the only one whose items change, so the other
+        # sharers of both items must be found from the items.
+        rows = rows.copy()
+        for index in rows.index[rows["author_id"].isin(items_of.index)]:
+            author, item = rows.loc[index, "author_id"], rows.loc[index, "content_id"]
+            if item and shares_of[(author, item)] == 1:
+                target = next((i for i in every["content_id"] if i not in items_of[author]), None)
+                if target:
+                    rows.loc[index, "content_id"] = target
+                    return rows
+        raise AssertionError("no employee share to move in the workload")
+
+    return _rewrite(files[1], extra / "share-content-moved.csv", move_one_employee_share)
 
 
 def _has_csv(files: list[Path], event_type: str) -> bool:
