@@ -282,7 +282,9 @@ class Bench:
         one = self.root / "one_row_batch"
         shutil.rmtree(one, ignore_errors=True)
         self.info["one_row_batch_rows"] = self.make_batch(one, "--day", ONE_ROW_DAY, "--rows-per-type", "1")
-        self.stage("one.land", [REACHLOOP, "land", str(one), "--json"])
+        out = self.stage("one.land", [REACHLOOP, "land", str(one), "--json"])
+        self.stages["one.land"].rows = sum(json.loads(line)["rows_read"] for line in out.splitlines()
+                                           if line.startswith("{"))
         out = self.stage("one.build", [PYTHON, "-m", "bench.steps", "build"], rows=log_rows(self.home))
         self.stages["one.build"].extra = json.loads(out.strip().splitlines()[-1])
         out = self.stage("full.build", [PYTHON, "-m", "bench.steps", "build", "--full-refresh"],
