@@ -75,3 +75,20 @@
     where share_versions.content_id is not null
         and share_versions.event_key in ({{ reachloop.changed_events('stg_event_log__shares') }})
 {%- endmacro %}
+
+{#- The keys whose rows differ, either way, between two sets of rows over the same columns:
+    added, changed or gone. For a model that computes every group and writes only the groups
+    that moved (EXCEPT compares whole rows, nulls equal; exact sums give the same bits). -#}
+{% macro keys_that_differ(keys, columns, new_rows, stored_rows) -%}
+    select {{ keys | join(', ') }} from (
+        select {{ columns | join(', ') }} from {{ new_rows }}
+        except
+        select {{ columns | join(', ') }} from {{ stored_rows }}
+    ) as added_or_changed
+    union
+    select {{ keys | join(', ') }} from (
+        select {{ columns | join(', ') }} from {{ stored_rows }}
+        except
+        select {{ columns | join(', ') }} from {{ new_rows }}
+    ) as changed_or_gone
+{%- endmacro %}

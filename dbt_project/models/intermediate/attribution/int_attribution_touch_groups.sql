@@ -111,17 +111,7 @@ stored as (
 -- Deal × model pairs whose rows differ, either way, from the stored ones: added, changed or gone.
 changed as (
 
-    select deal_id, model from (
-        select {{ columns | join(', ') }} from grouped
-        except
-        select {{ columns | join(', ') }} from stored
-    )
-    union
-    select deal_id, model from (
-        select {{ columns | join(', ') }} from stored
-        except
-        select {{ columns | join(', ') }} from grouped
-    )
+    {{ reachloop.keys_that_differ(['deal_id', 'model'], columns, 'grouped', 'stored') }}
 
 ){% endif %}
 

@@ -247,19 +247,7 @@ rows_now as (
 -- (exact_sum), so an unchanged group gives the same bits and is left as it is.
 changed_groups as (
 
-    select dimension, group_key
-    from (
-        select {{ columns | join(', ') }} from rows_now
-        except
-        select {{ columns | join(', ') }} from {{ this }}
-    ) as new_rows
-    union
-    select dimension, group_key
-    from (
-        select {{ columns | join(', ') }} from {{ this }}
-        except
-        select {{ columns | join(', ') }} from rows_now
-    ) as old_rows
+    {{ reachloop.keys_that_differ(['dimension', 'group_key'], columns, 'rows_now', this) }}
 
 )
 {%- endif %}
