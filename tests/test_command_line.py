@@ -98,6 +98,22 @@ def test_build_with_nothing_landed_says_so_and_publishes_nothing(settings: Setti
     assert not settings.published.exists()
 
 
+def test_the_command_line_starts_without_the_libraries_only_some_commands_use() -> None:
+    """Every command builds the whole parser: pandas (the planner's report), pyarrow and
+    openpyxl (workbook exports) are imported only by the commands that use them, so a build
+    with nothing new answers in about a second, not two."""
+    script = (
+        "import sys\n"
+        "from reachloop.cli import parser\n"
+        "parser().parse_args(['build'])\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'openpyxl', 'dbt', 'great_expectations')"
+        " if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[]", run.stdout
+
+
 def test_a_home_without_a_warehouse_points_at_the_homes_below_it(settings: Settings, tmp_path: Path, capsys,
                                                                   monkeypatch) -> None:
     demo = Settings(settings.home / "demo")

@@ -19,10 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from eventlog.sql import quote_ident
 from ingestion.adapters.base import SourceShapeError
@@ -145,6 +141,8 @@ def read_sheet_strict(
                     columns[c].append(v)
     finally:
         workbook.close()
+    import pyarrow as pa
+
     arrow = pa.table(
         {"source_line": pa.array(columns["source_line"], pa.int64()),
          **{c: pa.array(columns[c], pa.string()) for c in names}}
@@ -173,6 +171,8 @@ def _positions(path: Path, sheet: Sheet, required: list[str], optional: list[str
         )
     twice = [c for c in required + optional if header.count(c) > 1]
     if twice:
+        from openpyxl.utils import get_column_letter
+
         where = "; ".join(
             f"{c} in columns {', '.join(get_column_letter(i + 1) for i, h in enumerate(header) if h == c)}"
             for c in twice
@@ -182,6 +182,11 @@ def _positions(path: Path, sheet: Sheet, required: list[str], optional: list[str
 
 
 def _open(path: Path):
+    # openpyxl and pyarrow are imported where a workbook is read: every reachloop command
+    # imports the adapters (land's --help lists them), and the two cost most of a second.
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:

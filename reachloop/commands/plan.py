@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from eventlog.errors import ReachloopError
 from eventlog.settings import Settings
 from planner.cadence import Cadence
-from reports.share_plan import render, share_plan
 from reports.trace import json_default
 
 
@@ -65,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise ReachloopError(f"--start {args.start!r} is not an ISO 8601 time") from e
         start = start if start.tzinfo else start.replace(tzinfo=UTC)  # no offset: UTC, as landing reads it
+    from reports.share_plan import render, share_plan  # pandas: only when a plan is asked for
+
     result = share_plan(Settings.from_env(args.home), args.content_id, args.sharers, start, cadence)
     print(json.dumps(result, indent=2, default=json_default) if args.json else render(result))
     return 0
