@@ -17,7 +17,8 @@ Per scale factor, each stage runs as a child process (wall, CPU, peak RSS via wa
                      one day's batch landed and built on top of the log; reachloop build
                      again with nothing new (it must skip); one row of each event type the day
                      has, landed and built (the floor: what a day costs that does not follow
-                     the change); a full refresh of the same log
+                     the change), then once more with dbt's statements logged, for the split of
+                     its node time (bench.build_profile); a full refresh of the same log
 
 Once per run, whatever the scales:
 
@@ -53,6 +54,7 @@ SPARK_PYTHON = str(REPO / ".venv-spark" / "bin" / "python")
 DBT = str(Path(PYTHON).with_name("dbt"))
 PII_KEY = "reachloop-bench-key-not-for-production"
 ONE_ROW_DAY = "2025-06-12"  # the day after bench.day_batch's: its rows are not the day's again
+PROFILED_ONE_ROW_DAY = "2025-06-13"
 FORMATS = ("csv", "jsonl", "parquet")
 # Past SF10 a run measures growth: land, build, the floor and the day batch. The pandas peer
 # holds every event in memory (about 7 GB at SF10) and would not fit in this machine's RAM; the
@@ -287,6 +289,20 @@ class Bench:
                                            if line.startswith("{"))
         out = self.stage("one.build", [PYTHON, "-m", "bench.steps", "build"], rows=log_rows(self.home))
         self.stages["one.build"].extra = json.loads(out.strip().splitlines()[-1])
+        # The floor again, with dbt's statements logged (debug level costs dbt CPU: only the split
+        # of its node time is read): how much is SQL, how much dbt's own per-node Python.
+        again = self.root / "one_row_batch_profiled"
+        shutil.rmtree(again, ignore_errors=True)
+        self.make_batch(again, "--day", PROFILED_ONE_ROW_DAY, "--rows-per-type", "1")
+        run_stage("one.land (profiled)", [REACHLOOP, "land", str(again), "--json"],
+                  env=self.env(), log=self.log)
+        run_stage("one.build (profiled)", [PYTHON, "-m", "bench.steps", "build"],
+                  env={**self.env(), "DBT_LOG_LEVEL_FILE": "debug"}, log=self.log)
+        _, printed = run_stage("build profile", [PYTHON, "-m", "bench.build_profile", str(self.home),
+                                                 "--json"], env=self.env(), log=self.log)
+        self.info["one_row_profile"] = json.loads(printed.strip().splitlines()[-1])
+        print(f"  SF{self.sf:g} one.build, profiled: {self.info['one_row_profile']['sql_s']:.1f}s SQL, "
+              f"{self.info['one_row_profile']['dbt_per_node_s']:.1f}s dbt per node", flush=True)
         out = self.stage("full.build", [PYTHON, "-m", "bench.steps", "build", "--full-refresh"],
                          rows=log_rows(self.home))
         self.stages["full.build"].extra = json.loads(out.strip().splitlines()[-1])

@@ -58,6 +58,23 @@ def test_the_day_batch_build_profile_is_reported(tmp_path: Path):
     assert "mart_audience_pairs 1.79" in text
 
 
+def test_the_floors_split_into_sql_and_dbt_is_reported(tmp_path: Path):
+    """The profiled floor build (bench.build_profile) says how much of the node time is SQL and
+    how much dbt's own: the part of a missed target no SQL change can reach."""
+    incr = {"wall_s": 50.0, "cpu_s": 60.0, "max_rss_mb": 1.0, "rows": 1, "rows_per_s": None, "extra": {
+        "models": 72, "tests": 3, "seconds": {"dbt build": 33.9}, "cpu_seconds": {"dbt build": 39.2}}}
+    profile = {"nodes": 81, "node_s": 40.4, "sql_s": 22.2, "commit_s": 2.2, "checkpoint_s": 1.6,
+               "checkpoints": 5, "statements": 520, "python_model_s": 3.2, "dbt_per_node_s": 12.9,
+               "dbt_per_node_ms": 159.0, "heaviest_sql": [["mart_program_value", 1.77]]}
+    scale = {"info": {"rows_in_files": 1, "one_row_profile": profile}, "stages": {"incr.build": incr}}
+    md = tmp_path / "B.md"
+    md.write_text(report.markdown({**RESULT, "scales": {"10": scale}}, md))
+    text = md.read_text()
+    assert "40.4 s of node time (81 nodes, 520 statements), 22.2 s is SQL, 2.2 s COMMITs" in text
+    assert "12.9 s dbt's own per-node Python (about 159 ms a node)" in text
+    assert "mart_program_value 1.77" in text
+
+
 def test_the_tiny_build_target_is_judged_on_builds_that_build():
     """A build again with nothing landed selects no node, so it cannot stand for "a build of
     SF0.01": the verdict takes the slower of a fresh home's first build and a full rebuild."""
