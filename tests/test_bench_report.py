@@ -41,18 +41,22 @@ def test_report_command_renders_a_named_section(tmp_path: Path):
     assert report.markers()[0] not in md.read_text()
 
 
-def test_the_day_batch_build_profile_is_reported(tmp_path: Path):
-    """A missed day-batch target owes its profile: the build's CPU by step, dbt's time outside
-    the nodes, and the heaviest nodes, from the run's own figures."""
+def _day_section(tmp_path: Path, info: dict) -> str:
+    """BENCHMARKS.md rendered from an SF10 day batch's build and the run's info."""
     incr = {"wall_s": 50.0, "cpu_s": 60.0, "max_rss_mb": 1.0, "rows": 1, "rows_per_s": None, "extra": {
         "models": 72, "tests": 3, "seconds": {"gate 1": 1.5, "dbt build": 33.9, "gate 2": 2.8, "publish": 11.0},
         "cpu_seconds": {"gate 1": 1.4, "dbt build": 39.2, "gate 2": 3.2, "publish": 13.8}}}
-    scale = {"info": {"rows_in_files": 1, "incr_dbt_nodes": {
-        "elapsed": 27.4, "top": [["model.reachloop.mart_audience_pairs", 1.79]]}},
-        "stages": {"incr.build": incr}}
+    scale = {"info": {"rows_in_files": 1, **info}, "stages": {"incr.build": incr}}
     md = tmp_path / "B.md"
     md.write_text(report.markdown({**RESULT, "scales": {"10": scale}}, md))
-    text = md.read_text()
+    return md.read_text()
+
+
+def test_the_day_batch_build_profile_is_reported(tmp_path: Path):
+    """A missed day-batch target owes its profile: the build's CPU by step, dbt's time outside
+    the nodes, and the heaviest nodes, from the run's own figures."""
+    text = _day_section(tmp_path, {"incr_dbt_nodes": {
+        "elapsed": 27.4, "top": [["model.reachloop.mart_audience_pairs", 1.79]]}})
     assert "CPU by step: gate 1 1.4 s, dbt build 39.2 s, gate 2 3.2 s, publish 13.8 s; 72 models" in text
     assert "27.4 s running nodes and 6.5 s before and after them" in text
     assert "mart_audience_pairs 1.79" in text
@@ -61,15 +65,10 @@ def test_the_day_batch_build_profile_is_reported(tmp_path: Path):
 def test_the_floors_split_into_sql_and_dbt_is_reported(tmp_path: Path):
     """The profiled floor build (bench.build_profile) says how much of the node time is SQL and
     how much dbt's own: the part of a missed target no SQL change can reach."""
-    incr = {"wall_s": 50.0, "cpu_s": 60.0, "max_rss_mb": 1.0, "rows": 1, "rows_per_s": None, "extra": {
-        "models": 72, "tests": 3, "seconds": {"dbt build": 33.9}, "cpu_seconds": {"dbt build": 39.2}}}
     profile = {"nodes": 81, "node_s": 40.4, "sql_s": 22.2, "commit_s": 2.2, "checkpoint_s": 1.6,
                "checkpoints": 5, "statements": 520, "python_model_s": 3.2, "dbt_per_node_s": 12.9,
                "dbt_per_node_ms": 159.0, "heaviest_sql": [["mart_program_value", 1.77]]}
-    scale = {"info": {"rows_in_files": 1, "one_row_profile": profile}, "stages": {"incr.build": incr}}
-    md = tmp_path / "B.md"
-    md.write_text(report.markdown({**RESULT, "scales": {"10": scale}}, md))
-    text = md.read_text()
+    text = _day_section(tmp_path, {"one_row_profile": profile})
     assert "40.4 s of node time (81 nodes, 520 statements), 22.2 s is SQL, 2.2 s COMMITs" in text
     assert "12.9 s dbt's own per-node Python (about 159 ms a node)" in text
     assert "mart_program_value 1.77" in text
