@@ -6,7 +6,7 @@ time — dbt's own per-node Python (compiling the node's Jinja, its materializat
     DBT_LOG_LEVEL_FILE=debug reachloop build        # debug level logs every statement and its time
     python -m bench.build_profile $REACHLOOP_HOME   # the last dbt invocation in the home's log
 
-The bench runs it on a batch of one row per event type (``one.profile``): what such a build
+The bench runs it on a batch of one row per event type (after ``one.build``): what such a build
 costs does not follow the change, and this says which part of it is SQL and which is dbt.
 Debug logging itself costs dbt CPU (formatting every statement): read the split, not the
 stage's CPU, from a profiled build.
@@ -20,6 +20,8 @@ import re
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from builds.dbt_build import read_artifact
 
 # Every line dbt writes starts with a colour reset and the time; a statement's text follows its
 # "On <node>:" line until the next such line.
@@ -68,19 +70,17 @@ def statement_times(lines: list[str]) -> dict[str, dict[str, float]]:
 def profile(home: Path, top: int = 10) -> dict:
     """The split of the last build's node time (dbt's run_results.json and debug log in home)."""
     target = home / "dbt" / "target"
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    manifest = json.loads((target / "manifest.json").read_text())
+    results = read_artifact(target / "run_results.json")["results"]
+    manifest = read_artifact(target / "manifest.json")
     per = statement_times(last_invocation(home / "dbt" / "logs" / "dbt.log"))
     python_models = {uid for uid, n in manifest["nodes"].items() if n.get("language") == "python"}
 
     total = defaultdict(float)
-    nodes = []
+    sql_by_node = []
     for result in results:
         uid, seconds = result["unique_id"], result["execution_time"]
         timed = per.get(uid, {})
         sql, commit = timed.get("sql_s", 0.0), timed.get("commit_s", 0.0)
-        own = max(seconds - sql - commit, 0.0)
-        kind = "python" if uid in python_models else uid.split(".", 1)[0]
         total["node_s"] += seconds
         total["sql_s"] += sql
         total["commit_s"] += commit
@@ -88,18 +88,17 @@ def profile(home: Path, top: int = 10) -> dict:
         total["checkpoints"] += timed.get("checkpoints", 0)
         total["statements"] += timed.get("statements", 0) + timed.get("commits", 0)
         # A Python model's own time is its Python (the planner, the Markov solve), not dbt's.
-        total["python_model_s" if kind == "python" else "dbt_per_node_s"] += own
-        nodes.append({"node": uid.split(".")[-1], "kind": kind, "seconds": seconds, "sql_s": sql,
-                      "commit_s": commit, "own_s": own})
-    outside = sum(v.get("sql_s", 0.0) + v.get("commit_s", 0.0) for k, v in per.items()
-                  if k not in {r["unique_id"] for r in results})
+        own = max(seconds - sql - commit, 0.0)
+        total["python_model_s" if uid in python_models else "dbt_per_node_s"] += own
+        sql_by_node.append((uid.split(".")[-1], round(sql, 3)))
+    ran = {r["unique_id"] for r in results}
+    outside = sum(v.get("sql_s", 0.0) + v.get("commit_s", 0.0) for k, v in per.items() if k not in ran)
     return {
         "nodes": len(results),
         **{k: round(v, 3) for k, v in total.items()},
         "dbt_per_node_ms": round(1000 * total["dbt_per_node_s"] / max(len(results), 1), 1),
         "sql_outside_nodes_s": round(outside, 3),
-        "heaviest_sql": [(n["node"], round(n["sql_s"], 3))
-                         for n in sorted(nodes, key=lambda n: -n["sql_s"])[:top]],
+        "heaviest_sql": sorted(sql_by_node, key=lambda n: -n[1])[:top],
     }
 
 
