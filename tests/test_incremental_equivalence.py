@@ -222,6 +222,7 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         # A build whose only change is a share moved to another content item.
         _land(home, [_share_moved_to_another_item(by_month, extra)])
         run_dbt_build(home, **BUILD)
+        state["monthly_at"] = {m: _rows_of_last_position(home, m) for m in MONTHLY_ROLLUPS}
 
         # Corrected media-rate and fx quotes of an early month, alone in their build (no share
         # input changed: only the rates can reprice a share) and after the full rebuilds of the
@@ -297,6 +298,22 @@ def _rows_recomputed(settings: Settings, mart: str) -> dict[str, int]:
         recomputed, rows = con.execute(
             f"""select count(*) filter (where log_position_through = (
                         select max(log_position_through) from marts.{mart})),
+                       count(*)
+                from marts.{mart}"""
+        ).fetchone()
+    return {"recomputed": recomputed, "rows": rows}
+
+
+MONTHLY_ROLLUPS = ("mart_program_kpis_monthly", "mart_network_monthly")
+
+
+def _rows_of_last_position(settings: Settings, mart: str) -> dict[str, int]:
+    """A mart as the last build left it: the rows computed at the newest log position (the
+    build's: nothing landed since) out of all."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        recomputed, rows = con.execute(
+            f"""select count(*) filter (where log_position_through = (
+                        select max(log_position) from meta.batches)),
                        count(*)
                 from marts.{mart}"""
         ).fetchone()
@@ -454,6 +471,13 @@ def test_later_builds_were_incremental(cases: dict) -> None:
     # Rows keep the log position of the build that computed them: the second build added
     # rows of its own position beside the first build's (else it rebuilt the table whole).
     assert cases["computed_at"] > 1
+
+
+def test_the_monthly_rollups_were_incremental(cases: dict) -> None:
+    # One share moved to another content item: its month (and the months of the clicks on its
+    # token) were recomputed, its month × network group too, the other rows kept as they were.
+    for mart in MONTHLY_ROLLUPS:
+        assert 0 < cases["monthly_at"][mart]["recomputed"] < cases["monthly_at"][mart]["rows"], mart
 
 
 def test_the_deal_side_was_incremental(cases: dict) -> None:

@@ -18,3 +18,28 @@
     from {{ source('event_log', 'share') }} as share_versions
     where share_versions.event_key in ({{ reachloop.changed_events('stg_event_log__shares') }})
 {%- endmacro %}
+
+{#- The (posting month, network) groups of the rollups by month whose shares may have changed
+    past the watermark (mart_program_kpis_monthly, mart_network_monthly): the current place of
+    every share fct_shares recomputed since (its figures moved, or the share itself), and the
+    place every version of a changed share had (one moved to another month or network leaves
+    its old group behind). Months are UTC calendar months, truncated as the rollups do. -#}
+{% macro share_months_touched() -%}
+    select cast({{ dbt.date_trunc('month', 'shares.posted_at') }} as date) as month_start,
+        cast(shares.network as {{ dbt.type_string() }}) as network
+    from {{ ref('fct_shares') }} as shares
+    where shares.log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select cast({{ dbt.date_trunc('month', 'share_versions.posted_at') }} as date),
+        cast(share_versions.network as {{ dbt.type_string() }})
+    from {{ source('event_log', 'share') }} as share_versions
+    where share_versions.event_key in ({{ reachloop.changed_events('stg_event_log__shares') }})
+{%- endmacro %}
+
+{#- Every tracking token a version of a changed share had: the clicks on it may have gained a
+    share (a new share, or one that took the token) or lost one (a share that left it). -#}
+{% macro tokens_of_changed_shares() -%}
+    select share_versions.tracking_token
+    from {{ source('event_log', 'share') }} as share_versions
+    where share_versions.event_key in ({{ reachloop.changed_events('stg_event_log__shares') }})
+{%- endmacro %}
