@@ -215,10 +215,18 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         # Months 11–12, and a backfill of an older interval: the deal events of month 2 again
         # as an old export had them, a day earlier and with other amounts. The newer versions
         # must stay.
-        _land(home, [f for m in (11, 12) for f in by_month[m]])
+        # (With them, a page without shares reports its followers of November; its October
+        # comes late, below.)
+        october, november = _followers_of_a_page_without_shares(by_month, extra)
+        _land(home, [*(f for m in (11, 12) for f in by_month[m]), november])
         _land(home, [_rewrite(deals, extra / "deal-backfill.csv", _older)])
         run_dbt_build(home, **BUILD)
         state["after_backfill"] = _versions(home, deals)
+        # Follower snapshots of a month before one already built: November's growth now reads
+        # October's closing count, though no share and no November snapshot changed
+        # (mart_program_kpis_monthly recomputes the page's next month with snapshots too).
+        _land(home, [october])
+        run_dbt_build(home, **BUILD)
         # A build whose only change is a share moved to another content item.
         _land(home, [_share_moved_to_another_item(by_month, extra)])
         run_dbt_build(home, **BUILD)
@@ -258,6 +266,31 @@ def _share_side_corrections(by_month: dict[int, list[Path]], extra: Path) -> lis
         _rewrite(shares, extra / "share-moved.csv", rotate_employee_authors),
         _rewrite(engagements, extra / "engagement-moved.csv", _rotate("share_id")),
     ]
+
+
+def _followers_of_a_page_without_shares(by_month: dict[int, list[Path]], extra: Path) -> tuple[Path, Path]:
+    """October's page follower snapshots under a page that posts no share, and the same
+    snapshots a month later (November, 50 followers more): two files of that page."""
+    october = _csv_of(by_month[10], "page_followers")
+
+    def other_page(months_later: int, more: int):
+        def change(rows: pd.DataFrame) -> pd.DataFrame:
+            when = pd.to_datetime(rows["observed_at"], utc=True, errors="coerce", format="ISO8601")
+            counts = pd.to_numeric(rows["followers"], errors="coerce")
+            rows = rows[when.notna() & counts.notna()].copy()
+            rows["page_id"] = "page:no-shares"
+            rows["observed_at"] = (when[rows.index] + pd.DateOffset(months=months_later)).dt.strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            rows["followers"] = (counts[rows.index] + more).astype(int).astype(str)
+            return rows
+
+        return change
+
+    return (
+        _rewrite(october, extra / "page_followers-other-page-october.csv", other_page(0, 0)),
+        _rewrite(october, extra / "page_followers-other-page-november.csv", other_page(1, 50)),
+    )
 
 
 def _rate_corrections(by_month: dict[int, list[Path]], extra: Path) -> list[Path]:
