@@ -18,19 +18,29 @@ with
 
 engagements as (
 
+    {% if is_incremental() -%}
+    -- Three selects, not one filter ORing them: a plain range on log_position lets DuckDB skip
+    -- the row groups below the watermark, which an OR with two subqueries does not (SF100: the
+    -- select of the new rows 2.7-4.3 → 1.5-1.8 CPU s). A row is in staging once, so the UNION
+    -- drops only what two branches both found.
     select * from {{ ref('stg_event_log__engagements') }}
-    {% if is_incremental() %}
     where log_position > {{ reachloop.incremental_watermark() }}
-        or actor_id in (
-            select member_id from {{ ref('stg_event_log__employees') }}
-            where log_position > {{ reachloop.incremental_watermark() }}
-        )
-        or engagement_id in (
-            select engagement_id from {{ this }}
-            where is_colleague_actor
-                and actor_id not in (select member_id from {{ ref('int_colleague_members') }})
-        )
-    {% endif %}
+    union
+    select * from {{ ref('stg_event_log__engagements') }}
+    where actor_id in (
+        select member_id from {{ ref('stg_event_log__employees') }}
+        where log_position > {{ reachloop.incremental_watermark() }}
+    )
+    union
+    select * from {{ ref('stg_event_log__engagements') }}
+    where engagement_id in (
+        select engagement_id from {{ this }}
+        where is_colleague_actor
+            and actor_id not in (select member_id from {{ ref('int_colleague_members') }})
+    )
+    {%- else -%}
+    select * from {{ ref('stg_event_log__engagements') }}
+    {%- endif %}
 
 ),
 
