@@ -11,7 +11,7 @@ import pytest
 
 from planner.cadence import DAY, HOUR, Cadence, Calendar
 from planner.coverage import Audiences, greedy_max_coverage
-from planner.plan import PlanSettings, plan_shares
+from planner.plan import PlanSettings, number_members, plan_shares
 
 
 def csr(audiences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -234,6 +234,83 @@ def test_the_plan_does_not_depend_on_how_members_are_numbered_or_repeated() -> N
     pd.testing.assert_frame_equal(
         plan, plan_shares(contents, candidates, alone, reached, posts, t("2026-01-05 07:00"), settings)
     )
+
+
+def test_members_are_numbered_densely_from_their_halves_and_reached_ones_nobody_holds_left_out() -> None:
+    # Members as the warehouse's 128-bit numbers' halves: two share their upper half (numbered
+    # apart all the same), one reached member is in no audience.
+    audiences = pd.DataFrame(
+        {
+            "employee_id": ["e1", "e1", "e2", "e2", "e3"],
+            "member_high": np.array([7, 7, 7, 9, 2**63 + 1], dtype=np.uint64),
+            "member_low": np.array([1, 2, 1, 5, 2**64 - 1], dtype=np.uint64),
+        }
+    )
+    reached = pd.DataFrame(
+        {
+            "content_id": ["c1", "c1", "c2"],
+            "member_high": np.array([9, 8, 2**63 + 1], dtype=np.uint64),
+            "member_low": np.array([5, 5, 2**64 - 1], dtype=np.uint64),
+        }
+    )
+    keyed, reached_keyed = number_members(audiences, reached, ["member_high", "member_low"])
+    assert list(keyed.columns) == ["employee_id", "member_key"]
+    assert keyed["member_key"].tolist() == [0, 1, 0, 2, 3]
+    assert reached_keyed.to_dict("list") == {"content_id": ["c1", "c2"], "member_key": [2, 3]}
+    # One column (Spark: the member id itself), and an upper half that tells everyone apart
+    ids = number_members(
+        audiences.assign(member_number=["a", "b", "a", "d", "e"]).drop(columns=["member_high", "member_low"]),
+        pd.DataFrame({"content_id": ["c1"], "member_number": ["e"]}),
+        ["member_number"],
+    )
+    assert ids[0]["member_key"].tolist() == [0, 1, 0, 2, 3] and ids[1]["member_key"].tolist() == [3]
+    unique_high = audiences.assign(member_high=np.arange(5, dtype=np.uint64))
+    keyed, _ = number_members(unique_high, reached[:0], ["member_high", "member_low"])
+    assert keyed["member_key"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_the_plan_from_member_numbers_is_the_plan_from_their_dense_rank() -> None:
+    # What int_share_plan_audiences handed the planner before (member_key: the dense rank of
+    # member_number) and what number_members makes of the numbers in any row order: one plan.
+    rng = np.random.default_rng(11)
+    ids = [f"e{i:02d}" for i in range(40)]
+    candidates = pd.DataFrame(
+        {"employee_id": ids, "usual_hour": rng.integers(0, 24, 40), "audience_basis": "observed"}
+    )
+    numbers = rng.choice(2**62, 300, replace=False).astype(np.uint64) * np.uint64(3)
+    pairs = sorted({(e, int(m)) for e in ids for m in rng.choice(numbers, 25)})
+    audiences = pd.DataFrame(pairs, columns=["employee_id", "number"])
+    reached = pd.DataFrame(
+        {"content_id": [f"c{i}" for i in rng.integers(0, 10, 200)], "number": rng.choice(numbers, 200)}
+    ).drop_duplicates()
+    reached = reached[reached["number"].isin(audiences["number"])]
+    contents = pd.DataFrame(
+        {
+            "content_id": [f"c{i}" for i in range(10)],
+            "published_at": [t(f"2026-01-0{1 + i % 4}") for i in range(10)],
+        }
+    )
+    posts = pd.DataFrame({"employee_id": ["e01"], "posted_at": [t("2026-01-04")], "content_id": ["c1"]})
+    settings = PlanSettings(sharers=4)
+    rank = {int(m): k for k, m in enumerate(sorted(audiences["number"].unique()), start=1)}
+    ranked = [
+        frame.assign(member_key=frame["number"].map(rank)).drop(columns="number") for frame in (audiences, reached)
+    ]
+    before = plan_shares(contents, candidates, *ranked, posts, t("2026-01-05 07:00"), settings)
+    assert len(before) > 20 and (before["already_reached"] > 0).any()
+    for seed in (1, 2):
+        shuffled = [frame.sample(frac=1, random_state=seed) for frame in (audiences, reached)]
+        # upper parts of a few distinct values: members sharing one are told apart by the rest
+        halves = [
+            frame.assign(
+                high=frame["number"].to_numpy() >> np.uint64(60),
+                low=frame["number"].to_numpy() & np.uint64(2**60 - 1),
+            ).drop(columns="number")
+            for frame in shuffled
+        ]
+        keyed = number_members(*halves, ["high", "low"])
+        now = plan_shares(contents, candidates, *keyed, posts, t("2026-01-05 07:00"), settings)
+        pd.testing.assert_frame_equal(before, now)
 
 
 def test_someone_without_a_free_day_is_passed_over_for_every_item() -> None:
