@@ -178,7 +178,7 @@ def _share_plan(spark: SparkSession, manifest: dict) -> None:
     """int_share_plan_suggestions: the planner on the inputs built on Spark, with the vars the
     dbt Python model reads (its config meta, rendered in the manifest)."""
     from planner.cadence import Cadence
-    from planner.plan import PlanSettings, plan_shares
+    from planner.plan import PlanSettings, number_members, plan_shares
 
     meta = manifest["nodes"]["model.reachloop.int_share_plan_suggestions"]["config"]["meta"]
     settings = PlanSettings(
@@ -194,8 +194,12 @@ def _share_plan(spark: SparkSession, manifest: dict) -> None:
     candidates = _frame(
         spark, "intermediate.int_share_plan_candidates", "employee_id, usual_hour, audience_basis"
     )
-    audiences = _frame(spark, "intermediate.int_share_plan_audiences", "employee_id, member_key")
-    reached = _frame(spark, "intermediate.int_share_plan_reached", "content_id, member_key")
+    # member_number is the member id itself on Spark (macro member_number)
+    audiences, reached = number_members(
+        _frame(spark, "intermediate.int_share_plan_audiences", "employee_id, member_number"),
+        _frame(spark, "intermediate.int_share_plan_reached", "content_id, member_number"),
+        ["member_number"],
+    )
     posts = _frame(spark, "intermediate.int_share_plan_posts", "employee_id, posted_at, content_id")
     start = contents["plan_at"].iloc[0] if not contents.empty else None
     _write(spark, plan_shares(contents, candidates, audiences, reached, posts, start, settings),

@@ -21,7 +21,7 @@ from eventlog.errors import ReachloopError
 from eventlog.faults import PUBLISHED_RECOVERY, WAREHOUSE_RECOVERY, check_database_file
 from eventlog.settings import Settings
 from planner.cadence import Cadence
-from planner.plan import PlanSettings, plan_shares
+from planner.plan import DUCKDB_MEMBER_HALVES, PlanSettings, number_members, plan_shares
 
 # The CLI's defaults, the dbt vars' defaults (dbt_project/dbt_project.yml).
 DEFAULT_CADENCE = Cadence()
@@ -118,9 +118,20 @@ def _recompute(
         if contents.empty:
             raise ReachloopError(f"{content_id} is not among the build's planned items")
         candidates = read("int_share_plan_candidates", "employee_id, usual_hour, audience_basis")
-        audiences = read("int_share_plan_audiences", "employee_id, member_key")
-        reached = read(
-            "int_share_plan_reached", "content_id, member_key", "where content_id = ?", [content_id]
+        # A DuckDB build stores member_number as a 128-bit number, a Spark build's copy as the id
+        [member_type] = con.execute(
+            "select data_type from information_schema.columns where table_schema = 'intermediate'"
+            " and table_name = 'int_share_plan_audiences' and column_name = 'member_number'"
+        ).fetchone() or [None]
+        member, by = (
+            (DUCKDB_MEMBER_HALVES, ["member_high", "member_low"])
+            if member_type == "UHUGEINT"
+            else ("member_number", ["member_number"])
+        )
+        audiences, reached = number_members(
+            read("int_share_plan_audiences", f"employee_id, {member}"),
+            read("int_share_plan_reached", f"content_id, {member}", "where content_id = ?", [content_id]),
+            by,
         )
         posts = read("int_share_plan_posts", "employee_id, posted_at, content_id")
     when = pd.Timestamp(start) if start is not None else contents["plan_at"].iloc[0]

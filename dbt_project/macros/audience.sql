@@ -20,18 +20,20 @@
     end
 {%- endmacro %}
 
-{#- The members of the audiences that the rows of `refs` point at, kept by the column `key`,
-    as member_number (a null member id stays null: counted by count(*), not by count(distinct)).
-    `refs` is a relation or CTE with employee_id, posted_at, audience_basis and
-    audience_observed_at (from int_share_audiences_resolved): an observed audience joins its
-    observation's members, the engaged fallback joins the engager spans containing posted_at.
+{#- The members of the audiences that the rows of `refs` point at, kept by the column `key` (or
+    the columns of a list of them), as member_number (a null member id stays null: counted by
+    count(*), not by count(distinct)). `refs` is a relation or CTE with employee_id,
+    posted_at, audience_basis and audience_observed_at (from int_share_audiences_resolved): an
+    observed audience joins its observation's members, the engaged fallback joins the engager
+    spans containing posted_at.
     Set-based on purpose: a share × member table is tens of millions of rows at SF10. Only the
     observations some ref uses are read (about a third of the rows at SF10), each before the
     fan-out to refs (one observation serves many refs); the member numbers are stored by
     stg_event_log__audiences and int_employee_engager_spans, which convert each id once, when
     its row is written, instead of every reader converting the rows it joins at every build. -#}
 {% macro audience_members(refs, key) %}
-    select refs.{{ key }}, observed.member_number
+    {%- set keys = [key] if key is string else key %}
+    select {% for column in keys %}refs.{{ column }}, {% endfor %}observed.member_number
     from {{ refs }} as refs
     inner join (
         select
@@ -50,7 +52,7 @@
 
     union all
 
-    select refs.{{ key }}, spans.member_number
+    select {% for column in keys %}refs.{{ column }}, {% endfor %}spans.member_number
     from {{ refs }} as refs
     inner join {{ ref('int_employee_engager_spans') }} as spans
         on refs.audience_basis = 'engaged'

@@ -46,11 +46,10 @@ reached as (
 
 candidate_members as (
 
-    select distinct member_number, member_key
-    from {{ ref('int_share_plan_audiences') }}
+    select member_number from {{ ref('int_share_plan_audiences') }}
 
 )
 
-select distinct reached.content_id, candidate_members.member_key
+select distinct reached.content_id, reached.member_number
 from reached
-inner join candidate_members on reached.member_number = candidate_members.member_number
+where reached.member_number in (select member_number from candidate_members)

@@ -4,7 +4,7 @@ once, with its tests; this model only moves the data and passes the vars (set as
 config meta in _planner__models.yml)."""
 
 from planner.cadence import Cadence
-from planner.plan import PlanSettings, plan_shares
+from planner.plan import DUCKDB_MEMBER_HALVES, PlanSettings, number_members, plan_shares
 
 
 def model(dbt, session):
@@ -21,8 +21,9 @@ def model(dbt, session):
     )
     contents = dbt.ref("int_share_plan_contents").project("content_id, published_at, plan_at").df()
     candidates = dbt.ref("int_share_plan_candidates").project("employee_id, usual_hour, audience_basis").df()
-    audiences = dbt.ref("int_share_plan_audiences").project("employee_id, member_key").df()
-    reached = dbt.ref("int_share_plan_reached").project("content_id, member_key").df()
+    audiences = dbt.ref("int_share_plan_audiences").project(f"employee_id, {DUCKDB_MEMBER_HALVES}").df()
+    reached = dbt.ref("int_share_plan_reached").project(f"content_id, {DUCKDB_MEMBER_HALVES}").df()
+    audiences, reached = number_members(audiences, reached, ["member_high", "member_low"])
     posts = dbt.ref("int_share_plan_posts").project("employee_id, posted_at, content_id").df()
     start = contents["plan_at"].iloc[0] if not contents.empty else None
     return plan_shares(contents, candidates, audiences, reached, posts, start, settings)
