@@ -32,6 +32,7 @@ from eventlog.batches import reject, restore
 from eventlog.settings import Settings, pii_key
 from eventlog.warehouse import warehouse
 from ingestion.landing import land_path, landing_files
+from ingestion.pseudonymize import pseudonym
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("incremental_equivalence")]
 
@@ -232,6 +233,16 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         run_dbt_build(home, **BUILD)
         state["monthly_at"] = {m: _rows_of_last_position(home, m) for m in MONTHLY_ROLLUPS}
 
+        # The share planner's audiences moved every way int_share_plan_audiences must follow,
+        # then a colleague who joined leaves again (a build each).
+        first_files, second_files, state["planner_roles"] = _planner_audience_changes(home, by_month, extra)
+        _land(home, first_files)
+        run_dbt_build(home, **BUILD)
+        state["planner_first"] = _planner_audiences_written(home, state["planner_roles"])
+        _land(home, second_files)
+        run_dbt_build(home, **BUILD)
+        state["planner_second"] = _planner_audiences_written(home, state["planner_roles"])
+
         # Corrected media-rate and fx quotes of an early month, alone in their build (no share
         # input changed: only the rates can reprice a share) and after the full rebuilds of the
         # rejection, so that the comparison below sees what the incremental build made of them.
@@ -383,6 +394,169 @@ def _share_moved_to_another_item(by_month: dict[int, list[Path]], extra: Path) -
     return _rewrite(files[1], extra / "share-content-moved.csv", move_one_employee_share)
 
 
+def _planner_audience_changes(
+    settings: Settings, by_month: dict[int, list[Path]], extra: Path
+) -> tuple[list[Path], list[Path], dict]:
+    """Candidates of the share planner, one for each way their stored audience goes
+    stale (int_share_plan_audiences). The first build:
+      * "new": a newer observation of theirs, before the plan moment (a third of the members gone);
+      * "late": a late row of the observation they stand on (a member of another's audience);
+      * "out": opting out (a newer snapshot of theirs: their own member id, a colleague before
+        and after, moves nobody);
+      * "holder": a member only their audience holds ("joining") becomes a colleague: a new
+        employee's snapshot with that member id.
+    The next build: "joiner", no candidate so far, opts in (their observation is old: no row of
+    it lands); the new employee's snapshot gets another member id ("moving"), one only
+    "other_holder"'s audience holds: "joining" is a colleague no more, "moving" is one now; and
+    a new member engages with a share of "engaged", a candidate without an observation, just
+    before the plan moment (their fallback audience gains them; nothing else of theirs moves).
+    Returns the first build's files, the next build's files and the roles (members as their
+    member_number, in text)."""
+    key = pii_key()
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        observed = dict(
+            con.execute(
+                "select employee_id, audience_observed_at from intermediate.int_share_plan_candidates"
+                " where audience_basis = 'observed' order by employee_id"
+            ).fetchall()
+        )
+        plan_at, snapshots_until = con.execute(
+            "select (select max(plan_at) from intermediate.int_share_plan_candidates),"
+            " (select max(observed_at) from staging.stg_event_log__employees)"
+        ).fetchone()
+        stored = con.execute(
+            "select employee_id, cast(member_number as varchar) from intermediate.int_share_plan_audiences"
+        ).fetchall()
+        [joiner] = con.execute(
+            """select min(employee_id) from marts.dim_employees
+               where left_at is null
+                   and employee_id not in (select employee_id from intermediate.int_share_plan_candidates)
+                   and employee_id in (select employee_id from staging.stg_event_log__audiences
+                                       where observed_at <= ?)""",
+            [plan_at],
+        ).fetchone()
+        engaged, share_id = con.execute(
+            """select shares.author_id, shares.share_id
+               from staging.stg_event_log__shares as shares
+               inner join intermediate.int_share_plan_candidates as candidates
+                   on shares.author_id = candidates.employee_id and candidates.audience_basis = 'engaged'
+               where shares.posted_at < candidates.plan_at - interval 1 hour
+               order by shares.posted_at desc limit 1"""
+        ).fetchone()
+    assert len(observed) >= 5, "the workload has too few observed candidates for the planner's case"
+    holders: dict[str, set[str]] = {}
+    for employee, member in stored:
+        holders.setdefault(member, set()).add(employee)
+    # the candidates' current observations as generated (raw member ids): the last month's file
+    last = next(f for f in by_month[12] if _event_type(f) == "audience")
+    rows = duckdb.sql(f"select employee_id, member_id, observed_at from '{last}'").df()
+    rows["observed_at"] = pd.to_datetime(rows["observed_at"], utc=True)
+    rows["number"] = [str(int(pseudonym(m, key), 16)) if isinstance(m, str) else None for m in rows["member_id"]]
+    current = {e: rows[(rows["employee_id"] == e) & (rows["observed_at"] == t)] for e, t in observed.items()}
+
+    def held_by_them_alone(employees: list[str]) -> tuple[str, str, str]:
+        return next(
+            (e, member, number)
+            for e in employees
+            for member, number in zip(current[e]["member_id"], current[e]["number"], strict=True)
+            if holders.get(number) == {e}
+        )
+
+    holder, joining, joining_number = held_by_them_alone(list(observed))
+    new, late, out, *others = [e for e in observed if e != holder]
+    other_holder, moving, moving_number = held_by_them_alone(others)
+    later = observed[new] + pd.Timedelta(minutes=1)
+    assert later <= plan_at
+    assert joiner is not None
+    roles = {
+        "new": new, "late": late, "out": out, "holder": holder, "other_holder": other_holder,
+        "joiner": joiner, "engaged": engaged, "joining": joining_number, "moving": moving_number,
+        "observed": sorted(observed), "new_observed_at": later,
+    }
+
+    added = next(
+        row.member_id
+        for row in rows.itertuples()
+        if row.number in holders and late not in holders[row.number] and row.number != joining_number
+    )
+    audience = pd.concat(
+        [
+            current[new].iloc[[i for i in range(len(current[new])) if i % 3]].assign(observed_at=later),
+            pd.DataFrame({"employee_id": [late], "member_id": [added], "observed_at": [observed[late]]}),
+        ]
+    )
+    audience["observed_at"] = pd.to_datetime(audience["observed_at"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    audience_file = extra / "audience-planner.csv"
+    audience[["employee_id", "member_id", "observed_at"]].to_csv(audience_file, index=False)
+
+    employees = pd.concat(
+        pd.read_csv(f, dtype=str, keep_default_na=False)
+        for m in range(1, 13)
+        for f in by_month[m]
+        if f.suffix == ".csv" and _event_type(f) == "employee"
+    )
+    moment = pd.Timestamp(snapshots_until)
+    when, again = ((moment + pd.Timedelta(hours=h)).strftime("%Y-%m-%dT%H:%M:%SZ") for h in (1, 2))
+    latest_of = lambda employee: employees[employees["employee_id"] == employee].iloc[[-1]]  # noqa: E731
+    colleague = employees.iloc[[0]].assign(
+        employee_id="emp_planner_case", observed_at=when, member_id=joining, advocate_opt_in="false",
+        email="planner.case@acme.example", hired_at="", left_at="",
+    )
+    first = extra / "employee-planner.csv"
+    pd.concat([latest_of(out).assign(observed_at=when, advocate_opt_in="false"), colleague]).to_csv(
+        first, index=False
+    )
+    second = extra / "employee-planner-again.csv"
+    opting_in = latest_of(joiner).assign(observed_at=again, advocate_opt_in="true", left_at="")
+    pd.concat([opting_in, colleague.assign(member_id=moving)]).to_csv(second, index=False)
+    engagement = extra / "engagement-planner.csv"
+    pd.DataFrame(
+        {
+            "engagement_id": ["eng_planner_case"],
+            "share_id": [share_id],
+            "actor_id": ["li:planner-case-engager"],
+            "engagement_type": ["reaction"],
+            "occurred_at": [(pd.Timestamp(plan_at) - pd.Timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        }
+    ).to_csv(engagement, index=False)
+    return [audience_file, first], [second, engagement], roles
+
+
+def _planner_audiences_written(settings: Settings, roles: dict) -> dict:
+    """int_share_plan_audiences as the last build left it: the observed candidates whose rows it
+    wrote (at the build's log position), who has rows, the two holders' members and the
+    observation the "new" candidate's rows were read from."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        written = con.execute(
+            """select distinct employee_id from intermediate.int_share_plan_audiences
+               where audience_basis = 'observed'
+                   and log_position_through = (select max(log_position) from meta.batches)"""
+        ).fetchall()
+        present = con.execute("select distinct employee_id from intermediate.int_share_plan_audiences").fetchall()
+        members = {
+            role: {
+                m
+                for (m,) in con.execute(
+                    "select cast(member_number as varchar) from intermediate.int_share_plan_audiences"
+                    " where employee_id = ?",
+                    [roles[role]],
+                ).fetchall()
+            }
+            for role in ("holder", "other_holder")
+        }
+        observations = con.execute(
+            "select distinct audience_observed_at from intermediate.int_share_plan_audiences where employee_id = ?",
+            [roles["new"]],
+        ).fetchall()
+    return {
+        "written": {e for (e,) in written},
+        "present": {e for (e,) in present},
+        "holder_members": members["holder"],
+        "other_holder_members": members["other_holder"],
+        "new_observed_at": [t for (t,) in observations],
+    }
+
+
 def _has_csv(files: list[Path], event_type: str) -> bool:
     return any(f.suffix == ".csv" and event_type in (f.parent.name, f.name.split("-")[0]) for f in files)
 
@@ -511,6 +685,22 @@ def test_the_monthly_rollups_were_incremental(cases: dict) -> None:
     # token) were recomputed, its month × network group too, the other rows kept as they were.
     for mart in MONTHLY_ROLLUPS:
         assert 0 < cases["monthly_at"][mart]["recomputed"] < cases["monthly_at"][mart]["rows"], mart
+
+
+def test_the_planner_audiences_were_incremental(cases: dict) -> None:
+    roles, first, second = cases["planner_roles"], cases["planner_first"], cases["planner_second"]
+    # The new observation, the late row, the opt-out and the colleague who joined: the build
+    # rewrote exactly the observed candidates they touched, and the one who opted out is gone.
+    assert first["written"] == {roles["new"], roles["late"], roles["holder"]}
+    assert roles["out"] not in first["present"]
+    assert roles["joining"] not in first["holder_members"]
+    assert first["new_observed_at"] == [roles["new_observed_at"]]
+    # Someone opted in, the colleague's member id moved (and an engaged candidate's audience
+    # grew): of the observed candidates, only those three were rewritten.
+    assert second["written"] == {roles["joiner"], roles["holder"], roles["other_holder"]}
+    assert roles["joining"] in second["holder_members"]
+    assert roles["moving"] not in second["other_holder_members"]
+    assert roles["out"] not in second["present"] and roles["joiner"] in second["present"]
 
 
 def test_the_deal_side_was_incremental(cases: dict) -> None:
