@@ -22,8 +22,9 @@
 --   * the candidates holding a member whose colleague status may have changed: a member named
 --     by some version of an employee snapshot changed past the watermark, stored here although
 --     a colleague now (they joined), or in the observation of a candidate although no
---     colleague now (they left, or were never one: a superset, rarely more than none). A
---     member who stays a colleague moves nobody, as a roster's monthly snapshots do not.
+--     colleague now (they left, or were never one: a superset, rarely more than none). Stored
+--     rows hold exactly their observation's members who were no colleagues when written, so a
+--     member who stays a colleague (a roster's monthly snapshot) moves nobody.
 --   * the stored employees who are candidates no more (opted out, left).
 -- A recomputed employee without members gets a marker row that the post-hook deletes.
 -- The colleague filter stays here rather than downstream: the table means the audience
