@@ -77,6 +77,7 @@ DIFFERENT = {
     ("mart_program_value", "log_position_through"): "the home's log position: bookkeeping, not data",
     ("mart_program_kpis_monthly", "log_position_through"): "the home's log position: bookkeeping, not data",
     ("mart_network_monthly", "log_position_through"): "the home's log position: bookkeeping, not data",
+    ("fct_deal_journey", "log_position_through"): "the home's log position: bookkeeping, not data",
     ("mart_currency_conversions", "fx_at"): "an open deal converts at the newest landing its home saw,"
     " and the two homes landed at different moments",
     # An audience export names members by profile URL, an engagement by person URN, and the

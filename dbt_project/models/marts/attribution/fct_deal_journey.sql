@@ -7,18 +7,52 @@
 --   deal_event  its CRM events.
 -- step_number orders steps by time; at the same instant shares come before clicks, clicks
 -- before form fills, form fills before deal events (cause before effect), then by step_id.
+--
+-- Incremental on the log position, by deal: a run rewrites the journeys of the deals that
+-- events landed past the watermark touch (macros/touched_deals.sql: the deal's events, its
+-- contacts' form fills, their visitors' clicks). That covers the share steps too: a changed
+-- share (another time, network, author or item) has its token's clicks classified anew, which
+-- touches the deals of their visitors. Step numbers are per deal, so a deal's rows are all
+-- it needs. A touched deal left without steps gets a marker row (step_number null) that
+-- replaces them and that the post-hook deletes.
+-- depends_on: {{ source('event_log', 'deal') }}, {{ source('event_log', 'form_fill') }}, {{ source('event_log', 'click') }},
+-- {{ ref('stg_event_log__clicks') }}, {{ ref('int_clicks_classified') }}, {{ ref('int_visitors_stitched') }}
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where step_number is null",
+    )
+}}
 
 with
 
+{% if is_incremental() -%}
+touched_deals as (
+
+    {{ reachloop.deals_touched() }}
+
+),
+
+{% endif -%}
 deal_clicks as (
 
     select * from {{ ref('int_deal_clicks_joined') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
 deal_contacts as (
 
     select * from {{ ref('int_deal_contacts_collected') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
@@ -112,6 +146,9 @@ deal_event_steps as (
             || case when contact_email is not null then ', contact ' || contact_email else '' end
             as detail
     from {{ ref('stg_event_log__deal_events') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
@@ -145,5 +182,17 @@ select
     cast(visitor_id as {{ dbt.type_string() }}) as visitor_id,
     cast(contact_id as {{ dbt.type_string() }}) as contact_id,
     cast(touch_number as {{ dbt.type_bigint() }}) as touch_number,
-    cast(detail as {{ dbt.type_string() }}) as detail
+    cast(detail as {{ dbt.type_string() }}) as detail,
+    {{ reachloop.log_position() }} as log_position_through
 from steps
+{%- if is_incremental() %}
+
+union all
+
+-- A touched deal without steps now: a marker that replaces its rows (post-hook).
+select
+    cast(touched_deals.deal_id as {{ dbt.type_string() }}), null, null, null, null, null, null,
+    null, null, null, null, null, {{ reachloop.log_position() }}
+from touched_deals
+where touched_deals.deal_id not in (select deal_id from steps)
+{%- endif %}
