@@ -16,6 +16,7 @@ columns (when a row was computed) aside:
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -233,6 +234,13 @@ def cases(small_workload: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         run_dbt_build(home, **BUILD)
         state["monthly_at"] = {m: _rows_of_last_position(home, m) for m in MONTHLY_ROLLUPS}
 
+        # A build whose only change is a new version of one deal touch, now a crawler's click:
+        # nothing of the deal itself changed, only a click of its contact's visitor.
+        made_a_bot, state["bot_deals"] = _a_deal_touch_made_a_bot(home, files, extra)
+        _land(home, [made_a_bot])
+        run_dbt_build(home, **BUILD)
+        state["journeys_at"] = _journeys_rewritten(home)
+
         # The share planner's audiences moved every way int_share_plan_audiences must follow,
         # then a colleague who joined leaves again (a build each).
         first_files, second_files, state["planner_roles"] = _planner_audience_changes(home, by_month, extra)
@@ -362,6 +370,51 @@ def _rows_of_last_position(settings: Settings, mart: str) -> dict[str, int]:
                 from marts.{mart}"""
         ).fetchone()
     return {"recomputed": recomputed, "rows": rows}
+
+
+BOT_USER_AGENT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def _a_deal_touch_made_a_bot(settings: Settings, files: list[Path], extra: Path) -> tuple[Path, set[str]]:
+    """A new version of one click that is a deal's touch (from a CSV file, so that it can be
+    rewritten as text), the same in all but its user agent, now a crawler's; and the deals
+    whose clicks it is (a touch of one of them). Same event time, landed later: it wins."""
+    rows: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for path in files:
+        if path.suffix == ".csv" and _event_type(path) == "click":
+            with path.open(newline="") as handle:
+                reader = csv.DictReader(handle)
+                # rows with too many fields (the generator's malformed ones) carry a None key
+                for row in reader:
+                    if None not in row:
+                        rows.setdefault(row["click_id"], (list(reader.fieldnames), row))
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        click_id, deals = con.execute(
+            """select click_id, list(distinct deal_id) from intermediate.int_deal_clicks_joined
+               where list_contains(?, click_id)
+               group by click_id having bool_or(is_touch) order by click_id limit 1""",
+            [list(rows)],
+        ).fetchone()
+    header, row = rows[click_id]
+    out = extra / "click-made-a-bot.csv"
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, header)
+        writer.writeheader()
+        writer.writerow(row | {"user_agent": BOT_USER_AGENT})
+    return out, set(deals)
+
+
+def _journeys_rewritten(settings: Settings) -> dict:
+    """The deals whose journeys the last build rewrote (their rows carry its log position),
+    and how many deals have a journey."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        rewritten, deals = con.execute(
+            """select coalesce(list(distinct deal_id) filter (where log_position_through = (
+                       select max(log_position) from meta.batches)), []),
+                      count(distinct deal_id)
+               from marts.fct_deal_journey"""
+        ).fetchone()
+    return {"rewritten": set(rewritten), "deals": deals}
 
 
 def _share_moved_to_another_item(by_month: dict[int, list[Path]], extra: Path) -> Path:
@@ -623,8 +676,8 @@ def _computed_positions(settings: Settings) -> int:
 
 def _credited_positions(settings: Settings) -> dict[str, int]:
     """Deals and clicks as the deal side's incremental tables last computed them: how many
-    rows of int_deal_clicks_joined the last build wrote beside older ones, and how many
-    deals int_touches_credited re-credited out of all."""
+    rows of int_deal_clicks_joined the last build wrote beside older ones, how many
+    deals int_touches_credited re-credited out of all, and whose journeys it rewrote."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         clicks = con.execute(
             "select count(distinct log_position_through) from intermediate.int_deal_clicks_joined"
@@ -635,7 +688,14 @@ def _credited_positions(settings: Settings) -> dict[str, int]:
                       count(distinct deal_id)
                from intermediate.int_touches_credited"""
         ).fetchone()
-    return {"deal_clicks_positions": clicks, "recredited": recredited, "deals": deals}
+        rewritten, journeys = con.execute(
+            """select count(distinct deal_id) filter (where log_position_through = (
+                       select max(log_position_through) from marts.fct_deal_journey)),
+                      count(distinct deal_id)
+               from marts.fct_deal_journey"""
+        ).fetchone()
+    return {"deal_clicks_positions": clicks, "recredited": recredited, "deals": deals,
+            "journeys_rewritten": rewritten, "journeys": journeys}
 
 
 def _rollup_groups(settings: Settings) -> dict[str, int]:
@@ -709,6 +769,15 @@ def test_the_deal_side_was_incremental(cases: dict) -> None:
     # … and the correction re-credited some deals, not all: a deal with one touch (or one
     # state) keeps its split whatever the removal effects and Shapley values.
     assert 0 < cases["credited_at"]["recredited"] < cases["credited_at"]["deals"]
+    # The journeys of the deals the corrections touched were rewritten, the others kept.
+    assert 0 < cases["credited_at"]["journeys_rewritten"] < cases["credited_at"]["journeys"]
+
+
+def test_a_deal_journey_follows_a_click_of_its_contact(cases: dict) -> None:
+    # A touch turned a crawler's click rewrote the journeys of its deals, and only theirs (the
+    # comparison with the full rebuild checks what they now say).
+    assert cases["journeys_at"]["rewritten"] == cases["bot_deals"]
+    assert len(cases["bot_deals"]) < cases["journeys_at"]["deals"]
 
 
 def test_the_attribution_rollups_were_incremental(cases: dict) -> None:
