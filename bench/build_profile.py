@@ -5,6 +5,7 @@ time — dbt's own per-node Python (compiling the node's Jinja, its materializat
 
     DBT_LOG_LEVEL_FILE=debug reachloop build        # debug level logs every statement and its time
     python -m bench.build_profile $REACHLOOP_HOME   # the last dbt invocation in the home's log
+    python -m bench.build_profile $REACHLOOP_HOME --json --top 100   # every node's SQL
 
 The bench runs it on a batch of one row per event type (after ``one.build``): what such a build
 costs does not follow the change, and this says which part of it is SQL and which is dbt.
@@ -67,6 +68,12 @@ def statement_times(lines: list[str]) -> dict[str, dict[str, float]]:
     return per
 
 
+def node_name(manifest: dict, uid: str) -> str:
+    """A node's name as dbt shows it: a data test's unique_id ends in a hash, not its name;
+    hooks (not in the manifest's nodes) go by the last part of their unique_id."""
+    return manifest["nodes"].get(uid, {}).get("name") or uid.split(".")[-1]
+
+
 def profile(home: Path, top: int = 10) -> dict:
     """The split of the last build's node time (dbt's run_results.json and debug log in home)."""
     target = home / "dbt" / "target"
@@ -90,7 +97,7 @@ def profile(home: Path, top: int = 10) -> dict:
         # A Python model's own time is its Python (the planner, the Markov solve), not dbt's.
         own = max(seconds - sql - commit, 0.0)
         total["python_model_s" if uid in python_models else "dbt_per_node_s"] += own
-        sql_by_node.append((uid.split(".")[-1], round(sql, 3)))
+        sql_by_node.append((node_name(manifest, uid), round(sql, 3)))
     ran = {r["unique_id"] for r in results}
     outside = sum(v.get("sql_s", 0.0) + v.get("commit_s", 0.0) for k, v in per.items() if k not in ran)
     return {
@@ -120,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("home", type=Path, help="the reachloop home whose last build was run with "
                         "DBT_LOG_LEVEL_FILE=debug")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--top", type=int, default=10, metavar="N",
+                        help="how many nodes heaviest_sql lists, heaviest first (default 10)")
     args = parser.parse_args(argv)
     try:
-        p = profile(args.home)
+        p = profile(args.home, top=args.top)
     except (OSError, ValueError, KeyError) as exc:
         print(f"bench.build_profile: {exc}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@ own per-node Python, from the statements and times dbt's debug log holds."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def test_the_profile_splits_the_last_builds_node_time(home: Settings, monkeypatc
 
     assert build_profile.main([str(home.home)]) == 0
     assert "dbt's own per-node Python" in capsys.readouterr().out
+    assert build_profile.main([str(home.home), "--json", "--top", "1"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["heaviest_sql"]) == 1
+
+
+def test_a_data_test_goes_by_its_name_not_its_hash() -> None:
+    uid = "test.reachloop.relationships_fct_engagements_share_id__share_id__ref_fct_shares_.d3f22072a1"
+    manifest = {"nodes": {uid: {"name": "relationships_fct_engagements_share_id__share_id__ref_fct_shares_"}}}
+    assert build_profile.node_name(manifest, uid) == manifest["nodes"][uid]["name"]
+    assert build_profile.node_name(manifest, "operation.reachloop.reachloop-on-run-end-0") == "reachloop-on-run-end-0"
 
 
 def test_a_build_logged_at_info_level_is_refused(home: Settings, monkeypatch: pytest.MonkeyPatch,
