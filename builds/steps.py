@@ -431,6 +431,8 @@ def _rebuilt_since(con: duckdb.DuckDBPyConnection, build_id: str) -> tuple[set[s
 
 
 def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
+    from builds.dbt_build import manifest_path
+    from builds.gates.manifest import mart_rules
     from builds.publish import current_version, publish, published_marts
 
     # One connection for the step: publish's own opens the same database instance (DuckDB shares
@@ -438,7 +440,10 @@ def run_publish(settings: Settings, build_id: str) -> tuple[Path, str]:
     with _step_warehouse(settings, build_id, PUBLISH) as con, _step(settings, build_id, PUBLISH, con) as b:
         destination = publish_destination(settings, b.as_of)
         rebuilt, based_on = _rebuilt_since(con, build_id)
-        publish(settings, destination, build_id=build_id, as_of=b.as_of, rebuilt=rebuilt, based_on=based_on)
+        # Each mart's Parquet sorted on the key gate 2 has just held its rows to.
+        keys = {name: rules.sort_key for name, rules in mart_rules(manifest_path(settings)).items()}
+        publish(settings, destination, build_id=build_id, as_of=b.as_of, rebuilt=rebuilt, based_on=based_on,
+                sort_keys={name: key for name, key in keys.items() if key})
         version = current_version(destination)
         sizes = published_marts(destination)
         if sizes:  # one statement: executemany commits each row

@@ -748,3 +748,28 @@ def test_warnings_are_told_without_gx_as_gx_tells_them(landed: Settings, small_w
     with warehouse(landed) as con:
         assert con.execute("select count(*) from meta.gate_results where build_id = 'build-2' "
                            "and not success and severity = 'warning'").fetchone()[0] == 2
+
+
+def test_a_marts_sort_key_is_a_key_gate_2_holds_every_row_to(parsed_manifest: Path):
+    """Publish sorts a mart's Parquet on the narrowest key no two rows can share once gate 2
+    has passed: a critical unique combination (nulls count as equal), or a critical unique
+    column that is also critically not null; never a key that only warns, has a where, or
+    lets nulls repeat."""
+    from builds.gates.manifest import MartRules, mart_rules
+    from builds.gates.suites import CRITICAL, WARNING, Rule
+
+    def key(*rules: Rule) -> tuple[str, ...] | None:
+        return MartRules("m", (), ("a",), rules).sort_key
+
+    unique, not_null = (Rule(e, {"column": "a"}) for e in ("ExpectColumnValuesToBeUnique", "ExpectColumnValuesToNotBeNull"))
+    pair = Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["b", "c"], "ignore_row_if": "never"})
+    assert key(unique, not_null, pair) == ("a",)  # the narrowest
+    assert key(unique, pair) == ("b", "c")  # a unique column may hold several nulls
+    assert key(unique, Rule(not_null.expectation, not_null.kwargs, WARNING)) is None
+    assert key(Rule(pair.expectation, pair.kwargs, WARNING)) is None
+    assert key(Rule(pair.expectation, {**pair.kwargs, "ignore_row_if": "all_values_are_missing"})) is None
+    assert key(Rule(pair.expectation, {**pair.kwargs, "where": "b > 0"}, CRITICAL)) is None
+    marts = mart_rules(parsed_manifest)
+    assert marts["mart_audience_pairs"].sort_key == ("employee_a", "employee_b")
+    assert marts["fct_engagements"].sort_key == ("engagement_id",)
+    assert [name for name, rules in marts.items() if rules.sort_key is None] == []

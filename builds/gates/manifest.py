@@ -89,6 +89,19 @@ class MartRules:
     watermark: str | None = None
 
     @property
+    def sort_key(self) -> tuple[str, ...] | None:
+        """The narrowest key this gate holds every row of the mart to, critically and nulls
+        included (a unique combination, or a unique column that is also not null), so that no
+        two rows tie on it: sorted on it alone, the rows have one order (publish sorts the
+        Parquet on it). None: the mart has no such key."""
+        critical = [r for r in self.rows if r.severity == suites.CRITICAL and "where" not in r.kwargs]
+        not_null = {r.column for r in critical if r.expectation == "ExpectColumnValuesToNotBeNull"}
+        keys = [r.columns for r in critical if (r.expectation == "ExpectCompoundColumnsToBeUnique"
+                                                 and r.kwargs.get("ignore_row_if") == "never")
+                or (r.expectation == "ExpectColumnValuesToBeUnique" and r.column in not_null)]
+        return min(keys, key=len) if keys else None
+
+    @property
     def required_columns(self) -> tuple[str, ...]:
         """The columns the model must have: its contract's, else those its rules name (a
         model without a contract must still have them: dbt's test would fail on a missing one)."""
