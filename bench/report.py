@@ -225,6 +225,12 @@ def solver_targets(result: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _publish_costs(costs: list | None) -> str:
+    if not costs:
+        return ""
+    return " Its publish's heaviest marts (CPU s): " + ", ".join(f"{n} {c:.2f}" for n, c in costs) + "."
+
+
 def day_build_profile(scale: dict) -> list[str]:
     """Where the one-day batch's build goes (``incr.build``): its steps' CPU, dbt's time outside
     the nodes and the heaviest nodes, the profile BENCHMARKS.md owes a missed target."""
@@ -243,6 +249,7 @@ def day_build_profile(scale: dict) -> list[str]:
     top = nodes.get("top") or []
     if top:
         line += " Heaviest nodes (s): " + ", ".join(f"{uid.split('.')[-1]} {t:.2f}" for uid, t in top) + "."
+    line += _publish_costs(scale["info"].get("incr_publish"))
     one = (scale["stages"].get("one.build") or {}).get("extra") or {}
     if one.get("cpu_seconds"):
         day_cpu, one_cpu = sum(cpu.values()), sum(one["cpu_seconds"].values())
@@ -250,6 +257,7 @@ def day_build_profile(scale: dict) -> list[str]:
         line += (f" A batch of one row per event type the day has costs {one_cpu:.1f} s of the steps' CPU "
                  f"against the day's {day_cpu:.1f} s ({steps}; {one.get('models')} models): that much of "
                  "the day's cost does not follow the change.")
+        line += _publish_costs(scale["info"].get("one_publish"))
     profiled = scale["info"].get("one_row_profile")
     if profiled:
         line += (" The same floor built again with dbt's statements logged (bench.build_profile; "

@@ -277,6 +277,7 @@ class Bench:
         self.stages["incr.build"].extra = json.loads(out.strip().splitlines()[-1])
         # Where the day's build goes: the profile that stops the target, when it misses.
         self.info["incr_dbt_nodes"] = dbt_node_times(self.home / "dbt" / "target")
+        self.info["incr_publish"] = publish_costs(self.home / "published")
         self.noop("noop.build")
         # The floor under the day's cost: one row of each event type the day has (of another
         # day, so nothing is a duplicate), built like the day. What it costs does not follow
@@ -289,6 +290,7 @@ class Bench:
                                            if line.startswith("{"))
         out = self.stage("one.build", [PYTHON, "-m", "bench.steps", "build"], rows=log_rows(self.home))
         self.stages["one.build"].extra = json.loads(out.strip().splitlines()[-1])
+        self.info["one_publish"] = publish_costs(self.home / "published")
         # The floor again, with dbt's statements logged (debug level costs dbt CPU: only the split
         # of its node time is read): how much is SQL, how much dbt's own per-node Python.
         again = self.root / "one_row_batch_profiled"
@@ -427,6 +429,14 @@ def log_rows(home: Path, event_types: tuple[str, ...] | None = None) -> int:
         )
     finally:
         con.close()
+
+
+def publish_costs(destination: Path, top: int = 5) -> list[tuple[str, float]]:
+    """The marts that cost the current publication the most CPU (publication.json's
+    ``seconds``), heaviest first."""
+    marts = json.loads((destination / "current" / "publication.json").read_text())["marts"]
+    costs = [(name, m["seconds"]["cpu"]) for name, m in marts.items() if "seconds" in m]
+    return sorted(costs, key=lambda c: -c[1])[:top]
 
 
 def dbt_node_times(target: Path) -> dict:

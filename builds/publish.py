@@ -46,6 +46,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -482,16 +483,21 @@ def _write_version(
         manifest = {"build_id": build_id, "as_of": as_of, "marts": {}}
         for name, columns in marts:
             before = (previous[1].get("marts", {}).get(name) or {}) if previous else {}
+            wall, cpu = time.perf_counter(), time.process_time()
             if name in reusable and name not in rebuilt:
                 # Not rebuilt: the table the previous version published, as it is.
-                manifest["marts"][name] = dict(before, parquet="carried over", duckdb="carried over")
+                entry = dict(before, parquet="carried over", duckdb="carried over")
                 _carry_over(previous[0] / PARQUET_NAME / name, parquet / name)
-                continue
-            manifest["marts"][name] = _publish_mart(
-                con, name, columns, parquet / name, partition_min_rows=partition_min_rows,
-                previous=previous[0] / PARQUET_NAME / name if previous else None, before=before,
-                table_held=name in reusable, sort_key=(sort_keys or {}).get(name),
-            )
+            else:
+                entry = _publish_mart(
+                    con, name, columns, parquet / name, partition_min_rows=partition_min_rows,
+                    previous=previous[0] / PARQUET_NAME / name if previous else None, before=before,
+                    table_held=name in reusable, sort_key=(sort_keys or {}).get(name),
+                )
+            # What this mart cost the publish (CPU: the process's, DuckDB's threads included).
+            entry["seconds"] = {"wall": round(time.perf_counter() - wall, 3),
+                                "cpu": round(time.process_time() - cpu, 3)}
+            manifest["marts"][name] = entry
         manifest["published_at"] = datetime.now(UTC).isoformat()
         # Typed whatever the values: as_of is NULL for the current publication, and an untyped
         # NULL column would reach BI tools as type "NULL".

@@ -74,6 +74,22 @@ def test_the_floors_split_into_sql_and_dbt_is_reported(tmp_path: Path):
     assert "mart_program_value 1.77" in text
 
 
+def test_the_publishs_heaviest_marts_are_reported(tmp_path: Path):
+    """What each mart cost the day's publish (publication.json's ``seconds``, read by
+    bench.run.publish_costs) is in the profile too."""
+    from bench.run import publish_costs
+
+    current = tmp_path / "published" / "current"
+    current.mkdir(parents=True)
+    current.joinpath("publication.json").write_text(json.dumps({"marts": {
+        "mart_a": {"seconds": {"wall": 1.0, "cpu": 1.5}}, "mart_b": {"seconds": {"wall": 9.0, "cpu": 12.25}},
+        "mart_old": {}}}))  # published before marts said what they cost
+    costs = publish_costs(tmp_path / "published")
+    assert costs == [("mart_b", 12.25), ("mart_a", 1.5)]
+    text = _day_section(tmp_path, {"incr_publish": costs})
+    assert "Its publish's heaviest marts (CPU s): mart_b 12.25, mart_a 1.50." in text
+
+
 def test_the_tiny_build_target_is_judged_on_builds_that_build():
     """A build again with nothing landed selects no node, so it cannot stand for "a build of
     SF0.01": the verdict takes the slower of a fresh home's first build and a full rebuild."""

@@ -293,6 +293,9 @@ def test_unchanged_marts_carry_their_parquet_over(settings: Settings):
     new = Path(os.path.realpath(settings.published / "current"))
     manifest = json.loads((new / "publication.json").read_text())
     assert manifest["marts"]["fct_engagements"]["parquet"] == "carried over"
+    # What each mart cost this publish, carried over or written.
+    assert all(set(m["seconds"]) == {"wall", "cpu"} for m in manifest["marts"].values())
+    assert manifest["marts"]["mart_engagement_rate"]["seconds"]["wall"] > 0
     assert manifest["marts"]["mart_engagement_rate"]["parquet"] == "written"
     carried = sorted((new / "parquet" / "fct_engagements").rglob("*.parquet"))
     same = [old / f.relative_to(new) for f in carried]
