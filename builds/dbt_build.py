@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 # The schema whose tables are the marts readers get (dbt's custom schemas are used verbatim).
 MARTS_SCHEMA = "marts"
+# The bookkeeping column of incremental models: the log position of the run that wrote a row.
+WATERMARK = "log_position_through"
 
 
 def target_path(settings: Settings) -> Path:

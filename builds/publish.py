@@ -52,8 +52,7 @@ from pathlib import Path
 
 import duckdb
 
-from builds.dbt_build import MARTS_SCHEMA, normalize_as_of
-from builds.gates.manifest import WATERMARK
+from builds.dbt_build import MARTS_SCHEMA, WATERMARK, normalize_as_of
 from eventlog.errors import ReachloopError
 from eventlog.faults import WAREHOUSE_RECOVERY, plain_faults
 from eventlog.settings import Settings

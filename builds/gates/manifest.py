@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from builds.dbt_build import MARTS_SCHEMA, PROJECT_DIR, read_artifact
+from builds.dbt_build import MARTS_SCHEMA, PROJECT_DIR, WATERMARK, read_artifact
 from builds.gates import suites
 from eventlog.errors import ReachloopError
 
@@ -52,11 +52,10 @@ _SEVERITIES = {"warn": suites.WARNING, "error": suites.CRITICAL}
 # A test argument dbt renders as a call although it has no braces (dbt.clients.jinja).
 _LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$")
 _JINJA = re.compile(r"{[{%#]")
-# The bookkeeping column of incremental models: the log position of the run that wrote a row.
-WATERMARK = "log_position_through"
-# An incremental staging model's: the log position of the batch its row (an event's current
-# version) came from (macros/event_log.sql). A row at or before a build's position was written
-# by that build or an earlier one: a newer version replaces the row, with its newer position.
+# An incremental staging model's watermark (the others': WATERMARK): the log position of the
+# batch its row (an event's current version) came from (macros/event_log.sql). A row at or
+# before a build's position was written by that build or an earlier one: a newer version
+# replaces the row, with its newer position.
 STAGING_WATERMARK = "log_position"
 
 
