@@ -434,7 +434,9 @@ def log_rows(home: Path, event_types: tuple[str, ...] | None = None) -> int:
 def publish_costs(destination: Path, top: int = 5) -> list[tuple[str, float]]:
     """The marts that cost the current publication the most CPU (publication.json's
     ``seconds``), heaviest first."""
-    marts = json.loads((destination / "current" / "publication.json").read_text())["marts"]
+    from builds.publish import current_publication
+
+    marts = current_publication(destination).get("marts", {})
     costs = [(name, m["seconds"]["cpu"]) for name, m in marts.items() if "seconds" in m]
     return sorted(costs, key=lambda c: -c[1])[:top]
 

@@ -617,10 +617,14 @@ def prune(destination: Path, keep: int = KEEP_VERSIONS) -> list[str]:
     return doomed
 
 
-def published_marts(destination: Path) -> dict[str, int]:
-    """Mart → rows of the current publication (from its manifest)."""
+def current_publication(destination: Path) -> dict:
+    """The current version's manifest (publication.json); empty when nothing is published."""
     version = current_version(destination)
     if not version:
         return {}
-    manifest = json.loads((destination / VERSIONS / version / "publication.json").read_text())
-    return {k: v["rows"] for k, v in manifest["marts"].items()}
+    return json.loads((destination / VERSIONS / version / "publication.json").read_text())
+
+
+def published_marts(destination: Path) -> dict[str, int]:
+    """Mart → rows of the current publication (from its manifest)."""
+    return {k: v["rows"] for k, v in current_publication(destination).get("marts", {}).items()}

@@ -79,9 +79,10 @@ def test_the_publishs_heaviest_marts_are_reported(tmp_path: Path):
     bench.run.publish_costs) is in the profile too."""
     from bench.run import publish_costs
 
-    current = tmp_path / "published" / "current"
-    current.mkdir(parents=True)
-    current.joinpath("publication.json").write_text(json.dumps({"marts": {
+    version = tmp_path / "published" / "versions" / "v1"  # the layout builds.publish writes
+    version.mkdir(parents=True)
+    (tmp_path / "published" / "current").symlink_to("versions/v1")
+    version.joinpath("publication.json").write_text(json.dumps({"marts": {
         "mart_a": {"seconds": {"wall": 1.0, "cpu": 1.5}}, "mart_b": {"seconds": {"wall": 9.0, "cpu": 12.25}},
         "mart_old": {}}}))  # published before marts said what they cost
     costs = publish_costs(tmp_path / "published")
