@@ -303,3 +303,85 @@ def test_goal_progress(con) -> None:
     assert (g5["elapsed_share"], g5["actual"], g5["forecast"], g5["status"]) == (0.0, 0.0, None, "not_started")
     g6 = got["g6"]  # X in February: s6's 4 interactions in 19 of 28 days
     assert g6["actual"] == 4.0 and g6["forecast"] == pytest.approx(4 * 28 / 19) and g6["status"] == "behind"
+
+
+def _goal_rows(home: Path) -> dict[str, dict]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return {r["goal_id"]: r for r in rows(con, "select * from marts.mart_goal_progress")}
+
+
+def test_goal_progress_recomputes_the_goals_late_events_touch(tmp_path: Path) -> None:
+    """Late events land after the company's first build, in three batches, each built
+    incrementally: only the goals whose periods hold them (and those always recomputed) are
+    written again, with the figures worked out below, and the last build equals a full one.
+    January's goals are closed (the log's newest event stays the follower snapshot of Feb 20):
+    g7 visits and g8 leads on the whole company, g9 Sales's active sharers."""
+    _landing(tmp_path / "first")
+    write_csv(tmp_path / "first" / "more", "program_goal", [
+        dict(goal_id=g, metric=m, period_start="2025-01-01T00:00:00Z", period_end="2025-02-01T00:00:00Z",
+             target=2, department=d)
+        for g, m, d in [("g7", "social_sourced_site_visits", ""), ("g8", "leads", ""),
+                        ("g9", "active_sharers", "Sales")]
+    ])
+    # Batch 2: a share s8 by e2 on Jan 8 (50 impressions, 10 reactions + 4 clicks), a click on
+    # s2's link on Jan 12, and v1's form fill on Jan 15 (v1 clicked s1's link on Jan 10).
+    write_csv(tmp_path / "second", "share", [
+        dict(share_id="s8", author_type="employee", author_id="e2", network="linkedin",
+             posted_at="2025-01-08T00:00:00Z", tracking_token="tok-s8", content_id="c1"),
+    ])
+    write_csv(tmp_path / "second", "share_metrics", [
+        dict(share_id="s8", observed_at="2025-03-01T00:00:00Z", impressions=50, unique_impressions=25,
+             reactions=10, clicks=4, comments=0, reshares=0),
+    ])
+    write_csv(tmp_path / "second", "click", [
+        dict(click_id="k2", tracking_token="tok-s2", visitor_id="v2", occurred_at="2025-01-12T00:00:00Z",
+             user_agent="Mozilla/5.0"),
+    ])
+    write_csv(tmp_path / "second", "form_fill", [
+        dict(submission_id="f1", visitor_id="v1", email="ann@example.com", form_id="demo",
+             occurred_at="2025-01-15T00:00:00Z"),
+    ])
+    # Batch 3: e6 joins Finance, and shares nothing: only the department's size moves.
+    # Batch 4: k1's new version names another visitor: v1 no longer clicked before the fill.
+    write_csv(tmp_path / "fourth", "click", [
+        dict(click_id="k1", tracking_token="tok-s1", visitor_id="v3", occurred_at="2025-01-10T00:00:00Z",
+             user_agent="Mozilla/5.0"),
+    ])
+    write_csv(tmp_path / "third", "employee", [
+        dict(employee_id="e6", observed_at="2025-02-10T00:00:00Z", network="linkedin", network_size=100,
+             department="Finance"),
+    ])
+    home = tmp_path / "home"
+    build_args = ("+mart_goal_progress", "--vars", '{"min_group_size": 2}',
+                  "--exclude", "assert_attributed_deals_credited_under_every_model")
+
+    def land_and_build(folder: str, *extra: str) -> dict[str, dict]:
+        if folder:
+            with environ(REACHLOOP_HOME=str(home), REACHLOOP_PII_KEY=KEY):
+                assert main(["land", str(tmp_path / folder)]) == 0
+        dbt_build(home, *build_args, *extra)
+        return _goal_rows(home)
+
+    first = land_and_build("first")
+    assert (first["g2"]["actual"], first["g7"]["actual"], first["g8"]["actual"]) == (pytest.approx(0.08), 1.0, 0.0)
+    assert first["g9"]["actual"] == 3.0 and first["g3"]["is_suppressed"]
+
+    second = land_and_build("second")
+    written = {g for g, r in second.items() if r["log_position_through"] > first[g]["log_position_through"]}
+    # g5 (March) and g6 (X in February) hold none of the late events
+    assert written == {"g1", "g2", "g3", "g4", "g7", "g8", "g9"}
+    assert second["g2"]["actual"] == pytest.approx(50 / 500)  # (36 + 14) ÷ (450 + 50)
+    assert (second["g7"]["actual"], second["g8"]["actual"], second["g9"]["actual"]) == (2.0, 1.0, 3.0)
+
+    third = land_and_build("third")
+    written = {g for g, r in third.items() if r["log_position_through"] > second[g]["log_position_through"]}
+    assert written == {"g3", "g4", "g9"}  # the department goals (and followers)
+    g3 = third["g3"]  # Finance has two employees now, and its one share (s3, e4) shows
+    assert not g3["is_suppressed"] and g3["actual"] == 1.0
+
+    fourth = land_and_build("fourth")
+    assert fourth["g8"]["actual"] == 0.0  # v1's click is v3's now
+
+    full = land_and_build("", "--full-refresh")
+    strip = lambda goals: {g: {**r, "log_position_through": None} for g, r in goals.items()}  # noqa: E731
+    assert strip(fourth) == strip(full)

@@ -18,6 +18,36 @@
 -- from its value at the period's start.
 -- Privacy: a goal scoped to a department with fewer employees than `min_group_size` has its
 -- actual and forecast null (is_suppressed).
+--
+-- Incremental on the log position, by goal: a run recomputes the goals whose row may have
+-- changed since its watermark, a superset of those that did, and reads the log only over their
+-- periods:
+--   * a new or revised goal, and every goal whose measured_through moved (an open goal, on
+--     every build that sees a later event);
+--   * a share goal whose period holds a share fct_shares recomputed since (the share, its
+--     metrics or clicks changed) or the posting time of any version of a changed share (one
+--     that moved leaves its old period);
+--   * a visit goal whose period holds any version of a changed click, or a click on a token
+--     any version of a changed share had (its share, and so its scope, may have changed);
+--   * a lead goal whose period holds any version of a changed form fill, or a fill of a
+--     visitor whose classified clicks were recomputed since (or who any version of a changed
+--     click named): a human share click can make a later fill count, or stop it counting;
+--   * every goal scoped to a department once any employee row changed (departments and their
+--     sizes, so suppression, move with it);
+--   * every follower and pipeline goal: their inputs are a few snapshots a day and one row a
+--     deal, read whole.
+-- Goals never disappear from the log short of a rejected batch, which rebuilds whole.
+-- depends_on: {{ source('event_log', 'share') }}, {{ source('event_log', 'click') }}, {{ source('event_log', 'form_fill') }}, {{ ref('stg_event_log__shares') }}, {{ ref('stg_event_log__employees') }} (read only by incremental runs)
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='goal_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 
 with
 
@@ -38,7 +68,7 @@ horizon as (
 
 ),
 
-goals as (
+all_goals as (
 
     select
         goals.*,
@@ -47,11 +77,101 @@ goals as (
                 then goals.period_start
             when horizon.newest_event_at >= goals.period_end then goals.period_end
             else horizon.newest_event_at
-        end as measured_through
+        end as measured_through,
+        -- the events a goal counts, for an incremental run to find what touches it
+        case
+            when goals.metric in ('employee_shares', 'active_sharers', 'members_reached', 'impressions', 'interactions', 'engagement_rate')
+                then 'share'
+            when goals.metric = 'social_sourced_site_visits' then 'visit'
+            when goals.metric = 'leads' then 'lead'
+        end as events_counted
     from {{ ref('stg_event_log__program_goals') }} as goals
     cross join horizon
 
 ),
+
+{% if is_incremental() -%}
+{%- set watermark = reachloop.incremental_watermark() %}
+changed_visitors as (
+
+    select visitor_id from {{ ref('int_clicks_classified') }}
+    where log_position_through > {{ watermark }}
+    union
+    select click_versions.visitor_id
+    from {{ source('event_log', 'click') }} as click_versions
+    where click_versions.event_key in ({{ reachloop.changed_events('stg_event_log__clicks') }})
+
+),
+
+changed_moments as (
+
+    -- When something a goal counts changed, by what it is: a goal is touched by a moment of its
+    -- own kind within its period.
+    select 'share' as counted, shares.posted_at as moment
+    from {{ ref('fct_shares') }} as shares
+    where shares.log_position_through > {{ watermark }}
+    union all
+    select 'share', share_versions.posted_at from ({{ reachloop.changed_share_ids() }}) as share_versions
+    union all
+    select 'visit', click_versions.occurred_at
+    from {{ source('event_log', 'click') }} as click_versions
+    where click_versions.event_key in ({{ reachloop.changed_events('stg_event_log__clicks') }})
+    union all
+    select 'visit', clicks.occurred_at
+    from {{ ref('stg_event_log__clicks') }} as clicks
+    where clicks.tracking_token in ({{ reachloop.tokens_of_changed_shares() }})
+    union all
+    select 'lead', fill_versions.occurred_at
+    from {{ source('event_log', 'form_fill') }} as fill_versions
+    where fill_versions.event_key in ({{ reachloop.changed_events('stg_event_log__form_fills') }})
+    union all
+    select 'lead', fills.occurred_at
+    from {{ ref('stg_event_log__form_fills') }} as fills
+    where fills.visitor_id in (select visitor_id from changed_visitors)
+
+),
+
+goals as (
+
+    select all_goals.*
+    from all_goals
+    left join {{ this }} as stored on all_goals.goal_id = stored.goal_id
+    where stored.goal_id is null
+        or all_goals.log_position > {{ watermark }}
+        or stored.measured_through is distinct from all_goals.measured_through
+        or all_goals.metric in ('page_followers', 'pipeline')
+        or (
+            all_goals.department is not null
+            and exists (
+                select 1 from {{ ref('stg_event_log__employees') }}
+                where log_position > {{ watermark }}
+            )
+        )
+        or exists (
+            select 1 from changed_moments
+            where changed_moments.counted = all_goals.events_counted
+                and changed_moments.moment >= all_goals.period_start
+                and changed_moments.moment < all_goals.period_end
+        )
+
+),
+
+-- Each kind of event is read over the periods of the recomputed goals that count it only
+-- (the follower and pipeline goals, always recomputed, span every quarter).
+periods as (
+
+    select events_counted, min(period_start) as first_start, max(period_end) as last_end
+    from goals
+    group by events_counted
+
+),
+{%- else %}
+goals as (
+
+    select * from all_goals
+
+),
+{%- endif %}
 
 department_sizes as (
 
@@ -100,6 +220,11 @@ share_actuals as (
         and shares.posted_at <= goals.measured_through
         and shares.posted_at < goals.period_end
         and {{ in_scope }}
+    where goals.events_counted = 'share'
+    {%- if is_incremental() %}
+        and shares.posted_at >= (select first_start from periods where events_counted = 'share')
+        and shares.posted_at < (select last_end from periods where events_counted = 'share')
+    {%- endif %}
     group by goals.goal_id
 
 ),
@@ -116,6 +241,10 @@ visit_actuals as (
         on clicks.tracking_token = shares.tracking_token
         and {{ in_scope }}
     where goals.metric = 'social_sourced_site_visits'
+    {%- if is_incremental() %}
+        and clicks.occurred_at >= (select first_start from periods where events_counted = 'visit')
+        and clicks.occurred_at < (select last_end from periods where events_counted = 'visit')
+    {%- endif %}
     group by goals.goal_id
 
 ),
@@ -180,6 +309,10 @@ lead_actuals as (
         and fills.occurred_at <= goals.measured_through
         and fills.occurred_at < goals.period_end
     where goals.metric = 'leads'
+        {%- if is_incremental() %}
+        and fills.occurred_at >= (select first_start from periods where events_counted = 'lead')
+        and fills.occurred_at < (select last_end from periods where events_counted = 'lead')
+        {%- endif %}
         and exists (
             select 1
             from {{ ref('int_clicks_classified') }} as clicks
@@ -278,7 +411,8 @@ final as (
             when elapsed_share >= 1 then 'missed'
             when forecast >= target then 'on_track'
             else 'behind'
-        end as {{ dbt.type_string() }}) as status
+        end as {{ dbt.type_string() }}) as status,
+        {{ reachloop.log_position() }} as log_position_through
     from forecasts
 
 )
