@@ -59,8 +59,13 @@ employee_shares as (
 
 observations as (
 
+    -- One row an observation: the audience log holds one row a member.
     select distinct employee_id, observed_at
     from {{ ref('stg_event_log__audiences') }}
+    {%- if is_incremental() %}
+    -- the touched shares' authors' only: not every member row of every observation
+    where employee_id in (select employee_id from employee_shares)
+    {%- endif %}
 
 ),
 
