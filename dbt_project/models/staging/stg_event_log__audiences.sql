@@ -43,3 +43,9 @@ renamed as (
 )
 
 {{ reachloop.keep_current_versions('renamed') }}
+-- Stored in employee and observation order (a run's new rows after the older ones): the
+-- models that read a few employees' audiences (the touched ones: the pairs, the bubble, the
+-- planner) then skip every other row group by its min/max instead of probing the whole member
+-- log — SF100, 53 million rows: a sharer's members 0.65-2.3 -> 0.01-0.1 CPU s. The log
+-- position stays prunable: a full build's rows all precede the next run's watermark.
+order by employee_id, observed_at
