@@ -343,13 +343,13 @@ def test_goal_progress_recomputes_the_goals_late_events_touch(tmp_path: Path) ->
     ])
     # Batch 3: e6 joins Finance, and shares nothing: only the department's size moves.
     # Batch 4: k1's new version names another visitor: v1 no longer clicked before the fill.
-    write_csv(tmp_path / "fourth", "click", [
-        dict(click_id="k1", tracking_token="tok-s1", visitor_id="v3", occurred_at="2025-01-10T00:00:00Z",
-             user_agent="Mozilla/5.0"),
-    ])
     write_csv(tmp_path / "third", "employee", [
         dict(employee_id="e6", observed_at="2025-02-10T00:00:00Z", network="linkedin", network_size=100,
              department="Finance"),
+    ])
+    write_csv(tmp_path / "fourth", "click", [
+        dict(click_id="k1", tracking_token="tok-s1", visitor_id="v3", occurred_at="2025-01-10T00:00:00Z",
+             user_agent="Mozilla/5.0"),
     ])
     home = tmp_path / "home"
     build_args = ("+mart_goal_progress", "--vars", '{"min_group_size": 2}',
