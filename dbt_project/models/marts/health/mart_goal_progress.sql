@@ -48,7 +48,6 @@
     )
 }}
 
-
 with
 
 horizon as (
