@@ -91,14 +91,22 @@ all_goals as (
 
 {% if is_incremental() -%}
 {%- set watermark = reachloop.incremental_watermark() %}
+-- Every version of a changed click, read from the raw log once: its time touches visit goals,
+-- its visitor lead goals.
+click_versions as (
+
+    select visitor_id, occurred_at
+    from {{ source('event_log', 'click') }}
+    where event_key in ({{ reachloop.changed_events('stg_event_log__clicks') }})
+
+),
+
 changed_visitors as (
 
     select visitor_id from {{ ref('int_clicks_classified') }}
     where log_position_through > {{ watermark }}
     union
-    select click_versions.visitor_id
-    from {{ source('event_log', 'click') }} as click_versions
-    where click_versions.event_key in ({{ reachloop.changed_events('stg_event_log__clicks') }})
+    select visitor_id from click_versions
 
 ),
 
@@ -112,9 +120,7 @@ changed_moments as (
     union all
     select 'share', share_versions.posted_at from ({{ reachloop.changed_share_ids() }}) as share_versions
     union all
-    select 'visit', click_versions.occurred_at
-    from {{ source('event_log', 'click') }} as click_versions
-    where click_versions.event_key in ({{ reachloop.changed_events('stg_event_log__clicks') }})
+    select 'visit', occurred_at from click_versions
     union all
     select 'visit', clicks.occurred_at
     from {{ ref('stg_event_log__clicks') }} as clicks
