@@ -78,6 +78,7 @@ DIFFERENT = {
     ("mart_program_kpis_monthly", "log_position_through"): "the home's log position: bookkeeping, not data",
     ("mart_network_monthly", "log_position_through"): "the home's log position: bookkeeping, not data",
     ("fct_deal_journey", "log_position_through"): "the home's log position: bookkeeping, not data",
+    ("mart_lead_to_deal_attribution", "log_position_through"): "the home's log position: bookkeeping, not data",
     ("mart_currency_conversions", "fx_at"): "an open deal converts at the newest landing its home saw,"
     " and the two homes landed at different moments",
     # An audience export names members by profile URL, an engagement by person URN, and the

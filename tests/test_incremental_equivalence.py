@@ -677,8 +677,9 @@ def _computed_positions(settings: Settings) -> int:
 
 def _credited_positions(settings: Settings) -> dict[str, int]:
     """Deals and clicks as the deal side's incremental tables last computed them: how many
-    rows of int_deal_clicks_joined the last build wrote beside older ones, and how many
-    deals int_touches_credited re-credited out of all."""
+    rows of int_deal_clicks_joined the last build wrote beside older ones, how many deals
+    int_touches_credited re-credited out of all, and how many deals' rows
+    mart_lead_to_deal_attribution rewrote out of all."""
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         clicks = con.execute(
             "select count(distinct log_position_through) from intermediate.int_deal_clicks_joined"
@@ -689,7 +690,14 @@ def _credited_positions(settings: Settings) -> dict[str, int]:
                       count(distinct deal_id)
                from intermediate.int_touches_credited"""
         ).fetchone()
-    return {"deal_clicks_positions": clicks, "recredited": recredited, "deals": deals}
+        attributed, attributed_deals = con.execute(
+            """select count(distinct deal_id) filter (where log_position_through = (
+                       select max(log_position_through) from marts.mart_lead_to_deal_attribution)),
+                      count(distinct deal_id)
+               from marts.mart_lead_to_deal_attribution"""
+        ).fetchone()
+    return {"deal_clicks_positions": clicks, "recredited": recredited, "deals": deals,
+            "attributed": attributed, "attributed_deals": attributed_deals}
 
 
 def _rollup_groups(settings: Settings) -> dict[str, int]:
@@ -763,6 +771,9 @@ def test_the_deal_side_was_incremental(cases: dict) -> None:
     # … and the correction re-credited some deals, not all: a deal with one touch (or one
     # state) keeps its split whatever the removal effects and Shapley values.
     assert 0 < cases["credited_at"]["recredited"] < cases["credited_at"]["deals"]
+    # The attribution mart rewrote those deals and the ones whose amounts were corrected, not all.
+    credited = cases["credited_at"]
+    assert credited["recredited"] <= credited["attributed"] < credited["attributed_deals"]
     # The journeys of the deals the corrections touched were rewritten, the others kept.
     assert 0 < len(cases["journeys_corrected"]["rewritten"]) < cases["journeys_corrected"]["deals"]
 

@@ -7,11 +7,66 @@
 -- allocation of the deal's amount in the reporting currency (int_deal_amounts_converted: at
 -- the close for won and lost deals, at the build for open ones; null without a known rate).
 
+--
+-- Incremental on the log position, by deal: a run rewrites every row of the deals whose rows
+-- can change — re-credited or re-touched (int_touches_credited, int_deal_clicks_joined), whose
+-- amount, currency, status or creation changed (int_deals_folded), whose rate moved (an open
+-- deal converts at the build, so a new rate in force moves it; a won or lost deal when the
+-- rate at its close was corrected: int_deal_amounts_converted against the stored rows) — and
+-- deletes those of the deals no longer credited. A deal left without rows gets a marker row
+-- (model null) that replaces them and that the post-hook deletes.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='deal_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="delete from {{ this }} where model is null",
+    )
+}}
+
 with
 
+converted as (
+
+    select deal_id, fx_rate, amount_reporting from {{ ref('int_deal_amounts_converted') }}
+
+),
+
+{% if is_incremental() -%}
+-- Deals whose rows can change (see above).
+touched_deals as (
+
+    select deal_id from {{ ref('int_touches_credited') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select deal_id from {{ ref('int_deal_clicks_joined') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select deal_id from {{ ref('int_deals_folded') }}
+    where log_position_through > {{ reachloop.incremental_watermark() }}
+    union
+    select stored.deal_id
+    from (select distinct deal_id, fx_rate, deal_amount_reporting from {{ this }}) as stored
+    left join converted
+        on stored.deal_id = converted.deal_id
+    where stored.fx_rate is distinct from cast(converted.fx_rate as {{ reachloop.type_double() }})
+        or stored.deal_amount_reporting
+            is distinct from cast(converted.amount_reporting as {{ reachloop.type_money() }})
+    union
+    select deal_id from {{ this }}
+    where deal_id not in (select deal_id from {{ ref('int_touches_credited') }})
+
+),
+
+{% endif -%}
 credits as (
 
     select * from {{ ref('int_touches_credited') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
@@ -19,18 +74,18 @@ touches as (
 
     select * from {{ ref('int_deal_clicks_joined') }}
     where is_touch
+    {%- if is_incremental() %}
+        and deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
 deals as (
 
     select * from {{ ref('int_deals_folded') }}
-
-),
-
-converted as (
-
-    select deal_id, fx_rate, amount_reporting from {{ ref('int_deal_amounts_converted') }}
+    {%- if is_incremental() %}
+    where deal_id in (select deal_id from touched_deals)
+    {%- endif %}
 
 ),
 
@@ -128,5 +183,19 @@ select
             as {{ reachloop.type_money() }}
         ) * 0.01
         as {{ reachloop.type_money() }}
-    ) as attributed_amount_reporting
+    ) as attributed_amount_reporting,
+    {{ reachloop.log_position() }} as log_position_through
 from ranked
+{%- if is_incremental() %}
+
+union all
+
+-- A deal without credited touches now: a marker that replaces its rows (post-hook).
+select
+    touched_deals.deal_id,
+    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+    null, null, null, null,
+    {{ reachloop.log_position() }}
+from touched_deals
+where touched_deals.deal_id not in (select deal_id from ranked)
+{%- endif %}
