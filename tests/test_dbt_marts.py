@@ -23,6 +23,8 @@ from eventlog.errors import ReachloopError
 from eventlog.settings import Settings, pii_key
 from eventlog.warehouse import warehouse
 from ingestion.landing import land_path
+from tests.helpers import environ
+from tests.scenarios import KEY, Landing
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_marts")]
 
@@ -283,3 +285,38 @@ def test_a_bad_as_of_is_a_one_line_error(built: tuple[Settings, DbtBuildResult])
     settings, _ = built
     with pytest.raises(ReachloopError, match="not an ISO 8601 timestamp"):
         run_dbt_build(settings, as_of="last tuesday")
+
+
+def test_an_engager_who_stops_being_a_colleague_is_flagged_anew(tmp_path: Path) -> None:
+    """fct_engagements, incremental: a member is a colleague while any employee snapshot names
+    them. A new version of the one snapshot naming m-colleague (the same employee, network
+    and moment) names another member: their engagement, untouched itself, is a colleague's no
+    more after the next build — and the table is what a full rebuild gives."""
+    land = Landing()
+    land.employee("e1", "Sales")
+    land.employee("e2", "Sales")
+    land.tables["employee"][1]["member_id"] = "m-colleague"
+    land.share("s1", "e1", "c1")
+    land.tables["engagement"] = [
+        dict(engagement_id=f"g{n}", share_id="s1", actor_id=actor, engagement_type="reaction",
+             occurred_at="2025-01-03T00:00:00+00:00")
+        for n, actor in enumerate(("m-colleague", "m-stranger"))
+    ]
+    moved = Landing()
+    moved.tables["employee"] = [land.tables["employee"][1] | {"member_id": "m-elsewhere"}]
+    home = tmp_path / "home"
+    query = "select engagement_id, is_colleague_actor from marts.fct_engagements order by all"
+    with environ(REACHLOOP_HOME=str(home), REACHLOOP_PII_KEY=KEY):
+        settings = Settings(home)
+        flags = []
+        for batch, folder in ((land, "first"), (moved, "moved")):
+            with warehouse(settings) as con:
+                land_path(con, batch.write(tmp_path / folder), pii_key())
+            run_dbt_build(settings, select="+fct_engagements", indirect_selection="cautious")
+            with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+                flags.append(con.execute(query).fetchall())
+        run_dbt_build(settings, select="+fct_engagements", full_refresh=True, indirect_selection="cautious")
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            full = con.execute(query).fetchall()
+    assert flags == [[("g0", True), ("g1", False)], [("g0", False), ("g1", False)]]
+    assert full == flags[-1]

@@ -1,9 +1,9 @@
 -- Grain: engagement (reaction, comment or reshare). Flags engagements by colleagues: an actor
 -- whose member id belongs to an employee.
 -- Incremental: a run recomputes engagements whose version landed past the watermark (a log
--- position), engagements by members who became known colleagues since, and engagements flagged as colleague ones whose
--- actor is no longer a colleague (a corrected employee snapshot).
--- depends_on: {{ ref('stg_event_log__employees') }} (read only by incremental runs)
+-- position), engagements by members who became known colleagues since, and engagements of
+-- members who may no longer be colleagues (a corrected employee snapshot).
+-- depends_on: {{ ref('stg_event_log__employees') }}, {{ source('event_log', 'employee') }} (read only by incremental runs)
 
 {{
     config(
@@ -32,11 +32,19 @@ engagements as (
         where log_position > {{ reachloop.incremental_watermark() }}
     )
     union
+    -- A member stops being a colleague only when the last employee snapshot naming them is
+    -- replaced by a version naming another member: the member ids every version of a changed
+    -- snapshot named, that no snapshot names now. (Looking for them among the stored colleague
+    -- engagements instead read every one of those: SF100, 4.1 million rows, 1.4-2.2 CPU s a
+    -- build, 0.02 s this way when no snapshot changed.)
     select * from {{ ref('stg_event_log__engagements') }}
-    where engagement_id in (
-        select engagement_id from {{ this }}
-        where is_colleague_actor
-            and actor_id not in (select member_id from {{ ref('int_colleague_members') }})
+    where actor_id in (
+        select cast(employee_versions.member_id as {{ dbt.type_string() }})
+        from {{ source('event_log', 'employee') }} as employee_versions
+        where employee_versions.member_id is not null
+            and employee_versions.event_key in ({{ reachloop.changed_events('stg_event_log__employees') }})
+            and cast(employee_versions.member_id as {{ dbt.type_string() }})
+                not in (select member_id from {{ ref('int_colleague_members') }})
     )
     {%- else -%}
     select * from {{ ref('stg_event_log__engagements') }}
