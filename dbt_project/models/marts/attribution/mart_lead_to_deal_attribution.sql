@@ -6,7 +6,6 @@
 -- (rounding each row on its own could be a cent off). attributed_amount_reporting is the same
 -- allocation of the deal's amount in the reporting currency (int_deal_amounts_converted: at
 -- the close for won and lost deals, at the build for open ones; null without a known rate).
-
 --
 -- Incremental on the log position, by deal: a run rewrites every row of the deals whose rows
 -- can change — re-credited or re-touched (int_touches_credited, int_deal_clicks_joined), whose
