@@ -33,7 +33,9 @@ def test_the_profile_splits_the_last_builds_node_time(home: Settings, monkeypatc
 
     p = build_profile.profile(home.home)
     assert p["nodes"] == 4  # the two models and the project's on-run-start and on-run-end hooks
-    assert p["statements"] >= 4 and p["sql_s"] > 0 and p["commit_s"] > 0
+    # A commit of a few statements can take under half a millisecond, which dbt logs as 0.000 s:
+    # the commits are counted below (per node), their time only summed.
+    assert p["statements"] >= 4 and p["sql_s"] > 0 and p["commit_s"] >= 0
     assert p["python_model_s"] > 0 and p["dbt_per_node_s"] > 0
     parts = p["sql_s"] + p["commit_s"] + p["python_model_s"] + p["dbt_per_node_s"]
     assert parts == pytest.approx(p["node_s"], abs=0.01)
