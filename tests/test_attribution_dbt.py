@@ -358,3 +358,57 @@ def test_what_converts_is_a_var(tmp_path: Path) -> None:
     assert split[("deal-ab", "shapley")] == pytest.approx([0, 1])
     assert split[("deal-b", "markov")] == split[("deal-b", "shapley")] == [1.0]
     assert split[("deal-yz", "markov")] == split[("deal-yz", "shapley")] == [0.5, 0.5]
+
+
+ROLLUPS_SELECT = ATTRIBUTION_SELECT + " +mart_attribution_rollups"
+
+
+def _rollups(home: Path) -> set[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return set(con.execute(
+            "select * exclude (log_position_through) from marts.mart_attribution_rollups"
+        ).fetchall())
+
+
+def test_a_currency_that_lands_after_its_deal_moves_the_deal_out_of_the_unknown_currency(
+    tmp_path: Path,
+) -> None:
+    """Deals whose landed events carry no currency yet: their groups have currency null.
+    late-alone's close landed before its creation (as a random split of the files lands them),
+    late-touched was created without an amount. When the money lands, 500.00 EUR each, an
+    incremental build moves both deals into EUR and leaves no group of unknown currency: a
+    null in the grain must be replaced, not kept beside (a key compared with = never matches
+    null). late-touched has one touch, on sa (content c1); late-alone none ('(unattributed)')."""
+    land = markov_scenario()
+    land.form_fill("v-late", "late", 20)
+    land.click("v-late", "sa", 3)
+    land.deal_event("late-touched", "created", 0, stage="qualified", contact="late")
+    land.deal_event("late-alone", "closed_won", -1, stage="won", contact="nobody")
+    home = land_and_build(land, tmp_path, ROLLUPS_SELECT)
+
+    def unknown_currency(rows: set[tuple]) -> set[tuple[str, str]]:
+        return {(dimension, key) for dimension, key, model, currency, *_ in rows
+                if currency is None and model == "linear"}
+
+    assert {("share", "sa"), ("content", "c1"), ("share", "(unattributed)")} <= unknown_currency(_rollups(home))
+
+    created = Landing()
+    created.n = 100
+    created.deal_event("late-touched", "closed_won", -1, amount="500.00", currency="EUR", stage="won")
+    created.deal_event("late-alone", "created", 0, amount="500.00", currency="EUR", stage="qualified",
+                       contact="nobody")
+    land_more(created, tmp_path, "created")
+    dbt_build(home, ROLLUPS_SELECT)
+    incremental = _rollups(home)
+    assert unknown_currency(incremental) == set()
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        won = {(dimension, key): (deals, revenue) for dimension, key, deals, revenue in con.execute(
+            "select dimension, group_key, deals_touched, won_revenue from marts.mart_attribution_rollups"
+            " where model = 'linear' and currency = 'EUR' and dimension in ('share', 'content')"
+        ).fetchall()}
+    assert won[("share", "(unattributed)")] == (1, 500)
+    # deal-ab (open) and late-touched, won, whose one touch takes all of its 500.00
+    assert won[("share", "sa")] == won[("content", "c1")] == (2, 500)
+
+    dbt_build(home, ROLLUPS_SELECT, "--full-refresh")
+    assert _rollups(home) == incremental

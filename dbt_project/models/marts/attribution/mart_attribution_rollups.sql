@@ -14,12 +14,14 @@
 -- recomputes the groups (dimension × group_key × model × currency) of those rows, old and new:
 -- a group's figures read only its own rows, so no other group can change — suppression too is
 -- decided within the group. A group left without rows gets a marker (is_suppressed null) that
--- the post-hook deletes, and so are the previous rows once read.
+-- the post-hook deletes, and so are the previous rows once read. Groups are matched null to
+-- null (is not distinct from, and the key as a list: macros/dbt_overrides.sql): a deal's
+-- currency is null until an event carries one, and a share not landed yet has no network.
 
 {{
     config(
         materialized='incremental',
-        unique_key='(dimension, group_key, model, currency)',
+        unique_key=['dimension', 'group_key', 'model', 'currency'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
@@ -85,8 +87,12 @@ grouped as (
         {{ reachloop.sum_known('attributed_amount_reporting', "deal_status = 'open'") }} as open_pipeline_reporting
     from credited
     {%- if is_incremental() %}
-    where ({{ dimension }}_key, model, currency) in (
-        select group_key, model, currency from touched_groups where dimension = '{{ dimension }}'
+    where exists (
+        select 1 from touched_groups
+        where touched_groups.dimension = '{{ dimension }}'
+            and touched_groups.group_key is not distinct from credited.{{ dimension }}_key
+            and touched_groups.model = credited.model
+            and touched_groups.currency is not distinct from credited.currency
     )
     {%- endif %}
     group by {{ dimension }}_key, model, currency
@@ -131,7 +137,11 @@ select
     {% for _ in range(10) %}null, {% endfor %}
     {{ reachloop.log_position() }}
 from touched_groups
-where (dimension, group_key, model, currency) not in (
-    select dimension, group_key, model, currency from grouped
+where not exists (
+    select 1 from grouped
+    where grouped.dimension = touched_groups.dimension
+        and grouped.group_key is not distinct from touched_groups.group_key
+        and grouped.model = touched_groups.model
+        and grouped.currency is not distinct from touched_groups.currency
 )
 {%- endif %}
