@@ -64,3 +64,31 @@ def test_the_column_check_of_an_incremental_run_is_left_out_only_when_the_build_
     with pytest.raises(ReachloopError, match=INCREMENTAL_WITH_CONTRACT):
         run_dbt_build(settings, select=INCREMENTAL_WITH_CONTRACT, exclude="resource_type:test")
     assert "schemas on this incremental model are out of sync" in _last_run_log(settings)
+
+
+TABLE_WITH_CONTRACT = "mart_reach_by_period"
+# dbt's contract check: a DESCRIBE of the model's select, one of the declared columns.
+CONTRACT_CHECK = "DESCRIBE (select * from ("
+
+
+def test_the_contract_check_is_left_out_only_in_an_incremental_build_the_build_decided(
+    published: Settings, tmp_path: Path,
+) -> None:
+    """An incremental build that reachloop build decided runs the project whose last build
+    checked every contract: a table model and an incremental one are written without dbt's
+    two DESCRIBEs each. A full refresh (which a changed project is) and a dbt run by hand
+    keep both checks of both models."""
+    home = tmp_path / "home"
+    shutil.copytree(published.home, home, symlinks=True, ignore=shutil.ignore_patterns("published", "as_of"))
+    settings = Settings(home)
+    select = f"{TABLE_WITH_CONTRACT} {INCREMENTAL_WITH_CONTRACT}"
+
+    run_dbt_build(settings, select=select, exclude="resource_type:test", refresh_decided=True)
+    log = _last_run_log(settings)
+    assert f"START sql table model marts.{TABLE_WITH_CONTRACT}" in log
+    assert f"START sql incremental model marts.{INCREMENTAL_WITH_CONTRACT}" in log
+    assert CONTRACT_CHECK not in log
+
+    for checked in ({"refresh_decided": True, "full_refresh": True}, {}):
+        run_dbt_build(settings, select=select, exclude="resource_type:test", **checked)
+        assert _last_run_log(settings).count(CONTRACT_CHECK) == 4, checked
