@@ -13,6 +13,7 @@ publish: readers keep the last good publication, byte for byte.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import sys
 import time
 import uuid
@@ -91,11 +92,20 @@ MODEL_SOURCES = (
     "planner",
 )
 
+# The libraries that run those models are part of them too: a new DuckDB or dbt may change a
+# result or a column type, and an incremental build that skips the schema and contract checks
+# (see dbt_overrides.sql) is only safe on the engine that made the tables it patches.
+ENGINE_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "numpy", "pandas", "pyarrow", "scipy")
+
+
+def _engine_versions() -> str:
+    return ",".join(f"{name}={importlib.metadata.version(name)}" for name in ENGINE_PACKAGES)
+
 
 def _dbt_project_digest(root: Path = REPO) -> str:
-    """Changes to models, macros or the libraries models import must rebuild even when no data
-    changed."""
-    digest = hashlib.sha256()
+    """Changes to models, macros, the code models import or the engine's versions must rebuild
+    even when no data changed."""
+    digest = hashlib.sha256(_engine_versions().encode())
     for sub in MODEL_SOURCES:
         base = root / sub
         files = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
@@ -169,11 +179,12 @@ def start_build(
             elif erased:
                 outcome.full_refresh = True
                 outcome.note = "full refresh: a person was erased since the last build"
-            # Models changed since the last good build (an upgrade, an edit): an incremental model
-            # whose columns or logic changed cannot be patched row by row from its old state.
+            # Models or their engine changed since the last good build (an upgrade, an edit): an
+            # incremental model whose columns or logic changed cannot be patched row by row from
+            # its old state.
             elif last[3] != project:
                 outcome.full_refresh = True
-                outcome.note = "full refresh: the dbt project changed since the last build"
+                outcome.note = "full refresh: the dbt project or its engine changed since the last build"
             # The warehouse's marts came from the other engine: its incremental tables hold
             # their own last build, not this engine's.
             elif last[4] != engine:

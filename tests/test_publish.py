@@ -238,7 +238,7 @@ def test_a_changed_dbt_project_rebuilds_from_scratch(settings: Settings):
     from builds import steps
 
     older = _start_after(settings, "an-older-project")
-    assert older.full_refresh and older.note == "full refresh: the dbt project changed since the last build"
+    assert older.full_refresh and older.note == "full refresh: the dbt project or its engine changed since the last build"
     same = _start_after(settings, steps._dbt_project_digest())
     assert not same.full_refresh and same.note == ""
 
@@ -265,6 +265,24 @@ def test_the_project_digest_covers_the_libraries_models_import(tmp_path: Path):
         after = steps._dbt_project_digest(tmp_path)
         assert after != before, library
         before = after
+
+
+def test_an_upgraded_engine_counts_as_a_changed_project(monkeypatch):
+    """The checks an incremental build skips assume the tables it patches came from the same
+    engine: a new DuckDB, dbt or dataframe library changes the digest, so the next build is full."""
+    import importlib.metadata
+
+    from builds import steps
+
+    before = steps._dbt_project_digest()
+    assert before == steps._dbt_project_digest()
+    real_version = importlib.metadata.version
+    for package in steps.ENGINE_PACKAGES:
+        monkeypatch.setattr(importlib.metadata, "version",
+                            lambda name, package=package: "0.0.1" if name == package else real_version(name))
+        assert steps._dbt_project_digest() != before, package
+    monkeypatch.undo()
+    assert steps._dbt_project_digest() == before
 
 
 def _start_after(settings: Settings, digest: str):
