@@ -16,7 +16,8 @@
 -- decided within the group. A group left without rows gets a marker (is_suppressed null) that
 -- the post-hook deletes, and so are the previous rows once read. Groups are matched null to
 -- null (is not distinct from, and the key as a list: macros/dbt_overrides.sql): a deal's
--- currency is null until an event carries one, and a touched share fct_shares does not hold has no network.
+-- currency is null until an event carries one, and a touched share fct_shares does not hold
+-- has no network.
 
 {{
     config(
