@@ -92,3 +92,47 @@ def test_the_contract_check_is_left_out_only_in_an_incremental_build_the_build_d
     for checked in ({"refresh_decided": True, "full_refresh": True}, {}):
         run_dbt_build(settings, select=select, exclude="resource_type:test", **checked)
         assert _last_run_log(settings).count(CONTRACT_CHECK) == 4, checked
+
+
+PYTHON_TABLE = "int_shapley_values"
+
+
+def _rows(settings: Settings, table: str) -> int:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_a_table_model_is_replaced_in_place_and_kept_when_its_rebuild_fails(
+    published: Settings, tmp_path: Path,
+) -> None:
+    """A table model's new table replaces the old one under its name in one transaction (no
+    renames, no index lookup, no backup to drop afterwards); a Python model, which writes
+    through a cursor of its own, writes under a temporary name that is renamed in. A rebuild
+    that fails, SQL or Python, leaves the old table as it was and nothing beside it."""
+    home = tmp_path / "home"
+    shutil.copytree(published.home, home, symlinks=True, ignore=shutil.ignore_patterns("published", "as_of"))
+    settings = Settings(home)
+    sql_table, python_table = f"marts.{TABLE_WITH_CONTRACT}", f"intermediate.{PYTHON_TABLE}"
+    before = {table: _rows(settings, table) for table in (sql_table, python_table)}
+
+    run_dbt_build(settings, select=f"{TABLE_WITH_CONTRACT} {PYTHON_TABLE}", exclude="resource_type:test")
+    log = _last_run_log(settings)
+    assert f"START sql table model {sql_table}" in log and f"START python table model {python_table}" in log
+    assert f'"{TABLE_WITH_CONTRACT}" rename to' not in log and "__dbt_backup" not in log
+    assert "SELECT index_name" not in log
+    assert f'"{PYTHON_TABLE}__dbt_tmp" rename to "{PYTHON_TABLE}"' in log
+    assert {table: _rows(settings, table) for table in before} == before
+
+    # Each model's input gone: both rebuilds fail, in the create (no contract check before it
+    # in a decided build) and in the Python job.
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("alter table marts.fct_shares rename to fct_shares_away")
+        con.execute("alter table intermediate.int_markov_transitions_counted rename to counted_away")
+    for model in (TABLE_WITH_CONTRACT, PYTHON_TABLE):
+        with pytest.raises(ReachloopError, match=model):
+            run_dbt_build(settings, select=model, exclude="resource_type:test", refresh_decided=True)
+    assert {table: _rows(settings, table) for table in before} == before
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        leftovers = con.execute(
+            "select table_name from duckdb_tables() where contains(table_name, '__dbt_')").fetchall()
+    assert leftovers == []
