@@ -59,6 +59,40 @@ def test_three_touches_textbook(warehouse) -> None:
     )
 
 
+def test_a_deals_markov_and_shapley_splits_add_its_weights_in_value_order(warehouse) -> None:
+    """A split's weights are added up in value order (exact_sum), so the same touches give the
+    same bits in every build, whatever order the engine's threads hand them over in: each credit
+    is its touch's weight over the sum of the deal's weights in ascending order, to the last
+    bit. Some deals here hold their weights in another order, where a plain sum's bits differ."""
+    checked = order_matters = 0
+    for model, weights_table, weight in (("markov", "int_markov_removal_effects", "removal_effect"),
+                                         ("shapley", "int_shapley_values", "shapley_value")):
+        rows = warehouse.execute(
+            f"""select credited.deal_id, credited.credit, weights.{weight}
+                from intermediate.int_touches_credited as credited
+                join intermediate.int_journey_touches_sequenced as states using (deal_id, click_id)
+                join intermediate.{weights_table} as weights using (state)
+                where credited.model = ? order by credited.deal_id, credited.touch_number""",
+            [model],
+        ).fetchall()
+        deals: dict[str, list[tuple[float, float]]] = {}
+        for deal_id, credit, w in rows:
+            deals.setdefault(deal_id, []).append((credit, w))
+        for touches in deals.values():
+            weights = [w for _, w in touches]
+            total = 0.0
+            for w in sorted(weights):
+                total += w
+            in_touch_order = 0.0
+            for w in weights:
+                in_touch_order += w
+            if total > 0:
+                assert [credit for credit, _ in touches] == [w / total for w in weights]
+                checked += 1
+                order_matters += in_touch_order != total
+    assert checked >= 10 and order_matters >= 1
+
+
 def test_two_touches_and_one_touch(warehouse) -> None:
     assert credits(warehouse, "two-touches", "position_based") == pytest.approx([0.5, 0.5])
     assert credits(warehouse, "two-touches", "linear") == pytest.approx([0.5, 0.5])

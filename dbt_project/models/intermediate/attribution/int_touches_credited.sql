@@ -108,6 +108,21 @@ weighted as (
 
 ),
 
+deal_totals as (
+
+    -- Each deal's weights added up in value order (exact_sum): a window sum adds them in the
+    -- order the rows arrive, which moved a credit's last bits from one build of the same log
+    -- to the next (and with it the published bytes of the credits and of every rollup).
+    select
+        deal_id,
+        {{ reachloop.exact_sum('decay_weight') }} as decay_weight_total,
+        {{ reachloop.exact_sum('removal_effect') }} as removal_effect_total,
+        {{ reachloop.exact_sum('shapley_value') }} as shapley_value_total
+    from weighted
+    group by deal_id
+
+),
+
 credits as (
 
     select
@@ -124,15 +139,15 @@ credits as (
             when touch_number = 1 or touch_number = touches then 0.4
             else 0.2 / (touches - 2)
         end as position_based,
-        decay_weight / sum(decay_weight) over (partition by deal_id) as time_decay,
+        decay_weight / decay_weight_total as time_decay,
         {% for weight, model in [('removal_effect', 'markov'), ('shapley_value', 'shapley')] %}
         case
-            when sum({{ weight }}) over (partition by deal_id) > 0
-                then {{ weight }} / sum({{ weight }}) over (partition by deal_id)
+            when {{ weight }}_total > 0 then {{ weight }} / {{ weight }}_total
             else 1.0 / touches
         end as {{ model }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from weighted
+    inner join deal_totals using (deal_id)
 
 ),
 
