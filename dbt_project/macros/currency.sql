@@ -53,11 +53,14 @@
 {%- endmacro %}
 
 {#- Σ amount over the rows where `condition` holds, null as soon as one of them is null (an
-    amount without a known rate): a total that silently left a deal out would look right. -#}
-{% macro sum_known(amount, condition) -%}
+    amount without a known rate): a total that silently left a deal out would look right.
+    `exact`: the amounts are doubles, added in value order (exact_sum) so that the total's last
+    bits cannot move with the order rows arrive in; decimal amounts add exactly either way. -#}
+{% macro sum_known(amount, condition, exact=false) -%}
+    {%- set term = 'case when ' ~ condition ~ ' then ' ~ amount ~ ' else 0 end' %}
     case
         when count(case when {{ condition }} and {{ amount }} is null then 1 end) > 0 then null
-        else sum(case when {{ condition }} then {{ amount }} else 0 end)
+        else {% if exact %}{{ reachloop.exact_sum(term) }}{% else %}sum({{ term }}){% endif %}
     end
 {%- endmacro %}
 

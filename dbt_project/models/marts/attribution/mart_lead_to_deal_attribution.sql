@@ -107,13 +107,15 @@ joined as (
         deals.status as deal_status,
         deals.created_at as deal_created_at,
         cast(deals.amount * 100 as {{ dbt.type_bigint() }}) as deal_cents,
-        -- 1e-9 absorbs float noise (1/3 × 300 = 99.999…) before flooring
-        floor(credits.credit * deals.amount * 100 + 1e-9) as floor_cents,
+        -- 1e-9 absorbs float noise (1/3 × 300 = 99.999…) before flooring; whole cents as
+        -- integers, so that their sum per deal below is exact in any order
+        cast(floor(credits.credit * deals.amount * 100 + 1e-9) as {{ dbt.type_bigint() }}) as floor_cents,
         credits.credit * deals.amount * 100 as exact_cents,
         converted.fx_rate,
         converted.amount_reporting as deal_amount_reporting,
         cast(converted.amount_reporting * 100 as {{ dbt.type_bigint() }}) as deal_cents_reporting,
-        floor(credits.credit * converted.amount_reporting * 100 + 1e-9) as floor_cents_reporting,
+        cast(floor(credits.credit * converted.amount_reporting * 100 + 1e-9) as {{ dbt.type_bigint() }})
+            as floor_cents_reporting,
         credits.credit * converted.amount_reporting * 100 as exact_cents_reporting
     from credits
     inner join touches

@@ -26,8 +26,9 @@ rollup as (
     select
         cadence_bucket,
         count(*) as shares,
-        avg(cast(posts_that_day as {{ reachloop.type_double() }})) as mean_posts_that_day,
-        avg(cast(members_reached as {{ reachloop.type_double() }})) as mean_members_reached,
+        -- means of integers (a double, summed exactly whatever the order)
+        avg(posts_that_day) as mean_posts_that_day,
+        avg(members_reached) as mean_members_reached,
         {{ reachloop.median('reach_ratio') }} as median_reach_ratio
     from cadence
     group by cadence_bucket

@@ -170,7 +170,8 @@ interactions as (
     select
         month_start,
         count(*) as content_items_shared,
-        avg(cast(interactions as {{ reachloop.type_double() }})) as mean_interactions_per_content_item
+        -- a mean of integers (a double, summed exactly whatever the order)
+        avg(interactions) as mean_interactions_per_content_item
     from content_interactions
     group by month_start
 

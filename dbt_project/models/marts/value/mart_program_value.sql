@@ -137,7 +137,9 @@ cost_grouped as (
     select
         'month' as dimension,
         cast(cast({{ dbt.date_trunc('month', 'cost_day') }} as date) as {{ dbt.type_string() }}) as group_key,
-        {{ reachloop.sum_known('amount_reporting', '1 = 1') }} as cost_reporting
+        -- the days' shares are unrounded doubles (int_program_costs_daily): rounded to cents
+        -- below, their sum must not depend on the order DuckDB adds them in
+        {{ reachloop.sum_known('amount_reporting', '1 = 1', exact=true) }} as cost_reporting
     from {{ ref('int_program_costs_daily') }}
     group by 2
 
