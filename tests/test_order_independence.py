@@ -1,14 +1,22 @@
-"""No model adds floating-point numbers in an order DuckDB may change.
+"""No model's result depends on the order DuckDB delivers rows in.
 
 DuckDB adds the rows of a sum in whatever order its threads deliver them, and a double sum's
 last bits depend on that order: a window ``sum() over (partition by deal_id)`` once made two
 builds of the same log publish different credits (1e-17 apart; fixed by dividing by the deal's
 ``exact_sum``). Comparing builds finds such a sum only when the threads happen to reorder the
 rows, so this test reads the models instead: every SQL model, compiled as a full build and as
-an incremental one, is bound against the warehouse (DuckDB's ``json_serialize_plan``), and no
-aggregate or window function whose result depends on the order of its terms may take a float
-unless it orders them (``exact_sum``, ``exact_avg``). Integers, decimals and ordered sums pass:
-they add to the same bits in any order.
+an incremental one, is bound against the warehouse (DuckDB's ``json_serialize_plan``), and
+
+* no aggregate or window function whose float result depends on the order of its terms (sum,
+  avg, variance …) may take a float unless it orders them (``exact_sum``, ``exact_avg``);
+  integers, decimals and ordered sums add to the same bits in any order;
+* no aggregate that keeps its rows' order (``list``, ``string_agg`` …) may go without an
+  ``order by``;
+* no window function that numbers rows or reads a neighbour (``row_number``, ``lag``, ``lead``,
+  ``first_value`` …) may go without an ``order by`` in its window.
+
+Ties in an ``order by`` are data, which no reading of the SQL sees: test_determinism.py and the
+incremental-equivalence tests compare builds for those.
 """
 
 from __future__ import annotations
@@ -26,34 +34,51 @@ from eventlog.settings import Settings
 from tests.helpers import environ
 
 # Aggregates whose float result depends on the order the terms are added in.
-ORDER_SENSITIVE = frozenset({
+FLOAT_ORDER_SENSITIVE = frozenset({
     "sum", "fsum", "sumkahan", "kahan_sum", "sum_no_overflow", "avg", "mean", "favg", "product",
     "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop",
     "covar_samp", "covar_pop", "corr", "regr_slope", "regr_intercept", "regr_r2", "regr_avgx",
     "regr_avgy", "regr_sxx", "regr_syy", "regr_sxy", "skewness", "kurtosis", "kurtosis_pop",
 })
 FLOATS = frozenset({"FLOAT", "DOUBLE"})
+# Aggregates whose result keeps the rows' order, whatever their type. (first() and any_value()
+# are not among them: DuckDB plans every scalar subquery as a first(), and a bound plan does
+# not tell those from one a model wrote.)
+ROW_ORDER_AGGREGATES = frozenset({"list", "array_agg", "string_agg", "group_concat", "listagg"})
+# Window functions that number the rows or read another row: arbitrary without an order by.
+ROW_ORDER_WINDOWS = frozenset({
+    "WINDOW_ROW_NUMBER", "WINDOW_NTILE", "WINDOW_LAG", "WINDOW_LEAD", "WINDOW_FIRST_VALUE",
+    "WINDOW_LAST_VALUE", "WINDOW_NTH_VALUE",
+})
 
 
-def order_dependent_float_sums(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
-    """The aggregates and window aggregates of ``sql`` (bound against ``con``'s catalog) that add
-    floats in no stated order, as ``function(argument types)``."""
+def order_dependent_calls(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    """The aggregates and window functions of ``sql`` (bound against ``con``'s catalog) whose
+    result depends on the order rows arrive in, as ``function(argument types)``."""
     plan = json.loads(con.execute("select json_serialize_plan(?)", [sql]).fetchone()[0])
     if plan.get("error"):
         raise AssertionError(f"the statement does not bind: {plan.get('error_message')}")
     found = []
-    for expression in _function_calls(plan):
-        name = expression["qname"]["path"][-1]
-        types = [argument["id"] for argument in expression.get("arguments") or ()]
-        ordered = bool(expression.get("order_bys") or expression.get("arg_orders"))
-        if name in ORDER_SENSITIVE and FLOATS.intersection(types) and not ordered:
+    for call in _function_calls(plan):
+        # Aggregates (and aggregates over a window) carry their name; the other window
+        # functions only their kind.
+        name = call["qname"]["path"][-1] if call.get("qname") else call["type"]
+        types = [argument["id"] for argument in call.get("arguments") or ()] or [
+            child["return_type"]["id"] for child in call.get("children") or () if "return_type" in child]
+        terms_ordered = bool(call.get("order_bys") or call.get("arg_orders"))
+        window_ordered = bool(call.get("orders"))
+        if (
+            (name in FLOAT_ORDER_SENSITIVE and FLOATS.intersection(types) and not terms_ordered)
+            or (name in ROW_ORDER_AGGREGATES and not (terms_ordered or window_ordered))
+            or (name in ROW_ORDER_WINDOWS and not window_ordered)
+        ):
             found.append(f"{name}({', '.join(types)})")
     return found
 
 
 def _function_calls(node: object) -> Iterator[dict]:
     if isinstance(node, dict):
-        if node.get("expression_class") in ("BOUND_AGGREGATE", "BOUND_WINDOW") and node.get("qname"):
+        if node.get("expression_class") in ("BOUND_AGGREGATE", "BOUND_WINDOW"):
             yield node
         for value in node.values():
             yield from _function_calls(value)
@@ -78,10 +103,18 @@ def table() -> duckdb.DuckDBPyConnection:
     ("select sum(x order by x) over (partition by g) from t", []),
     ("select sum(n), avg(n), sum(d), max(x), min(x), count(x), median(x) from t", []),
     ("with w as (select g, x from t) select g, x / sum(x) over (partition by g) from w", ["sum(DOUBLE)"]),
+    ("select g, list(n), string_agg(cast(n as varchar), ',') from t group by g",
+     ["list(BIGINT)", "string_agg(VARCHAR, VARCHAR)"]),
+    ("select g, list(n order by n), string_agg(cast(n as varchar), ',' order by n) from t group by g", []),
+    ("select list(n) over (partition by g order by n) from t", []),
+    ("select row_number() over (partition by g), lag(x) over (partition by g) from t",
+     ["WINDOW_ROW_NUMBER()", "WINDOW_LAG(DOUBLE, DOUBLE)"]),
+    ("select row_number() over (partition by g order by n), lead(x) over (order by n), "
+     "rank() over (partition by g) from t", []),
 ])
-def test_a_float_sum_in_no_stated_order_is_found(table: duckdb.DuckDBPyConnection, sql: str,
-                                                 found: list[str]) -> None:
-    assert order_dependent_float_sums(table, sql) == found
+def test_a_call_that_depends_on_row_order_is_found(table: duckdb.DuckDBPyConnection, sql: str,
+                                                   found: list[str]) -> None:
+    assert order_dependent_calls(table, sql) == found
 
 
 def _compiled_models(settings: Settings) -> dict[str, str]:
@@ -94,7 +127,7 @@ def _compiled_models(settings: Settings) -> dict[str, str]:
     return models
 
 
-def test_no_model_adds_floats_in_an_order_duckdb_may_change(published: Settings, tmp_path: Path) -> None:
+def test_no_model_depends_on_the_order_rows_arrive_in(published: Settings, tmp_path: Path) -> None:
     full = _compiled_models(published)  # its first build: every model compiled in full
     # The incremental forms: the same project compiled against the built warehouse (a copy:
     # compiling writes the home's dbt target).
@@ -113,7 +146,7 @@ def test_no_model_adds_floats_in_an_order_duckdb_may_change(published: Settings,
             f"{name} ({form}): {call}"
             for form, models in (("full", full), ("incremental", incremental))
             for name, sql in sorted(models.items())
-            for call in order_dependent_float_sums(con, sql)
+            for call in order_dependent_calls(con, sql)
         ]
     finally:
         con.close()
